@@ -1,0 +1,127 @@
+// Package scan is the imaging core of liverseg: DICOM discovery and series assembly, HU volumes,
+// the label formats (mask DICOM folders, PNG stacks, NIfTI-1, DICOM SEG) and the overlap metrics.
+// It imports nothing else of ours, and nothing of Fyne or ONNX Runtime.
+package scan
+
+import "fmt"
+
+// Series identifies where a Volume came from, so that labels written for it can point back at it.
+type Series struct {
+	Path              string // the folder, DICOMDIR or file it was loaded from
+	PatientName       string
+	PatientID         string
+	StudyUID          string
+	StudyDate         string
+	StudyDescription  string
+	SeriesUID         string
+	SeriesDescription string
+	SeriesNumber      int
+	Modality          string
+	Manufacturer      string
+	FrameOfReference  string
+	SOPClassUID       string   // of the image instances
+	SOPInstanceUIDs   []string // one per slice, in volume order (for a multi-frame file: the same UID repeated)
+	Files             []string // one per slice, in volume order
+	FrameNumbers      []int    // one per slice: the 1-based frame in its file (1 for single-frame files)
+	TransferSyntax    string   // UID
+}
+
+// Volume is a CT volume in Hounsfield units.
+//
+// Voxel (i, j, k) — column i, row j, slice k — sits at Voxels[k*cols*rows + j*cols + i] and at the
+// patient position (LPS, mm) Origin + i*Spacing[0]*Direction[0] + j*Spacing[1]*Direction[1] +
+// k*Spacing[2]*Direction[2].
+type Volume struct {
+	Voxels    []int16
+	Dims      [3]int        // columns, rows, slices
+	Spacing   [3]float64    // mm along the column, row and slice axes
+	Origin    [3]float64    // LPS position of voxel (0,0,0), mm
+	Direction [3][3]float64 // unit LPS vectors of the column, row and slice axes
+	Series    Series
+	Warnings  []string
+}
+
+// Mask is a label aligned voxel for voxel with a Volume: 0 background, 1 liver.
+type Mask struct {
+	Voxels []uint8
+	Dims   [3]int
+}
+
+// Prob is a per-voxel liver probability scaled to 0..255, one byte a voxel.
+type Prob struct {
+	Voxels []uint8
+	Dims   [3]int
+}
+
+// Liver is the label value of the liver in a Mask.
+const Liver uint8 = 1
+
+// NewMask returns an empty mask of the given dimensions.
+func NewMask(dims [3]int) *Mask {
+	return &Mask{Voxels: make([]uint8, dims[0]*dims[1]*dims[2]), Dims: dims}
+}
+
+// SliceLen is the number of voxels in one slice.
+func (v *Volume) SliceLen() int { return v.Dims[0] * v.Dims[1] }
+
+// Len is the number of voxels.
+func (v *Volume) Len() int { return v.Dims[0] * v.Dims[1] * v.Dims[2] }
+
+// Index is the offset of voxel (i, j, k) in Voxels.
+func (v *Volume) Index(i, j, k int) int { return (k*v.Dims[1]+j)*v.Dims[0] + i }
+
+// SliceLen is the number of voxels in one slice.
+func (m *Mask) SliceLen() int { return m.Dims[0] * m.Dims[1] }
+
+// Slice returns slice k of the mask (shared, not copied).
+func (m *Mask) Slice(k int) []uint8 {
+	n := m.SliceLen()
+	return m.Voxels[k*n : (k+1)*n]
+}
+
+// Slice returns slice k of the volume (shared, not copied).
+func (v *Volume) Slice(k int) []int16 {
+	n := v.SliceLen()
+	return v.Voxels[k*n : (k+1)*n]
+}
+
+// Position is the LPS position (mm) of voxel (i, j, k); fractional indices are allowed.
+func (v *Volume) Position(i, j, k float64) [3]float64 {
+	var p [3]float64
+	idx := [3]float64{i, j, k}
+	for a := 0; a < 3; a++ {
+		p[a] = v.Origin[a]
+		for ax := 0; ax < 3; ax++ {
+			p[a] += idx[ax] * v.Spacing[ax] * v.Direction[ax][a]
+		}
+	}
+	return p
+}
+
+// Affine is the 4x4 matrix from voxel index (i, j, k, 1) to LPS position (mm).
+func (v *Volume) Affine() [4][4]float64 {
+	var m [4][4]float64
+	for a := 0; a < 3; a++ {
+		for ax := 0; ax < 3; ax++ {
+			m[a][ax] = v.Spacing[ax] * v.Direction[ax][a]
+		}
+		m[a][3] = v.Origin[a]
+	}
+	m[3][3] = 1
+	return m
+}
+
+// VoxelVolumeML is the volume of one voxel in millilitres.
+func (v *Volume) VoxelVolumeML() float64 {
+	return v.Spacing[0] * v.Spacing[1] * v.Spacing[2] / 1000
+}
+
+// CheckMask reports whether m has the volume's dimensions, with an error naming both when not.
+func (v *Volume) CheckMask(m *Mask) error {
+	if m.Dims != v.Dims || len(m.Voxels) != v.Len() {
+		return fmt.Errorf("%w: mask is %s, volume is %s", ErrGeometry, dimsString(m.Dims), dimsString(v.Dims))
+	}
+	return nil
+}
+
+func dimsString(d [3]int) string { return fmt.Sprintf("%dx%dx%d", d[0], d[1], d[2]) }
