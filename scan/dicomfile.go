@@ -13,6 +13,7 @@ import (
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
+	"github.com/suyashkumar/dicom/pkg/uid"
 )
 
 // Transfer syntax UIDs that change how the dataset itself is encoded.
@@ -86,7 +87,7 @@ func readDICOMFile(path string) (*dicomFile, error) {
 func parseDICOM(path string, data []byte, fileSize int64) (df *dicomFile, err error) {
 	whole := int64(len(data)) == fileSize
 	df = &dicomFile{Path: path, Size: fileSize}
-	start, ts, err := readMeta(data)
+	start, ts, tsAt, err := readMeta(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -126,6 +127,17 @@ func parseDICOM(path string, data []byte, fileSize int64) (df *dicomFile, err er
 	if !df.Deflated {
 		libData = data[:w.headerEnd]
 	}
+	if _, _, err := uid.ParseTransferSyntaxUID(ts); err != nil && tsAt[1] >= len(tsExplicitLE) {
+		// The library dereferences a nil byte order for transfer syntaxes it does not know (HTJ2K,
+		// Deflated Image Frame...). Every such syntax encodes the dataset as explicit VR little
+		// endian, so the library is told that, in a copy of the header.
+		libData = append([]byte(nil), libData...)
+		v := libData[tsAt[0] : tsAt[0]+tsAt[1]]
+		for i := range v {
+			v[i] = 0
+		}
+		copy(v, tsExplicitLE)
+	}
 	elems, err := libraryParse(libData)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", path, ErrMalformed, err)
@@ -155,51 +167,52 @@ func libraryParse(data []byte) (elems elements, err error) {
 
 // readMeta checks the preamble and reads the file meta group by hand (it is always explicit VR
 // little endian); it returns where the dataset starts and its transfer syntax.
-func readMeta(data []byte) (start int, ts string, err error) {
+func readMeta(data []byte) (start int, ts string, tsAt [2]int, err error) {
 	if len(data) >= 132 && string(data[128:132]) == "DICM" {
 		p := 132
 		ts = ""
 		for p+8 <= len(data) && binary.LittleEndian.Uint16(data[p:]) == 0x0002 {
 			el := binary.LittleEndian.Uint16(data[p+2:])
 			if !validVR(data[p+4], data[p+5]) {
-				return 0, "", fmt.Errorf("%w: invalid VR in the file meta group", ErrMalformed)
+				return 0, "", tsAt, fmt.Errorf("%w: invalid VR in the file meta group", ErrMalformed)
 			}
 			vr := string(data[p+4 : p+6])
 			var vl, vpos int
 			if longVR(vr) {
 				if p+12 > len(data) {
-					return 0, "", fmt.Errorf("%w: in the file meta group", ErrTruncated)
+					return 0, "", tsAt, fmt.Errorf("%w: in the file meta group", ErrTruncated)
 				}
 				vl, vpos = int(binary.LittleEndian.Uint32(data[p+8:])), p+12
 			} else {
 				vl, vpos = int(binary.LittleEndian.Uint16(data[p+6:])), p+8
 			}
 			if vl < 0 || vpos+vl > len(data) {
-				return 0, "", fmt.Errorf("%w: in the file meta group", ErrTruncated)
+				return 0, "", tsAt, fmt.Errorf("%w: in the file meta group", ErrTruncated)
 			}
 			if el == 0x0010 {
 				ts = strings.TrimRight(string(data[vpos:vpos+vl]), " \x00")
+				tsAt = [2]int{vpos, vl}
 			}
 			p = vpos + vl
 		}
 		if ts == "" {
 			ts = tsImplicitLE
 		}
-		return p, ts, nil
+		return p, ts, tsAt, nil
 	}
 	// No preamble: some old files start straight with the dataset. Accept one only when it starts
 	// with a plausible group (0008 for identification) and guess the VR encoding.
 	if len(data) < 8 {
-		return 0, "", ErrNotDICOM
+		return 0, "", tsAt, fmt.Errorf("%w: no DICM preamble and no recognisable dataset", ErrNotDICOM)
 	}
 	g := binary.LittleEndian.Uint16(data)
 	if g != 0x0008 && g != 0x0002 {
-		return 0, "", ErrNotDICOM
+		return 0, "", tsAt, fmt.Errorf("%w: no DICM preamble and no recognisable dataset", ErrNotDICOM)
 	}
 	if validVR(data[4], data[5]) {
-		return 0, tsExplicitLE, nil
+		return 0, tsExplicitLE, tsAt, nil
 	}
-	return 0, tsImplicitLE, nil
+	return 0, tsImplicitLE, tsAt, nil
 }
 
 func inflate(b []byte) ([]byte, error) {

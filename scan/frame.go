@@ -133,7 +133,13 @@ func imageFrames(df *dicomFile) ([]frameInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !df.Pixels.Encapsulated {
+	if df.Pixels.Encapsulated {
+		// Each compressed frame takes at least one 8-byte item, which bounds a hostile
+		// NumberOfFrames before the frame list is allocated.
+		if room := (df.Size - int64(df.Pixels.Offset)) / 8; int64(pf.Frames) > room {
+			return nil, fmt.Errorf("%s: %w: %d frames declared, the file has room for %d", df.Path, ErrTruncated, pf.Frames, room)
+		}
+	} else {
 		if err := pf.checkNativeLength(df.Pixels.Length, df.Path); err != nil {
 			return nil, err
 		}

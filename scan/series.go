@@ -259,7 +259,15 @@ func (e *SeriesEntry) orderByPosition(frames []frameInfo, normal [3]float64) []f
 	return frames
 }
 
+// commonDir is the file of a single-file series, else the folder that holds all its files.
 func commonDir(frames []frameInfo) string {
+	single := true
+	for _, f := range frames[1:] {
+		single = single && f.File == frames[0].File
+	}
+	if single {
+		return frames[0].File
+	}
 	dir := filepath.Dir(frames[0].File)
 	for _, f := range frames[1:] {
 		for !strings.HasPrefix(f.File, dir+string(filepath.Separator)) && dir != filepath.Dir(dir) {
