@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"liverseg/scan"
+)
+
+// Convert is `liverseg convert --series S [--in LABEL] --out FILE`: a label between formats, or,
+// without --in, the CT itself as NIfTI (int16 HU, as dcm2niix would write it).
+func Convert(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("convert", "--series S [--in LABEL] --out FILE [--format nifti|seg|png]", stderr)
+	series := fs.String("series", "", "the CT series (folder, DICOMDIR or file)")
+	uid := fs.String("series-uid", "", "pick a series by SeriesInstanceUID where the path holds several")
+	in := fs.String("in", "", "the label to convert (any LABEL format); without it the CT is written")
+	out := fs.String("out", "", "the output: .nii/.nii.gz, .dcm (DICOM SEG) or a folder (PNG stack)")
+	format := fs.String("format", "", "nifti, seg or png (default: from --out)")
+	author := fs.String("author", "", "DICOM SEG: the content creator")
+	asJSON := fs.Bool("json", false, "print JSON")
+	lf := addLabelFlags(fs)
+	rest, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		return usageError(stderr, fs, "unexpected argument %q", rest[0])
+	}
+	if *series == "" || *out == "" {
+		return usageError(stderr, fs, "--series and --out are required")
+	}
+	outFormat, err := scan.FormatForOutput(*out, *format)
+	if err != nil {
+		return usageError(stderr, fs, "%v", err)
+	}
+	if *in == "" && outFormat != scan.FormatNIfTI {
+		return usageError(stderr, fs, "without --in the CT is written, and only as NIfTI (.nii or .nii.gz)")
+	}
+	v, err := loadSeries(ctx, *series, *uid, stderr)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	result := map[string]any{"out": *out, "format": string(outFormat)}
+	if *in == "" {
+		if err := scan.WriteNIfTIVolume(*out, v); err != nil {
+			return fail(stderr, err)
+		}
+		result["what"] = "ct"
+		result["dims"] = v.Dims
+	} else {
+		m, err := scan.LoadLabel(*in, v, lf.options())
+		if err != nil {
+			return fail(stderr, err)
+		}
+		meta := scan.LabelMeta{
+			AlgorithmType: scan.AlgorithmManual,
+			Author:        *author,
+			Description:   "liver (converted by liverseg)",
+		}
+		if err := scan.WriteLabel(*out, outFormat, v, m, meta); err != nil {
+			return fail(stderr, err)
+		}
+		result["what"] = "label"
+		result["liver_ml"] = scan.VolumeML(m, v.VoxelVolumeML())
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, result); err != nil {
+			return fail(stderr, err)
+		}
+	} else {
+		fmt.Fprintf(stdout, "wrote %s (%s)\n", *out, outFormat)
+	}
+	return ExitOK
+}

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"liverseg/scan"
+)
+
+// Eval is `liverseg eval --series S --truth LABEL --pred LABEL`: the figures of DESIGN.md.
+func Eval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("eval", "--series S --truth LABEL --pred LABEL [--per-slice] [--json]", stderr)
+	series := fs.String("series", "", "the CT series the labels belong to (folder, DICOMDIR or file)")
+	uid := fs.String("series-uid", "", "pick a series by SeriesInstanceUID where the path holds several")
+	truthPath := fs.String("truth", "", "the reference label (any LABEL format)")
+	predPath := fs.String("pred", "", "the label to score (any LABEL format)")
+	perSlice := fs.Bool("per-slice", false, "also the figures of every slice")
+	asJSON := fs.Bool("json", false, "print JSON")
+	lf := addLabelFlags(fs)
+	rest, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		return usageError(stderr, fs, "unexpected argument %q", rest[0])
+	}
+	if *series == "" || *truthPath == "" || *predPath == "" {
+		return usageError(stderr, fs, "--series, --truth and --pred are required")
+	}
+	v, err := loadSeries(ctx, *series, *uid, stderr)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	truth, err := scan.LoadLabel(*truthPath, v, lf.options())
+	if err != nil {
+		return fail(stderr, err)
+	}
+	pred, err := scan.LoadLabel(*predPath, v, lf.options())
+	if err != nil {
+		return fail(stderr, err)
+	}
+	m, err := scan.Compare(truth, pred, v.VoxelVolumeML())
+	if err != nil {
+		return fail(stderr, fmt.Errorf("%s: %w", *predPath, err))
+	}
+	if !*perSlice {
+		m.Slices = nil
+	}
+	if *asJSON {
+		if m.Slices == nil {
+			m.Slices = []scan.SliceMetrics{}
+		}
+		if err := writeJSON(stdout, m); err != nil {
+			return fail(stderr, err)
+		}
+		return ExitOK
+	}
+	printMetrics(stdout, m)
+	return ExitOK
+}
+
+func printMetrics(w io.Writer, m *scan.Metrics) {
+	fmt.Fprintf(w, "dice        %.4f\n", m.Dice)
+	fmt.Fprintf(w, "iou         %.4f\n", m.IoU)
+	fmt.Fprintf(w, "miou        %.4f\n", m.MIoU)
+	fmt.Fprintf(w, "mpa         %.4f\n", m.MPA)
+	fmt.Fprintf(w, "study_miou  %.4f   (the original study's per-slice mean)\n", m.StudyMIoU)
+	fmt.Fprintf(w, "study_mpa   %.4f   (the original study's per-slice mean)\n", m.StudyMPA)
+	fmt.Fprintf(w, "truth       %.1f ml\n", m.TruthML)
+	fmt.Fprintf(w, "prediction  %.1f ml\n", m.PredML)
+	if len(m.Slices) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%5s %7s %7s %7s %7s %9s %9s %7s %7s\n", "slice", "dice", "iou", "miou", "mpa", "truth", "pred", "fp", "fn")
+	for _, s := range m.Slices {
+		fmt.Fprintf(w, "%5d %7.4f %7.4f %7.4f %7.4f %9d %9d %7d %7d\n", s.Slice, s.Dice, s.IoU, s.MIoU, s.MPA, s.TruthVoxel, s.PredVoxel, s.FalsePos, s.FalseNeg)
+	}
+}

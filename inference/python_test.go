@@ -1,0 +1,88 @@
+package inference
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func fakePython(t *testing.T, dir, name, script string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPythonCandidates(t *testing.T) {
+	if c := PythonCandidates("/opt/py", env(map[string]string{EnvPython: "/env/py"})); len(c) != 1 || c[0].Path != "/opt/py" || c[0].Source != "--python" {
+		t.Errorf("flag: %v", c)
+	}
+	if c := PythonCandidates("", env(map[string]string{EnvPython: "/env/py"})); len(c) != 1 || c[0].Path != "/env/py" || c[0].Source != EnvPython {
+		t.Errorf("variable: %v", c)
+	}
+	c := PythonCandidates("", env(nil))
+	if _, err := os.Stat(SystemPython); err == nil && (len(c) == 0 || c[0].Path != SystemPython) {
+		t.Errorf("default: %v, want %s first", c, SystemPython)
+	}
+	for _, x := range c[min(1, len(c)):] {
+		if x.Path == SystemPython {
+			t.Errorf("default lists %s twice: %v", SystemPython, c)
+		}
+	}
+}
+
+func TestFindPythonFake(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	good := fakePython(t, dir, "good", `echo 'noise from sitecustomize'
+echo '{"version": "3.12.1", "executable": "/x/python3", "numpy": "2.0.0", "torch": "2.4.0", "cuda": true, "device": "NVIDIA H100"}'`)
+	info, err := FindPython(ctx, good, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := PythonInfo{Path: good, Source: "--python", Version: "3.12.1", Executable: "/x/python3", NumpyVersion: "2.0.0", TorchVersion: "2.4.0", TorchCUDA: true, CUDADevice: "NVIDIA H100"}
+	if info != want {
+		t.Errorf("got %+v\nwant %+v", info, want)
+	}
+
+	notorch := fakePython(t, dir, "notorch", `echo '{"version": "3.13.0", "executable": "/y", "error": "cannot import torch: ModuleNotFoundError: No module named '"'torch'"'"}'`)
+	_, err = FindPython(ctx, "", env(map[string]string{EnvPython: notorch}))
+	if !errors.Is(err, ErrNoTorch) || !strings.Contains(err.Error(), notorch+" (Python 3.13.0): cannot import torch") {
+		t.Errorf("no torch: %v", err)
+	}
+
+	crash := fakePython(t, dir, "crash", `echo 'Fatal Python error: init_fs_encoding' >&2; exit 1`)
+	_, err = ProbePython(ctx, crash)
+	if err == nil || !strings.HasPrefix(err.Error(), crash+": Fatal Python error") {
+		t.Errorf("crash: %v", err)
+	}
+
+	missing := filepath.Join(dir, "missing")
+	_, err = ProbePython(ctx, missing)
+	if err == nil || !strings.HasPrefix(err.Error(), missing+": ") || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+// Where /usr/bin/python3 imports torch (scripts/setup.sh installs python3-torch), FindPython
+// must pick it, though python3 on PATH may come first and lack torch.
+func TestFindPythonSystem(t *testing.T) {
+	if err := exec.Command(SystemPython, "-c", "import torch").Run(); err != nil {
+		t.Skipf("%s cannot import torch (%v): scripts/setup.sh installs python3-torch", SystemPython, err)
+	}
+	info, err := FindPython(context.Background(), "", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Path != SystemPython || info.Source != "system" || info.TorchVersion == "" || info.Version == "" {
+		t.Errorf("got %+v", info)
+	}
+	t.Logf("%+v", info)
+}
