@@ -1,0 +1,23 @@
+# liverseg. make run: set up this machine and open the app; make test: what CI runs.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: setup build run test bench
+
+setup:
+	bash scripts/setup.sh
+
+build:
+	go build -o bin/liverseg .
+
+# Without a display (DISPLAY and WAYLAND_DISPLAY unset), the app runs on a virtual one.
+run: setup
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && command -v xvfb-run >/dev/null; then \
+		echo "no display: running under xvfb-run -a"; exec xvfb-run -a bin/liverseg $(ARGS); \
+	else exec bin/liverseg $(ARGS); fi
+
+test:
+	bash scripts/test.sh
+
+bench: setup
+	bash bench/load_ircad7.sh

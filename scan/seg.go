@@ -1,0 +1,398 @@
+package scan
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// SOP classes of DICOM Segmentation objects.
+const (
+	sopSegmentation         = "1.2.840.10008.5.1.4.1.1.66.4"
+	sopLabelmapSegmentation = "1.2.840.10008.5.1.4.1.1.66.7"
+)
+
+// Segmentation types (0062,0001).
+const (
+	segBinary     = "BINARY"
+	segFractional = "FRACTIONAL"
+	segLabelmap   = "LABELMAP"
+)
+
+var (
+	tagSegmentIdentificationSeq = tag.Tag{Group: 0x0062, Element: 0x000A}
+	tagDerivationImageSeq       = tag.Tag{Group: 0x0008, Element: 0x9124}
+	tagSourceImageSeq           = tag.Tag{Group: 0x0008, Element: 0x2112}
+)
+
+// segment is one item of a SEG's SegmentSequence.
+type segment struct {
+	Number int
+	Label  string
+}
+
+// segObject is what placing a SEG's frames needs of its header.
+type segObject struct {
+	path      string
+	kind      string // segBinary, segFractional or segLabelmap
+	pf        pixelFormat
+	bo        binary.ByteOrder
+	threshold uint32 // BINARY and FRACTIONAL: a stored value at or above it is inside
+	segments  []segment
+	shared    elements   // the SharedFunctionalGroupsSequence item, or nil
+	perFrame  []elements // the PerFrameFunctionalGroupsSequence items
+}
+
+// ReadSEG reads a DICOM Segmentation (BINARY, FRACTIONAL or LABELMAP) and returns the segment
+// that is the liver as a mask aligned to ref. segment > 0 picks a segment by its number instead;
+// with 0, the segment labelled "liver" (any case) is read, or the only segment there is.
+// Frames are placed on ref's slices through the source image they reference, else through their
+// ImagePositionPatient; frames of one slice are ORed together.
+func ReadSEG(path string, ref *Volume, segment int) (*Mask, error) {
+	df, err := readDICOMFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return readSEG(df, ref, segment)
+}
+
+// readSEGBytes is ReadSEG on a file already in memory; name stands for its path in errors. It is
+// the entry point of the fuzz test.
+func readSEGBytes(name string, data []byte, ref *Volume, segment int) (*Mask, error) {
+	df, err := parseDICOM(name, data, int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	return readSEG(df, ref, segment)
+}
+
+func readSEG(df *dicomFile, ref *Volume, want int) (*Mask, error) {
+	path := df.Path
+	s, err := readSEGHeader(df, ref)
+	if err != nil {
+		return nil, err
+	}
+	number, err := s.chooseSegment(want)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pixels := df.data[df.Pixels.Offset : df.Pixels.Offset+df.Pixels.Length]
+	idx := newSliceIndex(ref)
+	m := NewMask(ref.Dims)
+	n := ref.SliceLen()
+	buf := make([]uint8, n)
+	for f := 0; f < s.pf.Frames; f++ {
+		g := s.groups(f)
+		if s.kind != segLabelmap {
+			in, err := s.frameSegment(g, f)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			if in != number {
+				continue
+			}
+		}
+		if err := s.checkFrameGrid(g, ref, f); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		k, err := idx.place(g, ref, f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if s.kind == segLabelmap {
+			decodeLabelValue(buf, pixels, f, s.pf, s.bo, uint32(number))
+		} else {
+			decodeBinary(buf, pixels, f, s.pf, s.bo, s.threshold)
+		}
+		dst := m.Slice(k)
+		for i, v := range buf {
+			dst[i] |= v
+		}
+	}
+	return m, nil
+}
+
+// readSEGHeader checks that df is a SEG whose native pixel data can be read and whose frames have
+// ref's matrix, and gathers what placing the frames needs.
+func readSEGHeader(df *dicomFile, ref *Volume) (*segObject, error) {
+	path := df.Path
+	e := df.Elems
+	sop := e.str(tag.SOPClassUID)
+	if sop != sopSegmentation && sop != sopLabelmapSegmentation && e.str(tag.Modality) != "SEG" {
+		return nil, fmt.Errorf("%s: %w: not a DICOM SEG (SOP class %q)", path, ErrUnsupported, sop)
+	}
+	if !df.Pixels.Found {
+		return nil, fmt.Errorf("%s: %w: no pixel data", path, ErrMalformed)
+	}
+	switch df.TransferSyntax {
+	case tsImplicitLE, tsExplicitLE, tsExplicitBE, tsDeflatedLE:
+	default:
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrCompressed, TransferSyntaxName(df.TransferSyntax))
+	}
+	if df.Pixels.Encapsulated {
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrCompressed, TransferSyntaxName(df.TransferSyntax))
+	}
+	pf, err := readPixelFormat(e, path)
+	if err != nil {
+		return nil, err
+	}
+	if pf.Rows != ref.Dims[1] || pf.Cols != ref.Dims[0] {
+		return nil, fmt.Errorf("%s: %w: SEG frames are %dx%d, the volume's slices are %dx%d",
+			path, ErrGeometry, pf.Cols, pf.Rows, ref.Dims[0], ref.Dims[1])
+	}
+	// Sizes are checked before any pixel is touched: the decoders index without bounds checks
+	// of their own.
+	if df.Pixels.Offset < 0 || df.Pixels.Offset+df.Pixels.Length > len(df.data) {
+		return nil, fmt.Errorf("%s: %w: pixel data runs past the end of the file", path, ErrTruncated)
+	}
+	if err := pf.checkNativeLength(df.Pixels.Length, path); err != nil {
+		return nil, err
+	}
+	s := &segObject{
+		path:     path,
+		kind:     strings.ToUpper(e.str(tag.SegmentationType)),
+		pf:       pf,
+		bo:       df.ByteOrder,
+		shared:   e.first(tagSharedFunctionalGroups),
+		perFrame: e.seq(tagPerFrameFunctionalGroups),
+	}
+	if s.kind == "" {
+		// Type 1, but its absence is unambiguous for the two common cases.
+		switch {
+		case sop == sopLabelmapSegmentation:
+			s.kind = segLabelmap
+		case pf.BitsAllocated == 1:
+			s.kind = segBinary
+		}
+	}
+	switch {
+	case s.kind == segBinary && (pf.BitsAllocated == 1 || pf.BitsAllocated == 8):
+		s.threshold = 1
+	case s.kind == segFractional && pf.BitsAllocated == 8:
+		max, ok := e.int(tag.MaximumFractionalValue)
+		if !ok || max <= 0 || max > 255 {
+			return nil, fmt.Errorf("%s: %w: FRACTIONAL SEG with MaximumFractionalValue %d", path, ErrMalformed, max)
+		}
+		// Inside when value >= max/2: for an odd max that is value >= (max+1)/2.
+		s.threshold = uint32((max + 1) / 2)
+	case s.kind == segLabelmap && (pf.BitsAllocated == 8 || pf.BitsAllocated == 16):
+	default:
+		return nil, fmt.Errorf("%s: %w: SegmentationType %q with BitsAllocated %d", path, ErrUnsupported, s.kind, pf.BitsAllocated)
+	}
+	for _, it := range e.seq(tagSegmentSequence) {
+		n, ok := it.int(tag.SegmentNumber)
+		if !ok {
+			return nil, fmt.Errorf("%s: %w: a segment without SegmentNumber", path, ErrMalformed)
+		}
+		s.segments = append(s.segments, segment{Number: n, Label: it.str(tag.SegmentLabel)})
+	}
+	if len(s.segments) == 0 {
+		return nil, fmt.Errorf("%s: %w: the SEG lists no segments", path, ErrNoSegment)
+	}
+	return s, nil
+}
+
+// chooseSegment picks the segment number to read: want when > 0, else the segment labelled
+// liver, else the only one. LABELMAP segment 0 is the background and never counts as "the only
+// one".
+func (s *segObject) chooseSegment(want int) (int, error) {
+	if want > 0 {
+		for _, sg := range s.segments {
+			if sg.Number == want {
+				return want, nil
+			}
+		}
+		return 0, fmt.Errorf("%w: segment %d is not in the file; it has %s", ErrNoSegment, want, s.listSegments())
+	}
+	var candidates []segment
+	for _, sg := range s.segments {
+		if strings.EqualFold(strings.TrimSpace(sg.Label), "liver") {
+			return sg.Number, nil
+		}
+		if !(s.kind == segLabelmap && sg.Number == 0) {
+			candidates = append(candidates, sg)
+		}
+	}
+	if len(candidates) == 1 {
+		return candidates[0].Number, nil
+	}
+	return 0, fmt.Errorf("%w: no segment is labelled liver; the file has %s; pick one by its number", ErrNoSegment, s.listSegments())
+}
+
+func (s *segObject) listSegments() string {
+	parts := make([]string, len(s.segments))
+	for i, sg := range s.segments {
+		parts[i] = fmt.Sprintf("%d %q", sg.Number, sg.Label)
+	}
+	return fmt.Sprintf("%d segments (%s)", len(s.segments), strings.Join(parts, ", "))
+}
+
+// frameGroups is the functional groups of one frame: its own, then the shared ones.
+type frameGroups struct{ own, shared elements }
+
+// first returns the first item of macro sequence t, from the frame's own groups when there,
+// else from the shared groups.
+func (g frameGroups) first(t tag.Tag) elements {
+	if s := g.own.first(t); s != nil {
+		return s
+	}
+	return g.shared.first(t)
+}
+
+// seq returns the items of macro sequence t, from the frame's own groups when there, else from
+// the shared groups.
+func (g frameGroups) seq(t tag.Tag) []elements {
+	if s := g.own.seq(t); len(s) > 0 {
+		return s
+	}
+	return g.shared.seq(t)
+}
+
+func (s *segObject) groups(f int) frameGroups {
+	g := frameGroups{shared: s.shared}
+	if f < len(s.perFrame) {
+		g.own = s.perFrame[f]
+	}
+	return g
+}
+
+// frameSegment is the segment number frame f of a BINARY or FRACTIONAL SEG belongs to.
+func (s *segObject) frameSegment(g frameGroups, f int) (int, error) {
+	if n, ok := g.first(tagSegmentIdentificationSeq).int(tag.ReferencedSegmentNumber); ok {
+		return n, nil
+	}
+	if len(s.segments) == 1 {
+		return s.segments[0].Number, nil
+	}
+	return 0, fmt.Errorf("%w: frame %d names no segment (no SegmentIdentificationSequence)", ErrMalformed, f+1)
+}
+
+// Tolerances of a SEG's frame grid against the volume's: cosines and relative pixel spacing.
+const (
+	segOrientTolerance  = 1e-3
+	segSpacingTolerance = 1e-3
+)
+
+// checkFrameGrid refuses a frame whose pixel grid, where the SEG states it, is not the volume's:
+// its pixels would land on the wrong voxels even on the right slice.
+func (s *segObject) checkFrameGrid(g frameGroups, ref *Volume, f int) error {
+	if o := g.first(tagPlaneOrientationSeq).floats(tag.ImageOrientationPatient); len(o) == 6 && allFinite(o...) {
+		row := unit([3]float64{o[0], o[1], o[2]})
+		col := unit([3]float64{o[3], o[4], o[5]})
+		for a := 0; a < 3; a++ {
+			if math.Abs(row[a]-ref.Direction[0][a]) > segOrientTolerance || math.Abs(col[a]-ref.Direction[1][a]) > segOrientTolerance {
+				return fmt.Errorf("%w: frame %d has orientation %.4g, the volume's rows and columns run along %.4g and %.4g",
+					ErrGeometry, f+1, o, ref.Direction[0], ref.Direction[1])
+			}
+		}
+	}
+	if sp := g.first(tagPixelMeasuresSeq).floats(tag.PixelSpacing); len(sp) == 2 && allFinite(sp...) {
+		// DICOM gives the spacing between rows first, then between columns.
+		for a, want := range [2]float64{ref.Spacing[1], ref.Spacing[0]} {
+			if math.Abs(sp[a]-want) > segSpacingTolerance*want {
+				return fmt.Errorf("%w: frame %d has pixel spacing %.6g\\%.6g mm, the volume %.6g\\%.6g mm",
+					ErrGeometry, f+1, sp[0], sp[1], ref.Spacing[1], ref.Spacing[0])
+			}
+		}
+	}
+	return nil
+}
+
+// decodeLabelValue turns frame f of a LABELMAP SEG into a 0/1 mask: 1 where the stored value is
+// the segment number.
+func decodeLabelValue(dst []uint8, pixels []byte, f int, pf pixelFormat, bo binary.ByteOrder, value uint32) {
+	n := pf.Rows * pf.Cols
+	switch pf.BitsAllocated {
+	case 8:
+		raw := pixels[f*n:]
+		for i := 0; i < n; i++ {
+			dst[i] = b2u(uint32(raw[i]) == value)
+		}
+	case 16:
+		raw := pixels[2*f*n:]
+		for i := 0; i < n; i++ {
+			dst[i] = b2u(uint32(bo.Uint16(raw[2*i:])) == value)
+		}
+	}
+}
+
+// sliceIndex finds the slice of a volume that a SEG frame belongs to.
+type sliceIndex struct {
+	// byUID lists, for each SOP Instance UID of the volume, its slices and their frame numbers
+	// (several for a multi-frame source).
+	byUID map[string][]sliceRef
+}
+
+type sliceRef struct{ k, frame int }
+
+func newSliceIndex(ref *Volume) sliceIndex {
+	idx := sliceIndex{byUID: map[string][]sliceRef{}}
+	uids := ref.Series.SOPInstanceUIDs
+	if len(uids) != ref.Dims[2] {
+		return idx // not from DICOM, or inconsistent: place by position only
+	}
+	for k, uid := range uids {
+		frame := 1
+		if k < len(ref.Series.FrameNumbers) {
+			frame = ref.Series.FrameNumbers[k]
+		}
+		if uid != "" {
+			idx.byUID[uid] = append(idx.byUID[uid], sliceRef{k, frame})
+		}
+	}
+	return idx
+}
+
+// place returns the slice of ref that frame f (0-based) belongs to: the slice of the source image
+// it was derived from when that is one of ref's instances, else the slice at its
+// ImagePositionPatient.
+func (idx sliceIndex) place(g frameGroups, ref *Volume, f int) (int, error) {
+	for _, derivation := range g.seq(tagDerivationImageSeq) {
+		if k, ok := idx.byReference(derivation); ok {
+			return k, nil
+		}
+	}
+	p := g.first(tagPlanePositionSeq).floats(tag.ImagePositionPatient)
+	if len(p) != 3 || !allFinite(p...) {
+		return 0, fmt.Errorf("%w: frame %d references no slice of the volume and has no ImagePositionPatient", ErrGeometry, f+1)
+	}
+	pos := [3]float64{p[0], p[1], p[2]}
+	k := math.Round(dot(sub(pos, ref.Origin), ref.Direction[2]) / ref.Spacing[2])
+	tol := math.Min(ref.Spacing[0], math.Min(ref.Spacing[1], ref.Spacing[2])) / 2
+	if k >= 0 && k < float64(ref.Dims[2]) {
+		if d := norm(sub(pos, ref.Position(0, 0, k))); d < tol {
+			return int(k), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: frame %d at (%.2f, %.2f, %.2f) mm is on no slice of the volume", ErrGeometry, f+1, pos[0], pos[1], pos[2])
+}
+
+// byReference finds the slice through a DerivationImageSequence item: the first source image
+// (and frame, for a multi-frame source) that is one of the volume's.
+func (idx sliceIndex) byReference(derivation elements) (int, bool) {
+	if len(idx.byUID) == 0 {
+		return 0, false
+	}
+	for _, src := range derivation.seq(tagSourceImageSeq) {
+		refs := idx.byUID[src.str(tag.ReferencedSOPInstanceUID)]
+		if len(refs) == 0 {
+			continue
+		}
+		if frames := src.ints(tag.ReferencedFrameNumber); len(frames) > 0 {
+			for _, r := range refs {
+				if r.frame == frames[0] {
+					return r.k, true
+				}
+			}
+			continue
+		}
+		if len(refs) == 1 {
+			return refs[0].k, true
+		}
+		// A multi-frame source without a frame number: the position must decide.
+	}
+	return 0, false
+}

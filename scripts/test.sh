@@ -1,0 +1,61 @@
+#!/bin/bash
+# The project's test command (make test, .ci/run): setup (fast when done), go vet, go test on every
+# package (under xvfb-run when there is no display), then 10 s of each fuzz target.
+# Exits non-zero on any failure. go test's own output is printed as it is.
+#
+# Environment: LIVERSEG_DATA (default: the setup's unpacked data), ONNXRUNTIME_SHARED_LIBRARY_PATH
+# (default: the setup's cached library), LIVERSEG_FUZZTIME (default 10s; 0 skips fuzzing).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+command -v go >/dev/null 2>&1 || export PATH=$PATH:/usr/local/go/bin
+
+bash scripts/setup.sh
+
+cache=${LIVERSEG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/liverseg}
+export LIVERSEG_DATA=${LIVERSEG_DATA:-$cache/data}
+export ONNXRUNTIME_SHARED_LIBRARY_PATH=${ONNXRUNTIME_SHARED_LIBRARY_PATH:-$cache/ort/1.30.0/libonnxruntime.so}
+fuzztime=${LIVERSEG_FUZZTIME:-10s}
+echo "test: LIVERSEG_DATA=$LIVERSEG_DATA"
+echo "test: ONNXRUNTIME_SHARED_LIBRARY_PATH=$ONNXRUNTIME_SHARED_LIBRARY_PATH"
+
+# The GUI tests need a display: without one, a virtual one.
+wrap=()
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && command -v xvfb-run >/dev/null 2>&1; then
+  wrap=(xvfb-run -a)
+fi
+
+# Same flags on every run, so that the build cache (cgo packages included) is reused.
+echo "test: go vet ./..."
+go vet ./...
+
+echo "test: go test -count=1 -timeout 25m ./..."
+"${wrap[@]}" go test -count=1 -timeout 25m ./...
+
+if [ "$fuzztime" = 0 ] || [ "$fuzztime" = 0s ]; then
+  echo "test: fuzzing skipped (LIVERSEG_FUZZTIME=$fuzztime)"
+  exit 0
+fi
+# go test -list prints a package's matching names, then its "ok  <package>" line.
+list=$(go test -list '^Fuzz' ./...)
+targets=()
+names=()
+while IFS= read -r line; do
+  case $line in
+    Fuzz*) names+=("$line") ;;
+    ok*)
+      pkg=$(awk '{print $2}' <<<"$line")
+      for n in "${names[@]}"; do targets+=("$pkg $n"); done
+      names=()
+      ;;
+    *) names=() ;;
+  esac
+done <<<"$list"
+echo "test: ${#targets[@]} fuzz targets, $fuzztime each"
+for t in "${targets[@]}"; do
+  read -r pkg name <<<"$t"
+  echo "test: go test -run=^\$ -fuzz=^$name\$ -fuzztime=$fuzztime $pkg"
+  go test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" "$pkg"
+done
+echo "test: all passed"
