@@ -28,20 +28,19 @@ var (
 	tagSourceImageSeq           = tag.Tag{Group: 0x0008, Element: 0x2112}
 )
 
-// segment is one item of a SEG's SegmentSequence.
-type segment struct {
+// segmentInfo is one item of a SEG's SegmentSequence.
+type segmentInfo struct {
 	Number int
 	Label  string
 }
 
 // segObject is what placing a SEG's frames needs of its header.
 type segObject struct {
-	path      string
 	kind      string // segBinary, segFractional or segLabelmap
 	pf        pixelFormat
 	bo        binary.ByteOrder
 	threshold uint32 // BINARY and FRACTIONAL: a stored value at or above it is inside
-	segments  []segment
+	segments  []segmentInfo
 	shared    elements   // the SharedFunctionalGroupsSequence item, or nil
 	perFrame  []elements // the PerFrameFunctionalGroupsSequence items
 }
@@ -95,7 +94,7 @@ func readSEG(df *dicomFile, ref *Volume, want int) (*Mask, error) {
 				continue
 			}
 		}
-		if err := s.checkFrameGrid(g, ref, f); err != nil {
+		if err := checkFrameGrid(g, ref, f); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		k, err := idx.place(g, ref, f)
@@ -119,6 +118,9 @@ func readSEG(df *dicomFile, ref *Volume, want int) (*Mask, error) {
 // ref's matrix, and gathers what placing the frames needs.
 func readSEGHeader(df *dicomFile, ref *Volume) (*segObject, error) {
 	path := df.Path
+	if ref == nil || ref.Dims[0] <= 0 || ref.Dims[1] <= 0 || ref.Dims[2] <= 0 || int64(ref.Dims[0])*int64(ref.Dims[1])*int64(ref.Dims[2]) > MaxVoxels {
+		return nil, fmt.Errorf("%s: no valid volume to align the SEG to", path)
+	}
 	e := df.Elems
 	sop := e.str(tag.SOPClassUID)
 	if sop != sopSegmentation && sop != sopLabelmapSegmentation && e.str(tag.Modality) != "SEG" {
@@ -152,7 +154,6 @@ func readSEGHeader(df *dicomFile, ref *Volume) (*segObject, error) {
 		return nil, err
 	}
 	s := &segObject{
-		path:     path,
 		kind:     strings.ToUpper(e.str(tag.SegmentationType)),
 		pf:       pf,
 		bo:       df.ByteOrder,
@@ -187,7 +188,7 @@ func readSEGHeader(df *dicomFile, ref *Volume) (*segObject, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: %w: a segment without SegmentNumber", path, ErrMalformed)
 		}
-		s.segments = append(s.segments, segment{Number: n, Label: it.str(tag.SegmentLabel)})
+		s.segments = append(s.segments, segmentInfo{Number: n, Label: it.str(tag.SegmentLabel)})
 	}
 	if len(s.segments) == 0 {
 		return nil, fmt.Errorf("%s: %w: the SEG lists no segments", path, ErrNoSegment)
@@ -207,7 +208,7 @@ func (s *segObject) chooseSegment(want int) (int, error) {
 		}
 		return 0, fmt.Errorf("%w: segment %d is not in the file; it has %s", ErrNoSegment, want, s.listSegments())
 	}
-	var candidates []segment
+	var candidates []segmentInfo
 	for _, sg := range s.segments {
 		if strings.EqualFold(strings.TrimSpace(sg.Label), "liver") {
 			return sg.Number, nil
@@ -278,7 +279,7 @@ const (
 
 // checkFrameGrid refuses a frame whose pixel grid, where the SEG states it, is not the volume's:
 // its pixels would land on the wrong voxels even on the right slice.
-func (s *segObject) checkFrameGrid(g frameGroups, ref *Volume, f int) error {
+func checkFrameGrid(g frameGroups, ref *Volume, f int) error {
 	if o := g.first(tagPlaneOrientationSeq).floats(tag.ImageOrientationPatient); len(o) == 6 && allFinite(o...) {
 		row := unit([3]float64{o[0], o[1], o[2]})
 		col := unit([3]float64{o[3], o[4], o[5]})

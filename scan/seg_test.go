@@ -192,6 +192,32 @@ func TestReadSEGLiver(t *testing.T) {
 	}
 }
 
+// TestReadSEGDeflated: the liver SEG re-encoded by pydicom as Deflated Explicit VR Little Endian
+// (the whole dataset deflated, unlike liver_deflate.dcm's per-frame compression) reads the same.
+func TestReadSEGDeflated(t *testing.T) {
+	ref := ct3Slice(t)
+	src := dataPath(t, "formats", "pydicom-data", "liver.dcm")
+	p := filepath.Join(t.TempDir(), "liver_dfl.dcm")
+	var ts string
+	runPydicom(t, `
+import sys, json, pydicom
+ds = pydicom.dcmread(sys.argv[1])
+ds.file_meta.TransferSyntaxUID = pydicom.uid.DeflatedExplicitVRLittleEndian
+ds.save_as(sys.argv[2], write_like_original=False)
+print(json.dumps(str(pydicom.dcmread(sys.argv[2]).file_meta.TransferSyntaxUID)))
+`, nil, &ts, src, p)
+	if ts != tsDeflatedLE {
+		t.Fatalf("pydicom wrote %s", ts)
+	}
+	m, err := ReadSEG(p, ref, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sliceCounts(m); fmt.Sprint(got) != "[36233 35645 35220]" {
+		t.Errorf("per-slice counts %v, want [36233 35645 35220]", got)
+	}
+}
+
 // TestReadSEGNonByteAligned: 510x510 frames put frame boundaries inside bytes (260100 bits a
 // frame); bits run on across them.
 func TestReadSEGNonByteAligned(t *testing.T) {
@@ -382,6 +408,72 @@ func segTestVolume(dims [3]int) *Volume {
 	return v
 }
 
+// segTestBytes is a SEG of a pattern on segTestVolume(13x7x6), in memory.
+func segTestBytes(t testing.TB) (*Volume, *Mask, []byte) {
+	t.Helper()
+	ref := segTestVolume([3]int{13, 7, 6})
+	m := NewMask(ref.Dims)
+	for i := range m.Voxels {
+		m.Voxels[i] = uint8(i % 3 % 2)
+	}
+	ds, err := buildSEG(ref, m, LabelMeta{}, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := dicom.Write(&buf, ds); err != nil {
+		t.Fatal(err)
+	}
+	return ref, m, buf.Bytes()
+}
+
+// TestReadSEGHostileHeader: headers that promise more than the file holds, or pixels liverseg
+// cannot read as a SEG, are refused before any pixel is decoded.
+func TestReadSEGHostileHeader(t *testing.T) {
+	ref, m, src := segTestBytes(t)
+	got, err := readSEGBytes("own.dcm", src, ref, 0)
+	if err != nil || !bytes.Equal(got.Voxels, m.Voxels) {
+		t.Fatalf("unpatched: err = %v", err)
+	}
+	// patchStr replaces a string value of the same length.
+	patchStr := func(b []byte, g, e uint16, vr, from, to string) {
+		pat := append([]byte{byte(g), byte(g >> 8), byte(e), byte(e >> 8), vr[0], vr[1], byte(len(from)), 0}, from...)
+		i := bytes.Index(b, pat)
+		if i < 0 || len(from) != len(to) {
+			t.Fatalf("%s %04x,%04x %q not found", vr, g, e, from)
+		}
+		copy(b[i+8:], to)
+	}
+	for _, tc := range []struct {
+		name  string
+		patch func(b []byte)
+		want  error
+	}{
+		{"frames beyond the pixel data", func(b []byte) { patchStr(b, 0x0028, 0x0008, "IS", "6 ", "99") }, ErrTruncated},
+		{"16 bits in the room of 1", func(b []byte) { patchUS(t, b, 0x0028, 0x0100, 16) }, ErrTruncated},
+		{"unknown segmentation type", func(b []byte) { patchStr(b, 0x0062, 0x0001, "CS", "BINARY", "BINORY") }, ErrUnsupported},
+		{"another matrix", func(b []byte) { patchUS(t, b, 0x0028, 0x0010, 8) }, ErrGeometry},
+		{"absurd matrix", func(b []byte) {
+			patchUS(t, b, 0x0028, 0x0010, 65535)
+			patchUS(t, b, 0x0028, 0x0011, 65535)
+		}, ErrTooLarge},
+		{"segment 2 named by the frames", func(b []byte) { patchUS(t, b, 0x0062, 0x000B, 2) }, nil},
+	} {
+		b := append([]byte(nil), src...)
+		tc.patch(b)
+		got, err := readSEGBytes("own.dcm", b, ref, 0)
+		switch {
+		case tc.want == nil && err == nil:
+			// The frame of segment 2 is not the liver's: that slice stays empty.
+			if n := sliceCounts(got); n[0] != 0 {
+				t.Errorf("%s: slice 0 holds %d voxels of another segment", tc.name, n[0])
+			}
+		case tc.want == nil || !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "own.dcm"):
+			t.Errorf("%s: err = %v, want %v naming the file", tc.name, err, tc.want)
+		}
+	}
+}
+
 // TestWriteSEGSynthetic: odd sizes (frames that end inside a byte), empty masks, multi-frame
 // sources and volumes without DICOM identity all come back identical.
 func TestWriteSEGSynthetic(t *testing.T) {
@@ -493,6 +585,16 @@ out["study"] = str(ds.StudyInstanceUID)
 out["ref_series"] = str(ds.ReferencedSeriesSequence[0].SeriesInstanceUID)
 out["ref_instances"] = len(ds.ReferencedSeriesSequence[0].ReferencedInstanceSequence)
 out["spacing"] = [float(x) for x in ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing]
+try:  # GDCM, where installed, as a second reader
+    import gdcm
+    r = gdcm.ImageReader()
+    r.SetFileName(sys.argv[1])
+    if not r.Read():
+        err("GDCM cannot read the file")
+    else:
+        out["gdcm"] = [r.GetImage().GetDimension(i) for i in range(3)]
+except ImportError:
+    pass
 counts = {}
 for i, fg in enumerate(ds.PerFrameFunctionalGroupsSequence):
     uid = fg.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
@@ -566,6 +668,7 @@ func TestWriteSEGIRCAD(t *testing.T) {
 		RefSeries    string    `json:"ref_series"`
 		RefInstances int       `json:"ref_instances"`
 		Spacing      []float64 `json:"spacing"`
+		GDCM         []int     `json:"gdcm"`
 	}
 	runPydicom(t, pydicomCheckOurSEG, map[string]any{"files": files, "counts": counts}, &res, p)
 	for _, e := range res.Errors {
@@ -589,7 +692,10 @@ func TestWriteSEGIRCAD(t *testing.T) {
 	if len(res.Spacing) != 2 || math.Abs(res.Spacing[0]-ref.Spacing[1]) > 1e-6 || math.Abs(res.Spacing[1]-ref.Spacing[0]) > 1e-6 {
 		t.Errorf("PixelSpacing %v, want %v\\%v", res.Spacing, ref.Spacing[1], ref.Spacing[0])
 	}
-	t.Logf("%d voxels on %d frames; pydicom agrees per instance", voxels, withLiver)
+	if res.GDCM != nil && fmt.Sprint(res.GDCM) != fmt.Sprint([]int{ref.Dims[0], ref.Dims[1], withLiver}) {
+		t.Errorf("GDCM reads %v", res.GDCM)
+	}
+	t.Logf("%d voxels on %d frames; pydicom agrees per instance; GDCM reads %v", voxels, withLiver, res.GDCM)
 }
 
 // segSeed is a fuzz seed and the index of the volume whose matrix it has.
@@ -601,20 +707,8 @@ type segSeed struct {
 // segFuzzRefs returns the volumes the fuzz target places frames on, one per matrix size of the
 // seeds so that mutated seeds reach the pixel decoding, and the seeds.
 func segFuzzRefs(f *testing.F) ([]*Volume, []segSeed) {
-	own := segTestVolume([3]int{13, 7, 6})
-	m := NewMask(own.Dims)
-	for i := range m.Voxels {
-		m.Voxels[i] = uint8(i % 3 % 2)
-	}
-	ds, err := buildSEG(own, m, LabelMeta{}, time.Unix(0, 0))
-	if err != nil {
-		f.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := dicom.Write(&buf, ds); err != nil {
-		f.Fatal(err)
-	}
-	refs, seeds := []*Volume{own}, []segSeed{{buf.Bytes(), 0}}
+	own, _, b := segTestBytes(f)
+	refs, seeds := []*Volume{own}, []segSeed{{b, 0}}
 	if os.Getenv("LIVERSEG_DATA") == "" {
 		return refs, seeds
 	}

@@ -37,6 +37,9 @@ type segCode struct{ value, scheme, meaning string }
 // when none does, since a SEG needs a frame), each frame referencing its source instance and
 // carrying its position. The file appears whole or not at all.
 func WriteSEG(path string, ref *Volume, m *Mask, meta LabelMeta) error {
+	if ref == nil || m == nil {
+		return fmt.Errorf("%s: no volume or no mask to write", path)
+	}
 	if err := ref.CheckMask(m); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -450,7 +453,7 @@ func newUID() (string, error) {
 func writeSEGAtomic(path string, write func(io.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
