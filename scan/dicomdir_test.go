@@ -8,23 +8,10 @@ import (
 	"testing"
 )
 
-// pythonWith returns Debian's python3 when it can import the given modules, else skips.
-func pythonWith(t testing.TB, modules string) string {
-	t.Helper()
-	py := "/usr/bin/python3"
-	if out, err := exec.Command(py, "-c", "import "+modules).CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s cannot import %s (the setup installs them): %v\n%s", py, modules, err, out)
-		}
-		t.Skipf("%s cannot import %s: %v", py, modules, err)
-	}
-	return py
-}
-
 // TestDICOMDIR writes a DICOMDIR with pydicom's FileSet (a real peer) over five IRCAD slices and
 // checks that discovery reads the files it references, and only those.
 func TestDICOMDIR(t *testing.T) {
-	py := pythonWith(t, "pydicom.fileset")
+	py := needPython(t, "pydicom.fileset")
 	src := t.TempDir()
 	copySlices(t, "7", src, "image_20", "image_21", "image_22", "image_23", "image_24")
 	dst := t.TempDir()

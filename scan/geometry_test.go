@@ -11,7 +11,7 @@ import (
 // dataset `ds` (slice index `i`), and returns the folder.
 func rewriteSlices(t *testing.T, change string) string {
 	t.Helper()
-	py := pythonWith(t, "pydicom, numpy")
+	py := needPython(t, "pydicom, numpy")
 	dir := t.TempDir()
 	script := `
 import sys, os, pydicom, numpy as np

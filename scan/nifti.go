@@ -17,7 +17,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -914,55 +913,26 @@ func niftiHeaderBytes(p niftiWrite, o binary.ByteOrder) []byte {
 // writeNIfTI writes header and data to path, gzip-compressed when the name ends in .gz. It writes a
 // temporary file in the same folder and renames it, so that a crash or a full disk never leaves a
 // half-written label where a good one was.
-func writeNIfTI(path string, p niftiWrite, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+func writeNIfTI(path string, p niftiWrite, data []byte) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		var gz *gzip.Writer
+		if strings.HasSuffix(strings.ToLower(path), ".gz") {
+			// BestSpeed: labels and CTs compress well anyway, and the default level is several
+			// times slower on a 500-slice volume.
+			gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
+			w = gz
 		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	var w io.Writer = bw
-	var gz *gzip.Writer
-	if strings.HasSuffix(strings.ToLower(path), ".gz") {
-		// BestSpeed: labels and CTs compress well anyway, and the default level is several
-		// times slower on a 500-slice volume.
-		gz, _ = gzip.NewWriterLevel(bw, gzip.BestSpeed)
-		w = gz
-	}
-	if _, err = w.Write(niftiHeaderBytes(p, binary.LittleEndian)); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if _, err = w.Write(data); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if gz != nil {
-		if err = gz.Close(); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+		if _, err := w.Write(niftiHeaderBytes(p, binary.LittleEndian)); err != nil {
+			return err
 		}
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	// CreateTemp makes the file private (0600); a label is an ordinary document.
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return nil
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+		if gz != nil {
+			return gz.Close()
+		}
+		return nil
+	})
 }
 
 // niftiCheckWritable rejects a geometry that no NIfTI reader could place.

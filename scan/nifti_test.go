@@ -567,19 +567,14 @@ func TestNIfTIHugeHeaderSmallFile(t *testing.T) {
 	}
 }
 
-// nibabelPython is the interpreter with nibabel; tests that need it skip when it cannot import it.
-const nibabelPython = "/usr/bin/python3"
-
 func needNibabel(t *testing.T) {
 	t.Helper()
-	if err := exec.Command(nibabelPython, "-c", "import nibabel, numpy").Run(); err != nil {
-		t.Skipf("%s cannot import nibabel and numpy: %v", nibabelPython, err)
-	}
+	needPython(t, "nibabel, numpy")
 }
 
 func runNibabel(t *testing.T, script string, args ...string) map[string]any {
 	t.Helper()
-	cmd := exec.Command(nibabelPython, append([]string{"-c", script}, args...)...)
+	cmd := exec.Command(peerPython, append([]string{"-c", script}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

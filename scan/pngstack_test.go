@@ -324,7 +324,7 @@ func TestPNGStackRealMasks(t *testing.T) {
 		if counts[0] == 0 || counts[1] == 0 {
 			t.Fatalf("empty slices: %v", counts)
 		}
-		out, err := exec.Command(nibabelPython, append([]string{"-c", `
+		out, err := exec.Command(peerPython, append([]string{"-c", `
 import sys, numpy as np
 from PIL import Image
 for f in sys.argv[1:]:

@@ -18,22 +18,16 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
-// segPython is the interpreter with pydicom and numpy (Debian packages); the python3 on PATH may
-// be another one.
-const segPython = "/usr/bin/python3"
-
 func needPydicom(t testing.TB) {
 	t.Helper()
-	if err := exec.Command(segPython, "-c", "import pydicom, numpy").Run(); err != nil {
-		t.Skipf("%s cannot import pydicom and numpy: %v", segPython, err)
-	}
+	needPython(t, "pydicom, numpy")
 }
 
 // runPydicom runs script with args and input on stdin and decodes the JSON it prints.
 func runPydicom(t *testing.T, script string, input any, out any, args ...string) {
 	t.Helper()
 	needPydicom(t)
-	cmd := exec.Command(segPython, append([]string{"-c", script}, args...)...)
+	cmd := exec.Command(peerPython, append([]string{"-c", script}, args...)...)
 	if input != nil {
 		b, err := json.Marshal(input)
 		if err != nil {

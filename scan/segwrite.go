@@ -1,14 +1,11 @@
 package scan
 
 import (
-	"bufio"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"math"
 	"math/big"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,7 +47,7 @@ func WriteSEG(path string, ref *Volume, m *Mask, meta LabelMeta) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeSEGAtomic(path, func(w io.Writer) error { return dicom.Write(w, ds) })
+	return writeAtomic(path, func(w io.Writer) error { return dicom.Write(w, ds) })
 }
 
 // buildSEG makes the dataset of WriteSEG.
@@ -446,40 +443,4 @@ func newUID() (string, error) {
 		return "", fmt.Errorf("generating a UID: %w", err)
 	}
 	return "2.25." + n.String(), nil
-}
-
-// writeSEGAtomic writes through write to a temporary file beside path and renames it into place,
-// so that a reader never sees half a file and a failure leaves none.
-func writeSEGAtomic(path string, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("%s: writing DICOM SEG: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	// CreateTemp makes the file private (0600); a label is an ordinary document.
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
