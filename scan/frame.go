@@ -159,6 +159,9 @@ func imageFrames(df *dicomFile) ([]frameInfo, error) {
 	}
 	base.InstanceNumber, _ = df.Elems.int(tag.InstanceNumber)
 	base.geometryOf(df.Elems)
+	if lut := df.Elems.first(tagModalityLUTSeq); lut != nil {
+		base.Rescale.LUT = readModalityLUT(lut, pf.Signed)
+	}
 	shared := df.Elems.first(tagSharedFunctionalGroups)
 	perFrame := df.Elems.seq(tagPerFrameFunctionalGroups)
 	if pf.Frames == 1 && shared == nil && perFrame == nil {
@@ -179,4 +182,41 @@ func imageFrames(df *dicomFile) ([]frameInfo, error) {
 		frames[f] = fi
 	}
 	return frames, nil
+}
+
+var (
+	tagLUTDescriptor = tag.Tag{Group: 0x0028, Element: 0x3002}
+	tagLUTData       = tag.Tag{Group: 0x0028, Element: 0x3006}
+)
+
+// readModalityLUT reads the first item of a Modality LUT Sequence, used instead of rescale by
+// some modalities; nil when it is incomplete. LUTData comes as US values or as OW bytes.
+func readModalityLUT(item elements, signed bool) *modalityLUT {
+	desc := item.ints(tagLUTDescriptor)
+	if len(desc) != 3 {
+		return nil
+	}
+	n, first := desc[0], int64(desc[1])
+	if n == 0 {
+		n = 65536
+	}
+	if signed && first > 32767 {
+		first -= 65536 // the descriptor's first value follows the pixel representation
+	}
+	var data []uint16
+	if v := item.ints(tagLUTData); len(v) > 0 {
+		for _, x := range v {
+			data = append(data, uint16(x))
+		}
+	} else if el := item.get(tagLUTData); el != nil && el.Value != nil {
+		if b, ok := el.Value.GetValue().([]byte); ok {
+			for i := 0; i+1 < len(b); i += 2 {
+				data = append(data, uint16(b[i])|uint16(b[i+1])<<8)
+			}
+		}
+	}
+	if len(data) == 0 || len(data) < n {
+		return nil
+	}
+	return &modalityLUT{First: first, Data: data[:n]}
 }

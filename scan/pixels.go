@@ -86,11 +86,31 @@ func (pf pixelFormat) checkNativeLength(length int, path string) error {
 }
 
 // rescale maps a stored value to HU.
-type rescale struct{ Slope, Intercept float64 }
+type rescale struct {
+	Slope, Intercept float64
+	LUT              *modalityLUT // a Modality LUT Sequence replaces slope and intercept
+}
+
+// modalityLUT maps stored values from First on to Data; values outside take the end entries.
+type modalityLUT struct {
+	First int64
+	Data  []uint16
+}
+
+func (l *modalityLUT) apply(v int64) int16 {
+	i := v - l.First
+	if i < 0 {
+		i = 0
+	}
+	if i >= int64(len(l.Data)) {
+		i = int64(len(l.Data)) - 1
+	}
+	return clampInt(int64(l.Data[i]))
+}
 
 // integral says whether the rescale is an integer shift, which is exact in integer arithmetic.
 func (r rescale) integral() bool {
-	return r.Slope == 1 && r.Intercept == math.Trunc(r.Intercept) && math.Abs(r.Intercept) < 1<<20
+	return r.LUT == nil && r.Slope == 1 && r.Intercept == math.Trunc(r.Intercept) && math.Abs(r.Intercept) < 1<<20
 }
 
 func clampHU(v float64) int16 {
@@ -132,6 +152,21 @@ func decodeHU(dst []int16, raw []byte, pf pixelFormat, bo binary.ByteOrder, rs r
 			return int64(int32(u<<shift) >> shift)
 		}
 		return int64(u)
+	}
+	if rs.LUT != nil && pf.BitsAllocated != 1 {
+		for i := 0; i < n; i++ {
+			var u uint32
+			switch pf.BitsAllocated {
+			case 8:
+				u = uint32(raw[i])
+			case 16:
+				u = uint32(bo.Uint16(raw[2*i:]))
+			case 32:
+				u = bo.Uint32(raw[4*i:])
+			}
+			dst[i] = rs.LUT.apply(value(u))
+		}
+		return
 	}
 	intShift := int64(rs.Intercept)
 	exact := rs.integral()

@@ -22,14 +22,14 @@ func TestDecodeHU(t *testing.T) {
 		rs   rescale
 		want []int16
 	}{
-		{"signed 16-bit, the CT norm", u16(le, 0xFC00, 0x0028), pixelFormat{BitsAllocated: 16, BitsStored: 16, Signed: true}, le, rescale{1, 0}, []int16{-1024, 40}},
-		{"unsigned, intercept -1024", u16(le, 0, 1064, 4095), pixelFormat{BitsAllocated: 16, BitsStored: 12}, le, rescale{1, -1024}, []int16{-1024, 40, 3071}},
-		{"signed 12 bits, high bits hold garbage", u16(le, 0xF800|0x0C00, 0xA000|0x0028), pixelFormat{BitsAllocated: 16, BitsStored: 12, Signed: true}, le, rescale{1, 0}, []int16{-1024, 40}},
-		{"big endian", u16(be, 0xFC00), pixelFormat{BitsAllocated: 16, BitsStored: 16, Signed: true}, be, rescale{1, 0}, []int16{-1024}},
-		{"slope 0.5 rounds", u16(le, 3, 101), pixelFormat{BitsAllocated: 16, BitsStored: 16}, le, rescale{0.5, -10.2}, []int16{-9, 40}},
-		{"clamped to int16", u16(le, 65535), pixelFormat{BitsAllocated: 16, BitsStored: 16}, le, rescale{1, 1000}, []int16{32767}},
-		{"8-bit signed", []byte{0x80, 0x7F}, pixelFormat{BitsAllocated: 8, BitsStored: 8, Signed: true}, le, rescale{1, 0}, []int16{-128, 127}},
-		{"32-bit", []byte{0xFF, 0xFF, 0xFF, 0xFF}, pixelFormat{BitsAllocated: 32, BitsStored: 32, Signed: true}, le, rescale{2, 0}, []int16{-2}},
+		{"signed 16-bit, the CT norm", u16(le, 0xFC00, 0x0028), pixelFormat{BitsAllocated: 16, BitsStored: 16, Signed: true}, le, rescale{Slope: 1, Intercept: 0}, []int16{-1024, 40}},
+		{"unsigned, intercept -1024", u16(le, 0, 1064, 4095), pixelFormat{BitsAllocated: 16, BitsStored: 12}, le, rescale{Slope: 1, Intercept: -1024}, []int16{-1024, 40, 3071}},
+		{"signed 12 bits, high bits hold garbage", u16(le, 0xF800|0x0C00, 0xA000|0x0028), pixelFormat{BitsAllocated: 16, BitsStored: 12, Signed: true}, le, rescale{Slope: 1, Intercept: 0}, []int16{-1024, 40}},
+		{"big endian", u16(be, 0xFC00), pixelFormat{BitsAllocated: 16, BitsStored: 16, Signed: true}, be, rescale{Slope: 1, Intercept: 0}, []int16{-1024}},
+		{"slope 0.5 rounds", u16(le, 3, 101), pixelFormat{BitsAllocated: 16, BitsStored: 16}, le, rescale{Slope: 0.5, Intercept: -10.2}, []int16{-9, 40}},
+		{"clamped to int16", u16(le, 65535), pixelFormat{BitsAllocated: 16, BitsStored: 16}, le, rescale{Slope: 1, Intercept: 1000}, []int16{32767}},
+		{"8-bit signed", []byte{0x80, 0x7F}, pixelFormat{BitsAllocated: 8, BitsStored: 8, Signed: true}, le, rescale{Slope: 1, Intercept: 0}, []int16{-128, 127}},
+		{"32-bit", []byte{0xFF, 0xFF, 0xFF, 0xFF}, pixelFormat{BitsAllocated: 32, BitsStored: 32, Signed: true}, le, rescale{Slope: 2, Intercept: 0}, []int16{-2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,9 @@ package scan
 import (
 	"context"
 	"math"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +40,40 @@ func TestLoadIRCAD(t *testing.T) {
 				t.Errorf("warnings: %v", v.Warnings)
 			}
 		})
+	}
+}
+
+// TestIRCADMatchesPydicom: case 7's HU volume equals pydicom's, slice by slice, with pydicom's
+// slices sorted along the normal (the order a reader of the design expects).
+func TestIRCADMatchesPydicom(t *testing.T) {
+	py := needPython(t, "pydicom, numpy")
+	dir := ircad(t, "7", "PATIENT_DICOM")
+	out, err := exec.Command(py, "-c", `
+import sys, glob, numpy as np, pydicom
+ds = [pydicom.dcmread(p) for p in glob.glob(sys.argv[1] + "/*")]
+o = np.array(ds[0].ImageOrientationPatient, float)
+n = np.cross(o[:3], o[3:])
+ds.sort(key=lambda d: float(np.dot(n, np.array(d.ImagePositionPatient, float))))
+print(" ".join(str(int((d.pixel_array * float(d.RescaleSlope) + float(d.RescaleIntercept)).sum())) for d in ds))
+`, dir).Output()
+	if err != nil {
+		t.Fatalf("pydicom: %v", err)
+	}
+	want := strings.Fields(string(out))
+	v, err := LoadVolume(context.Background(), dir, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != v.Dims[2] {
+		t.Fatalf("pydicom has %d slices, we have %d", len(want), v.Dims[2])
+	}
+	for k := 0; k < v.Dims[2]; k++ {
+		var sum int64
+		for _, x := range v.Slice(k) {
+			sum += int64(x)
+		}
+		if strconv.FormatInt(sum, 10) != want[k] {
+			t.Fatalf("slice %d: HU sum %d, pydicom %s", k, sum, want[k])
+		}
 	}
 }
