@@ -1,0 +1,127 @@
+package inference
+
+import (
+	"fmt"
+
+	"liverseg/scan"
+)
+
+// Preprocessor turns slices of a volume into model input and model output back into the
+// volume's grid, as a model's Contract says. Training exports its datasets through the same code.
+type Preprocessor struct {
+	Contract  Contract
+	Canonical Canonical
+	vol       *scan.Volume
+	window    []float32 // HU+32768 -> windowed 0..1
+	offsets   []int     // volume offsets of one canonical slice
+	plane     []float32 // one canonical slice, windowed
+	restored  []float32 // a probability slice at canonical size
+}
+
+// NewPreprocessor prepares the reading of v for a model with contract c.
+func NewPreprocessor(c Contract, v *scan.Volume) (*Preprocessor, error) {
+	if v.Len() == 0 || len(v.Voxels) != v.Len() {
+		return nil, fmt.Errorf("%s: empty or inconsistent volume %v", v.Series.Path, v.Dims)
+	}
+	can := NewCanonical(v.Dims, v.Spacing, v.Direction)
+	n := can.Dims[0] * can.Dims[1]
+	p := &Preprocessor{
+		Contract:  c,
+		Canonical: can,
+		vol:       v,
+		window:    WindowTable(c.WindowLow, c.WindowHigh),
+		offsets:   make([]int, n),
+		plane:     make([]float32, n),
+		restored:  make([]float32, n),
+	}
+	return p, nil
+}
+
+// WindowTable maps every int16 HU (index HU+32768) to its windowed value: clipped to [lo, hi]
+// and scaled to 0..1.
+func WindowTable(lo, hi float64) []float32 {
+	t := make([]float32, 1<<16)
+	for i := range t {
+		hu := float64(i - 32768)
+		switch {
+		case hu <= lo:
+			t[i] = 0
+		case hu >= hi:
+			t[i] = 1
+		default:
+			t[i] = float32((hu - lo) / (hi - lo))
+		}
+	}
+	return t
+}
+
+// Slices is the number of canonical (axial) slices.
+func (p *Preprocessor) Slices() int { return p.Canonical.Dims[2] }
+
+// InputLen is the number of floats of one slice's input: channels x H x W.
+func (p *Preprocessor) InputLen() int {
+	return p.Contract.Channels * p.Contract.InputH * p.Contract.InputW
+}
+
+// Input writes the model input of canonical slice k into dst (InputLen floats, [C, H, W]):
+// channel c holds slice k + c - C/2, clamped at the ends, so that with 3 channels they are the
+// slices below, at and above k (inferior to superior).
+func (p *Preprocessor) Input(k int, dst []float32) {
+	c := p.Contract
+	cols, rows := p.Canonical.Dims[0], p.Canonical.Dims[1]
+	hw := c.InputH * c.InputW
+	for ch := 0; ch < c.Channels; ch++ {
+		kk := k + ch - c.Channels/2
+		if kk < 0 {
+			kk = 0
+		}
+		if kk > p.Slices()-1 {
+			kk = p.Slices() - 1
+		}
+		p.Canonical.SliceOffsets(kk, p.offsets)
+		for i, o := range p.offsets {
+			p.plane[i] = p.window[int(p.vol.Voxels[o])+32768]
+		}
+		Resize(p.plane, cols, rows, dst[ch*hw:(ch+1)*hw], c.InputW, c.InputH)
+	}
+}
+
+// Restore resizes a probability slice (H x W, values 0..1) back to canonical slice k and stores
+// it, scaled to 0..255, in prob (a volume-shaped map).
+func (p *Preprocessor) Restore(k int, probHW []float32, prob []uint8) {
+	c := p.Contract
+	cols, rows := p.Canonical.Dims[0], p.Canonical.Dims[1]
+	Resize(probHW, c.InputW, c.InputH, p.restored, cols, rows)
+	p.Canonical.SliceOffsets(k, p.offsets)
+	for i, o := range p.offsets {
+		v := p.restored[i]*255 + 0.5
+		switch {
+		case v <= 0:
+			prob[o] = 0
+		case v >= 255:
+			prob[o] = 255
+		default:
+			prob[o] = uint8(v)
+		}
+	}
+}
+
+// MaskSlice writes canonical slice k of a volume-shaped mask into dst (H x W bytes, 0 or 1),
+// resized as the image is (bilinear) and thresholded at one half: the training target that
+// matches Input(k), and the inverse of how Restore brings a prediction back.
+func (p *Preprocessor) MaskSlice(m *scan.Mask, k int, dst []uint8) {
+	c := p.Contract
+	cols, rows := p.Canonical.Dims[0], p.Canonical.Dims[1]
+	p.Canonical.SliceOffsets(k, p.offsets)
+	for i, o := range p.offsets {
+		p.plane[i] = float32(min(m.Voxels[o], 1))
+	}
+	small := make([]float32, c.InputH*c.InputW)
+	Resize(p.plane, cols, rows, small, c.InputW, c.InputH)
+	for i, v := range small {
+		dst[i] = 0
+		if v >= 0.5 {
+			dst[i] = 1
+		}
+	}
+}
