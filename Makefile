@@ -2,10 +2,14 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: setup build run test bench
+.PHONY: setup setup-gpu build run test bench
 
 setup:
 	bash scripts/setup.sh
+
+# The CUDA build of ONNX Runtime (CUDA 13, cuDNN 9) for a GPU workstation: scripts/setup-gpu.sh.
+setup-gpu: setup
+	bash scripts/setup-gpu.sh
 
 build:
 	go build -o bin/liverseg .
@@ -21,3 +25,6 @@ test:
 
 bench: setup
 	bash bench/load_ircad7.sh
+	bash bench/codecs.sh
+	bash bench/segment_vs_torch.sh
+	bash bench/train_step.sh

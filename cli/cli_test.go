@@ -80,6 +80,7 @@ func TestInfoTotalSegmentator(t *testing.T) {
 			Spacing        [3]float64 `json:"spacing"`
 			SliceThickness float64    `json:"slice_thickness"`
 			HUMin          *int       `json:"hu_min"`
+			TransferSyntax string     `json:"transfer_syntax"`
 			Warnings       []string   `json:"warnings"`
 		} `json:"series"`
 	}
@@ -90,8 +91,8 @@ func TestInfoTotalSegmentator(t *testing.T) {
 	if s.Slices != 20 || math.Abs(s.Spacing[2]-2) > 0.001 || s.SliceThickness != 3 {
 		t.Errorf("slices %d step %v thickness %v: want 20, 2 mm from positions, 3 mm thickness", s.Slices, s.Spacing[2], s.SliceThickness)
 	}
-	if s.HUMin != nil || len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "compressed, not decoded yet") {
-		t.Errorf("hu_min %v warnings %v: want a compressed warning", s.HUMin, s.Warnings)
+	if s.HUMin == nil || *s.HUMin != -1024 || s.TransferSyntax != "JPEG 2000 Lossless" {
+		t.Errorf("hu_min %v transfer syntax %q warnings %v: want -1024 HU from JPEG 2000 Lossless", s.HUMin, s.TransferSyntax, s.Warnings)
 	}
 }
 

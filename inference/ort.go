@@ -33,7 +33,8 @@ var ErrNoLibrary = errors.New("no ONNX Runtime shared library found")
 
 // LibrarySearch says where FindLibrary looks, in this order: Explicit (the --ort-lib flag), the
 // ONNXRUNTIME_SHARED_LIBRARY_PATH variable, the onnxruntime/capi folder of the Python interpreter
-// (Python, else the candidates of PythonCandidates), then the setup's cache folder.
+// (Python, else the candidates of PythonCandidates), then the setup's cache folder: the CUDA
+// build of make setup-gpu (ort-cuda/lib) where an NVIDIA device exists, else ort/VERSION.
 type LibrarySearch struct {
 	Explicit string
 	Python   string
@@ -106,6 +107,12 @@ func FindLibrary(ctx context.Context, s LibrarySearch) (Library, error) {
 		dir = d
 	}
 	if dir != "" {
+		// make setup-gpu's CUDA build first, where there is an NVIDIA device to run it on.
+		if lib := filepath.Join(dir, "ort-cuda", "lib", "libonnxruntime.so"); hasNVIDIADevice() {
+			if st, err := os.Stat(lib); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+				return Library{Path: lib, Source: "cache (CUDA build)"}, nil
+			}
+		}
 		if lib := cachedLibrary(dir); lib != "" {
 			return Library{Path: lib, Source: "cache"}, nil
 		}
@@ -113,6 +120,12 @@ func FindLibrary(ctx context.Context, s LibrarySearch) (Library, error) {
 	}
 	return Library{}, fmt.Errorf("%w (set --ort-lib or %s, or run scripts/setup.sh); tried: %s",
 		ErrNoLibrary, EnvORTLibrary, strings.Join(tried, "; "))
+}
+
+// hasNVIDIADevice says whether an NVIDIA GPU device node exists (a variable, for tests).
+var hasNVIDIADevice = func() bool {
+	nodes, _ := filepath.Glob("/dev/nvidia[0-9]*")
+	return len(nodes) > 0
 }
 
 // checkExists gives "PATH: reason" when path does not name a file. A bare name ("libonnxruntime.so")

@@ -12,7 +12,7 @@ import (
 
 // testLibrary is the ONNX Runtime library the tests load: ONNXRUNTIME_SHARED_LIBRARY_PATH (the
 // test script sets it), else the setup's cache. Tests skip only when both are missing.
-func testLibrary(t *testing.T) string {
+func testLibrary(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv(EnvORTLibrary); p != "" {
 		return p

@@ -16,9 +16,20 @@ type Preprocessor struct {
 	offsets   []int     // volume offsets of one canonical slice
 	plane     []float32 // one canonical slice, windowed
 	restored  []float32 // a probability slice at canonical size
+	// cache holds the last Channels resized slices: with 2.5D input, neighbouring slices share
+	// their planes (slice k is a channel of k-1, k and k+1), so each is windowed and resized once.
+	cache []cachedPlane
+	next  int
 }
 
-// NewPreprocessor prepares the reading of v for a model with contract c.
+type cachedPlane struct {
+	k    int // canonical slice, -1 when empty
+	data []float32
+}
+
+// NewPreprocessor prepares the reading of v for a model with contract c. A Preprocessor is for
+// one goroutine (it has scratch buffers and a cache of resized slices), and v must not change
+// while it is used; make one per goroutine to work in parallel.
 func NewPreprocessor(c Contract, v *scan.Volume) (*Preprocessor, error) {
 	if v.Len() == 0 || len(v.Voxels) != v.Len() {
 		return nil, fmt.Errorf("%s: empty or inconsistent volume %v", v.Series.Path, v.Dims)
@@ -33,6 +44,12 @@ func NewPreprocessor(c Contract, v *scan.Volume) (*Preprocessor, error) {
 		offsets:   make([]int, n),
 		plane:     make([]float32, n),
 		restored:  make([]float32, n),
+	}
+	if c.Channels > 1 {
+		p.cache = make([]cachedPlane, c.Channels)
+		for i := range p.cache {
+			p.cache[i] = cachedPlane{k: -1, data: make([]float32, c.InputH*c.InputW)}
+		}
 	}
 	return p, nil
 }
@@ -68,7 +85,6 @@ func (p *Preprocessor) InputLen() int {
 // slices below, at and above k (inferior to superior).
 func (p *Preprocessor) Input(k int, dst []float32) {
 	c := p.Contract
-	cols, rows := p.Canonical.Dims[0], p.Canonical.Dims[1]
 	hw := c.InputH * c.InputW
 	for ch := 0; ch < c.Channels; ch++ {
 		kk := k + ch - c.Channels/2
@@ -78,11 +94,29 @@ func (p *Preprocessor) Input(k int, dst []float32) {
 		if kk > p.Slices()-1 {
 			kk = p.Slices() - 1
 		}
-		p.Canonical.SliceOffsets(kk, p.offsets)
-		for i, o := range p.offsets {
-			p.plane[i] = p.window[int(p.vol.Voxels[o])+32768]
+		p.resized(kk, dst[ch*hw:(ch+1)*hw])
+	}
+}
+
+// resized writes canonical slice k, windowed and resized to H x W, into dst.
+func (p *Preprocessor) resized(k int, dst []float32) {
+	for _, e := range p.cache {
+		if e.k == k {
+			copy(dst, e.data)
+			return
 		}
-		Resize(p.plane, cols, rows, dst[ch*hw:(ch+1)*hw], c.InputW, c.InputH)
+	}
+	c := p.Contract
+	p.Canonical.SliceOffsets(k, p.offsets)
+	for i, o := range p.offsets {
+		p.plane[i] = p.window[int(p.vol.Voxels[o])+32768]
+	}
+	Resize(p.plane, p.Canonical.Dims[0], p.Canonical.Dims[1], dst, c.InputW, c.InputH)
+	if len(p.cache) > 0 {
+		e := &p.cache[p.next]
+		e.k = k
+		copy(e.data, dst)
+		p.next = (p.next + 1) % len(p.cache)
 	}
 }
 

@@ -227,7 +227,13 @@ func TestTotalSegmentatorGeometry(t *testing.T) {
 	if d := s.Spacing[2]; d < 1.999 || d > 2.001 {
 		t.Errorf("slice step %v mm, want 2 (positions), not 3 (SliceThickness)", d)
 	}
-	if _, err := s.Load(context.Background(), nil); !errors.Is(err, ErrCompressed) {
-		t.Errorf("load: %v, want ErrCompressed until the codecs land", err)
+	v, err := s.Load(context.Background(), nil)
+	if err != nil {
+		t.Fatalf("load: %v", err)
 	}
+	// Unsigned JPEG 2000 with intercept -1024: air is -1024 HU, never below.
+	if lo, hi := HURange(v); lo != -1024 || hi < 1000 {
+		t.Errorf("HU %d..%d, want -1024..(bone above 1000)", lo, hi)
+	}
+	comparePydicomVoxels(t, v)
 }

@@ -2,14 +2,16 @@ package scan
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
+
+	"liverseg/scan/codec"
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -92,6 +94,7 @@ func parseDICOM(path string, data []byte, fileSize int64) (df *dicomFile, err er
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	df.TransferSyntax = ts
+	metaEnd := 0 // for a deflated dataset: where the file meta group ends
 	w := &walker{data: data, bo: binary.LittleEndian, stopAtPixels: !whole, fileSize: fileSize}
 	switch ts {
 	case tsImplicitLE:
@@ -99,14 +102,19 @@ func parseDICOM(path string, data []byte, fileSize int64) (df *dicomFile, err er
 	case tsExplicitBE:
 		w.bo = binary.BigEndian
 	case tsDeflatedLE:
-		if !whole {
-			return readDICOMFile(path)
-		}
-		body, err := inflate(data[start:])
-		if err != nil {
-			return nil, fmt.Errorf("%s: deflated dataset: %w", path, err)
+		var body []byte
+		if whole {
+			if body, err = inflate(data[start:]); err != nil {
+				return nil, fmt.Errorf("%s: deflated dataset: %w", path, err)
+			}
+		} else {
+			// A header needs only the start of the dataset: inflate what the prefix holds and
+			// walk it as a prefix of unknown length; a header longer than that reads the file.
+			body = inflatePrefix(data[start:])
+			w.fileSize = math.MaxInt64
 		}
 		df.Deflated = true
+		metaEnd = start
 		w.data, start = body, 0
 	}
 	df.ByteOrder = w.bo
@@ -123,15 +131,19 @@ func parseDICOM(path string, data []byte, fileSize int64) (df *dicomFile, err er
 	}
 	// The walk proved every length fits, so the library can parse the header safely. Parsing stops
 	// before the pixel data, which is decoded straight from the bytes.
-	libData := data
-	if !df.Deflated {
-		libData = data[:w.headerEnd]
+	libData := data[:w.headerEnd]
+	if df.Deflated {
+		// The library is given the meta group and the inflated header, marked explicit VR little
+		// endian (below), so that it neither inflates the dataset again nor reads its pixels.
+		libData = append(append(make([]byte, 0, metaEnd+w.headerEnd), data[:metaEnd]...), w.data[:w.headerEnd]...)
 	}
-	if _, _, err := uid.ParseTransferSyntaxUID(ts); err != nil && tsAt[1] >= len(tsExplicitLE) {
+	if _, _, err := uid.ParseTransferSyntaxUID(ts); (err != nil || df.Deflated) && tsAt[1] >= len(tsExplicitLE) {
 		// The library dereferences a nil byte order for transfer syntaxes it does not know (HTJ2K,
 		// Deflated Image Frame...). Every such syntax encodes the dataset as explicit VR little
 		// endian, so the library is told that, in a copy of the header.
-		libData = append([]byte(nil), libData...)
+		if !df.Deflated {
+			libData = append([]byte(nil), libData...)
+		}
 		v := libData[tsAt[0] : tsAt[0]+tsAt[1]]
 		for i := range v {
 			v[i] = 0
@@ -215,15 +227,18 @@ func readMeta(data []byte) (start int, ts string, tsAt [2]int, err error) {
 	return 0, tsImplicitLE, tsAt, nil
 }
 
+// inflatePrefix inflates as much of a cut deflate stream as it holds, up to headerPrefix/2 bytes:
+// room for a header, without inflating the pixels behind it.
+func inflatePrefix(b []byte) []byte { return codec.InflatePrefix(b, headerPrefix/2) }
+
+// inflate inflates a deflated dataset (zlib through scan/codec), refusing more than maxInflated.
 func inflate(b []byte) ([]byte, error) {
-	r := flate.NewReader(bytes.NewReader(b))
-	defer r.Close()
-	out, err := io.ReadAll(io.LimitReader(r, maxInflated+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if len(out) > maxInflated {
+	out, err := codec.Inflate(b, 0, maxInflated)
+	switch {
+	case errors.Is(err, codec.ErrMismatch):
 		return nil, fmt.Errorf("%w: inflates to more than %d MB", ErrTooLarge, maxInflated>>20)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return out, nil
 }

@@ -28,7 +28,9 @@ func ReadMaskFolder(dir string, ref *Volume) (*Mask, error) {
 	}
 	s := cat.Series[0]
 	if s.Compressed {
-		return nil, fmt.Errorf("%s: %w (%s)", dir, ErrCompressed, TransferSyntaxName(s.Series.TransferSyntax))
+		if err := checkCodec(s.Series.TransferSyntax); err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
 	}
 	if s.Dims[0] != ref.Dims[0] || s.Dims[1] != ref.Dims[1] {
 		return nil, fmt.Errorf("%s: %w: mask slices are %dx%d, the volume's are %dx%d",

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 
+	"liverseg/scan/codec"
+
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
@@ -79,10 +81,17 @@ func readSEG(df *dicomFile, ref *Volume, want int) (*Mask, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	pixels := df.data[df.Pixels.Offset : df.Pixels.Offset+df.Pixels.Length]
+	var frames [][]byte
+	if df.Pixels.Encapsulated {
+		if frames, err = assembleFrames(df, s.pf.Frames); err != nil {
+			return nil, err
+		}
+	}
 	idx := newSliceIndex(ref)
 	m := NewMask(ref.Dims)
 	n := ref.SliceLen()
 	buf := make([]uint8, n)
+	var raw []byte
 	for f := 0; f < s.pf.Frames; f++ {
 		g := s.groups(f)
 		if s.kind != segLabelmap {
@@ -101,10 +110,24 @@ func readSEG(df *dicomFile, ref *Volume, want int) (*Mask, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		src, pf, bo, frame, threshold := pixels, s.pf, s.bo, f, s.threshold
+		if frames != nil {
+			// A compressed frame decodes to one native little-endian frame. 1-bit frames come out
+			// packed from RLE and deflate; the JPEG family codes them as 8-bit samples, where
+			// any nonzero value is inside.
+			pf.Frames = 1
+			if pf.BitsAllocated == 1 && df.TransferSyntax != codec.RLELossless && df.TransferSyntax != codec.DeflatedFrame {
+				pf.BitsAllocated, pf.BitsStored, threshold = 8, 8, 1
+			}
+			if raw, err = decodeFrame(path, df.TransferSyntax, frames[f], pf, raw); err != nil {
+				return nil, err
+			}
+			src, bo, frame = raw, binary.LittleEndian, 0
+		}
 		if s.kind == segLabelmap {
-			decodeLabelValue(buf, pixels, f, s.pf, s.bo, uint32(number))
+			decodeLabelValue(buf, src, frame, pf, bo, uint32(number))
 		} else {
-			decodeBinary(buf, pixels, f, s.pf, s.bo, s.threshold)
+			decodeBinary(buf, src, frame, pf, bo, threshold)
 		}
 		dst := m.Slice(k)
 		for i, v := range buf {
@@ -129,13 +152,10 @@ func readSEGHeader(df *dicomFile, ref *Volume) (*segObject, error) {
 	if !df.Pixels.Found {
 		return nil, fmt.Errorf("%s: %w: no pixel data", path, ErrMalformed)
 	}
-	switch df.TransferSyntax {
-	case tsImplicitLE, tsExplicitLE, tsExplicitBE, tsDeflatedLE:
-	default:
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrCompressed, TransferSyntaxName(df.TransferSyntax))
-	}
 	if df.Pixels.Encapsulated {
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrCompressed, TransferSyntaxName(df.TransferSyntax))
+		if err := checkCodec(df.TransferSyntax); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	pf, err := readPixelFormat(e, path)
 	if err != nil {
@@ -150,8 +170,10 @@ func readSEGHeader(df *dicomFile, ref *Volume) (*segObject, error) {
 	if df.Pixels.Offset < 0 || df.Pixels.Offset+df.Pixels.Length > len(df.data) {
 		return nil, fmt.Errorf("%s: %w: pixel data runs past the end of the file", path, ErrTruncated)
 	}
-	if err := pf.checkNativeLength(df.Pixels.Length, path); err != nil {
-		return nil, err
+	if !df.Pixels.Encapsulated {
+		if err := pf.checkNativeLength(df.Pixels.Length, path); err != nil {
+			return nil, err
+		}
 	}
 	s := &segObject{
 		kind:     strings.ToUpper(e.str(tag.SegmentationType)),

@@ -1,0 +1,277 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"liverseg/assets"
+	"liverseg/inference"
+	"liverseg/scan"
+)
+
+// SegmentResult is what `liverseg segment --json` prints.
+type SegmentResult struct {
+	In           string        `json:"in"`
+	Out          string        `json:"out,omitempty"`
+	Format       string        `json:"format,omitempty"`
+	Prob         string        `json:"prob,omitempty"`
+	Model        string        `json:"model"`
+	ModelVersion string        `json:"model_version"`
+	Provider     string        `json:"provider"`
+	CUDAReason   string        `json:"cuda_reason"` // why CUDA was not used; "" when it was
+	Device       string        `json:"device"`
+	ORTLibrary   string        `json:"ort_library"`
+	ORTVersion   string        `json:"ort_version"`
+	Threads      int           `json:"threads"`
+	BatchSize    int           `json:"batch_size"`
+	Dims         [3]int        `json:"dims"`
+	LiverML      float64       `json:"liver_ml"`
+	LoadS        float64       `json:"load_s"`   // reading the series and opening the model (at the same time)
+	SeriesS      float64       `json:"series_s"` // reading the series
+	ModelS       float64       `json:"model_s"`  // opening the model (ONNX Runtime session), warm-up included
+	WarmUpS      float64       `json:"warmup_s"` // CUDA: the first run, on zeros, while opening the model
+	InferS       float64       `json:"infer_s"`  // pre-processing, the model, restoring: preprocess_s + run_s + restore_s
+	PreprocessS  float64       `json:"preprocess_s"`
+	RunS         float64       `json:"run_s"`
+	RestoreS     float64       `json:"restore_s"`
+	PostS        float64       `json:"post_s"`
+	WriteS       float64       `json:"write_s"`
+	TotalS       float64       `json:"total_s"`
+	Metrics      *scan.Metrics `json:"metrics,omitempty"` // with --truth: the figures of eval
+}
+
+// Segment is `liverseg segment --in SERIES --out FILE`: the liver inferred by the model.
+func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	start := time.Now()
+	fs := newFlags("segment", "--in SERIES --out FILE [--model MODEL.onnx] [--device auto|cpu|cuda] [--truth LABEL] [--json]", stderr)
+	in := fs.String("in", "", "the CT series (folder, DICOMDIR or file)")
+	uid := fs.String("series-uid", "", "pick a series by SeriesInstanceUID where the path holds several")
+	out := fs.String("out", "", "the mask: .nii/.nii.gz, .dcm (DICOM SEG) or a folder (PNG stack); optional with --truth")
+	format := fs.String("format", "", "nifti, seg or png (default: from --out)")
+	probOut := fs.String("prob", "", "also write the liver probability (0..255) as NIfTI (.nii or .nii.gz)")
+	modelPath := fs.String("model", "", "the ONNX model (default: the model built into liverseg)")
+	device := fs.String("device", inference.DeviceAuto, "auto (CUDA, else the CPU), cpu or cuda (CUDA or an error)")
+	ortLib := fs.String("ort-lib", "", "ONNX Runtime shared library (default: $"+inference.EnvORTLibrary+", python's onnxruntime, the setup's cache)")
+	python := fs.String("python", "", "Python interpreter whose onnxruntime package may provide the library")
+	threads := fs.Int("threads", 0, "CPU threads (default: every core)")
+	batch := fs.Int("batch", 0, "slices per model run (default: 8 on the CPU, 32 on CUDA)")
+	truthPath := fs.String("truth", "", "a reference label (any LABEL format): adds the metrics of eval")
+	perSlice := fs.Bool("per-slice", false, "with --truth: the figures of every slice too")
+	author := fs.String("author", "", "DICOM SEG: the content creator")
+	asJSON := fs.Bool("json", false, "print JSON")
+	lf := addLabelFlags(fs)
+	rest, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		return usageError(stderr, fs, "unexpected argument %q", rest[0])
+	}
+	if *in == "" {
+		return usageError(stderr, fs, "--in is required")
+	}
+	if *out == "" && *truthPath == "" {
+		return usageError(stderr, fs, "--out is required (or --truth, to score without writing)")
+	}
+	switch *device {
+	case inference.DeviceAuto, inference.DeviceCPU, inference.DeviceCUDA:
+	default:
+		return usageError(stderr, fs, "--device %q: want auto, cpu or cuda", *device)
+	}
+	if *threads < 0 || *batch < 0 {
+		return usageError(stderr, fs, "--threads and --batch must not be negative")
+	}
+	var outFormat scan.LabelFormat
+	if *out != "" {
+		f, err := scan.FormatForOutput(*out, *format)
+		if err != nil {
+			return usageError(stderr, fs, "%v", err)
+		}
+		outFormat = f
+	}
+	if *probOut != "" && !strings.HasSuffix(strings.ToLower(*probOut), ".nii") && !strings.HasSuffix(strings.ToLower(*probOut), ".nii.gz") {
+		return usageError(stderr, fs, "--prob %s: the probability map is written as NIfTI (.nii or .nii.gz)", *probOut)
+	}
+	model := *modelPath
+	modelName := model
+	if model == "" {
+		p, err := defaultModelFile()
+		if err != nil {
+			return fail(stderr, err)
+		}
+		model, modelName = p, "(built-in) "+p
+	}
+
+	// The series and the model load at the same time.
+	var (
+		v               *scan.Volume
+		m               *inference.Model
+		vErr, mErr      error
+		seriesS, modelS float64
+		wg              sync.WaitGroup
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		t0 := time.Now()
+		v, vErr = loadSeries(ctx, *in, *uid, stderr)
+		seriesS = time.Since(t0).Seconds()
+	}()
+	go func() {
+		defer wg.Done()
+		t0 := time.Now()
+		m, mErr = inference.OpenModel(ctx, model, inference.Options{
+			LibraryPath: *ortLib, Python: *python, Device: *device, Threads: *threads, BatchSize: *batch,
+		})
+		modelS = time.Since(t0).Seconds()
+	}()
+	wg.Wait()
+	if m != nil {
+		defer m.Close()
+	}
+	if vErr != nil {
+		return fail(stderr, vErr)
+	}
+	if mErr != nil {
+		return fail(stderr, mErr)
+	}
+	loadS := time.Since(start).Seconds()
+
+	bar := newProgress(stderr, "segmenting "+*in)
+	mask, prob, tm, err := inference.Segment(ctx, m, v, bar.report())
+	if err != nil {
+		return fail(stderr, err)
+	}
+	c := m.Contract()
+	res := SegmentResult{
+		In: *in, Out: *out, Format: string(outFormat), Prob: *probOut, Model: modelName, ModelVersion: c.Version,
+		Provider: m.Provider(), CUDAReason: m.CUDAReason(), Device: *device,
+		ORTLibrary: m.Library().Path, ORTVersion: m.RuntimeVersion(), Threads: m.Threads(), BatchSize: tm.BatchSize,
+		Dims: v.Dims, LiverML: scan.VolumeML(mask, v.VoxelVolumeML()),
+		LoadS: loadS, SeriesS: seriesS, ModelS: modelS, WarmUpS: m.WarmUp().Seconds(),
+		InferS: tm.Infer, PreprocessS: tm.Preprocess, RunS: tm.Run, RestoreS: tm.Restore, PostS: tm.Post,
+	}
+
+	t0 := time.Now()
+	if *out != "" {
+		meta := scan.LabelMeta{
+			AlgorithmType: scan.AlgorithmAutomatic,
+			AlgorithmName: "liverseg U-Net",
+			ModelVersion:  c.Version,
+			Author:        *author,
+			Description:   "liver (liverseg segment)",
+		}
+		if err := scan.WriteLabel(*out, outFormat, v, mask, meta); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	if *probOut != "" {
+		if err := writeProb(*probOut, v, prob); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	res.WriteS = time.Since(t0).Seconds()
+
+	if *truthPath != "" {
+		truth, err := scan.LoadLabel(*truthPath, v, lf.options())
+		if err != nil {
+			return fail(stderr, err)
+		}
+		mt, err := scan.Compare(truth, mask, v.VoxelVolumeML())
+		if err != nil {
+			return fail(stderr, fmt.Errorf("%s: %w", *truthPath, err))
+		}
+		if !*perSlice {
+			mt.Slices = nil
+		}
+		res.Metrics = mt
+	}
+	res.TotalS = time.Since(start).Seconds()
+
+	if *asJSON {
+		if err := writeJSON(stdout, res); err != nil {
+			return fail(stderr, err)
+		}
+		return ExitOK
+	}
+	fmt.Fprintf(stdout, "liver       %.1f ml (%d x %d x %d voxels)\n", res.LiverML, v.Dims[0], v.Dims[1], v.Dims[2])
+	fmt.Fprintf(stdout, "model       %s (version %s)\n", res.Model, orDash(res.ModelVersion))
+	if res.CUDAReason != "" {
+		fmt.Fprintf(stdout, "provider    %s (CUDA not used: %s)\n", res.Provider, res.CUDAReason)
+	} else {
+		fmt.Fprintf(stdout, "provider    %s\n", res.Provider)
+	}
+	fmt.Fprintf(stdout, "runtime     ONNX Runtime %s, %s, %d threads, batch %d\n", res.ORTVersion, res.ORTLibrary, res.Threads, res.BatchSize)
+	if *out != "" {
+		fmt.Fprintf(stdout, "wrote       %s (%s)\n", *out, outFormat)
+	}
+	if *probOut != "" {
+		fmt.Fprintf(stdout, "wrote       %s (probability, 0..255)\n", *probOut)
+	}
+	fmt.Fprintf(stdout, "seconds     load %.2f, infer %.2f (model %.2f), post %.2f, write %.2f, total %.2f\n",
+		res.LoadS, res.InferS, res.RunS, res.PostS, res.WriteS, res.TotalS)
+	if res.Metrics != nil {
+		fmt.Fprintln(stdout)
+		printMetrics(stdout, res.Metrics)
+	}
+	return ExitOK
+}
+
+// writeProb writes the probability map (0..255) as a NIfTI volume on the series' grid.
+func writeProb(path string, v *scan.Volume, prob *scan.Prob) error {
+	pv := *v
+	pv.Voxels = make([]int16, len(prob.Voxels))
+	for i, p := range prob.Voxels {
+		pv.Voxels[i] = int16(p)
+	}
+	return scan.WriteNIfTIVolume(path, &pv)
+}
+
+// errNoDefaultModel: this build has no model of its own yet.
+var errNoDefaultModel = errors.New("this liverseg has no built-in model (assets/" + assets.DefaultModelName + " is not there yet): give --model MODEL.onnx")
+
+// defaultModelFile writes the built-in model into the cache folder, once per content, and
+// returns its path: ONNX Runtime reads the model from there.
+func defaultModelFile() (string, error) {
+	data, ok := assets.DefaultModel()
+	if !ok {
+		return "", errNoDefaultModel
+	}
+	sum := sha256.Sum256(data)
+	dir, err := inference.CacheDir()
+	if err != nil {
+		return "", fmt.Errorf("built-in model: no cache folder: %w", err)
+	}
+	path := filepath.Join(dir, "models", "default-"+hex.EncodeToString(sum[:6])+".onnx")
+	if st, err := os.Stat(path); err == nil && st.Size() == int64(len(data)) {
+		return path, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".default-*.onnx")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", err
+	}
+	return path, nil
+}

@@ -1,0 +1,493 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"liverseg/inference"
+	"liverseg/training"
+	"liverseg/workspace"
+)
+
+// Train is `liverseg train`: one job from a config file or flags, --search N random trials,
+// --from MODEL to fine-tune, --export-only / --import to train on another machine, --resume.
+func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("train", "--config FILE | --case SERIES,LABEL[,SPLIT] ... [flags]\n"+
+		"       liverseg train --export-only --config FILE --out DIR    (then: python3 DIR/worker.py --job DIR/job.json)\n"+
+		"       liverseg train --import DIR [--assets DIR]\n"+
+		"       liverseg train --resume JOB", stderr)
+	configPath := fs.String("config", "", "the job: data, contract and hyper-parameters (JSON; see assets/default-model.json)")
+	var cases, sets multiFlag
+	fs.Var(&cases, "case", "a case SERIES,LABEL[,train|val] (repeatable; any LABEL format)")
+	fs.Var(&sets, "slices", "a 2D slice set DIR,LAYOUT,HU0,HU255[,train|val]: LAYOUT images-masks or pairs; pixels 0 and 255 mean HU0 and HU255 (repeatable)")
+	out := fs.String("out", "", "the job folder (default: the workspace's jobs/ID)")
+	wsDir := fs.String("workspace", "", "the workspace (default $XDG_DATA_HOME/liverseg or ~/.local/share/liverseg)")
+	exportOnly := fs.Bool("export-only", false, "write the job folder (dataset, job.json, worker.py) and stop: train it elsewhere")
+	importDir := fs.String("import", "", "a job folder a worker finished elsewhere: check, report and register its model")
+	assets := fs.String("assets", "", "with --import: also write model.onnx, MODEL_CARD.md and report/ into this folder (the default model: assets)")
+	resume := fs.String("resume", "", "take up a cancelled job (its ID or folder) from its checkpoint")
+	from := fs.String("from", "", "fine-tune this registered model (version)")
+	search := fs.Int("search", 0, "run N random trials over the study's grid and rank them")
+	activate := fs.Bool("activate", false, "make the new model the active one")
+	version := fs.String("version", "", "the new model's version (default: the job ID)")
+	python := fs.String("python", "", "the Python with torch (default $LIVERSEG_PYTHON, /usr/bin/python3, python3)")
+	ortLib := fs.String("ort-lib", "", "the ONNX Runtime library for the check (default: as liverseg doctor finds it)")
+	volumes := fs.Bool("volumes", true, "score volume cases with the whole segmentation pipeline on their series")
+	asJSON := fs.Bool("json", false, "print JSON")
+	// hyper-parameters over the config's
+	var hp hyperFlags
+	hp.add(fs)
+	rest, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		return usageError(stderr, fs, "unexpected argument %q", rest[0])
+	}
+	modes := 0
+	for _, on := range []bool{*importDir != "", *resume != "", *configPath != "" || len(cases) > 0 || len(sets) > 0} {
+		if on {
+			modes++
+		}
+	}
+	if modes != 1 {
+		return usageError(stderr, fs, "give one of --config (or --case/--slices), --import or --resume")
+	}
+	if *exportOnly && *out == "" {
+		return usageError(stderr, fs, "--export-only needs --out DIR")
+	}
+	if *assets != "" && *importDir == "" {
+		return usageError(stderr, fs, "--assets goes with --import")
+	}
+	if *search < 0 || (*search > 0 && *exportOnly) {
+		return usageError(stderr, fs, "--search N wants N >= 1 and no --export-only")
+	}
+
+	tr := &training.Trainer{
+		Run: training.RunOptions{Python: *python},
+		Finish: training.FinishOptions{Model: inference.Options{LibraryPath: *ortLib, Python: *python, Device: inference.DeviceCPU},
+			Version: *version, Volumes: *volumes, TrainCases: true},
+	}
+	bar := newTrainBar(stderr)
+	tr.Run.OnEvent = bar.event
+	tr.Finish.Progress = func(stage string, done, total int) { bar.stage(stage) }
+	openWS := func() (*workspace.Workspace, error) { return workspace.Open(ctx, *wsDir) }
+
+	switch {
+	case *importDir != "":
+		ws, err := openWS()
+		if err != nil {
+			return fail(stderr, err)
+		}
+		defer ws.Close()
+		tr.WS = ws
+		res, err := tr.Complete(ctx, *importDir, *activate)
+		bar.clear()
+		if err != nil {
+			return fail(stderr, err)
+		}
+		if *assets != "" {
+			if err := writeAssets(*assets, *importDir); err != nil {
+				return fail(stderr, err)
+			}
+		}
+		return printResult(stdout, stderr, res, *asJSON)
+	case *resume != "":
+		ws, err := openWS()
+		if err != nil {
+			return fail(stderr, err)
+		}
+		defer ws.Close()
+		tr.WS = ws
+		dir := *resume
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			dir = ws.JobDir(*resume)
+		}
+		res, err := tr.RunJob(ctx, dir, true, *activate)
+		bar.clear()
+		if err != nil {
+			return jobFailed(stderr, err, dir)
+		}
+		return printResult(stdout, stderr, res, *asJSON)
+	}
+
+	var cfg *training.Config
+	if *configPath != "" {
+		c, err := training.LoadConfig(*configPath)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		cfg = c
+	} else {
+		cfg = &training.Config{Train: training.DefaultParams()}
+		wd, _ := os.Getwd()
+		cfg.SetDir(wd)
+	}
+	for _, c := range cases {
+		p := strings.Split(c, ",")
+		if len(p) < 2 || len(p) > 3 {
+			return usageError(stderr, fs, "--case %q: want SERIES,LABEL[,train|val]", c)
+		}
+		cs := training.CaseSource{Series: p[0], Label: p[1]}
+		if len(p) == 3 {
+			cs.Split = p[2]
+		}
+		cfg.Cases = append(cfg.Cases, cs)
+	}
+	for _, s := range sets {
+		p := strings.Split(s, ",")
+		if len(p) < 4 || len(p) > 5 {
+			return usageError(stderr, fs, "--slices %q: want DIR,LAYOUT,HU0,HU255[,train|val]", s)
+		}
+		lo, err1 := strconv.ParseFloat(p[2], 64)
+		hi, err2 := strconv.ParseFloat(p[3], 64)
+		if err1 != nil || err2 != nil {
+			return usageError(stderr, fs, "--slices %q: HU0 and HU255 must be numbers", s)
+		}
+		ss := training.SliceSet{Name: filepath.Base(filepath.Clean(p[0])), Dir: p[0], Layout: p[1], HU: [2]float64{lo, hi}}
+		if len(p) == 5 {
+			ss.Split = p[4]
+		}
+		cfg.SliceSets = append(cfg.SliceSets, ss)
+	}
+	hp.apply(fs, cfg)
+	var ws *workspace.Workspace
+	if !*exportOnly || *from != "" {
+		w, err := openWS()
+		if err != nil {
+			return fail(stderr, err)
+		}
+		defer w.Close()
+		ws = w
+		tr.WS = ws
+	}
+	var parent string
+	var initWeights string
+	if *from != "" {
+		m, err := ws.Model(ctx, *from)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		meta, err := inference.ReadMetadata(m.Path)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		k, err := inference.ParseContract(meta)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		// a fine-tuned model keeps its parent's input, and its network
+		cfg.Contract = training.ContractConfig{Channels: k.Channels, Window: [2]float64{k.WindowLow, k.WindowHigh}, InputSize: [2]int{k.InputH, k.InputW}}
+		initWeights = filepath.Join(m.Dir, "weights.pt")
+		if _, err := os.Stat(initWeights); err != nil {
+			return fail(stderr, fmt.Errorf("model %s has no weights.pt to fine-tune from: %w", *from, err))
+		}
+		var p training.Params
+		if err := jsonUnmarshal(m.Params, &p); err == nil && p.Base > 0 {
+			cfg.Train.Base, cfg.Train.Depth = p.Base, p.Depth
+		}
+		parent = m.Version
+	}
+	if err := cfg.Check(); err != nil {
+		return fail(stderr, err)
+	}
+	if *search > 0 {
+		return runSearch(ctx, tr, ws, cfg, *search, *out, parent, initWeights, *activate, bar, stdout, stderr, *asJSON)
+	}
+	dir := *out
+	if dir == "" {
+		dir = ws.JobDir(training.NewID())
+	}
+	bar.stage("exporting the dataset")
+	j, man, err := training.Prepare(ctx, cfg, dir, "", func(stage string, done, total int) { bar.stage(stage) })
+	bar.clear()
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if parent != "" || initWeights != "" {
+		j.Parent, j.Init = parent, initWeights
+		if err := training.WriteJob(dir, j); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	if *exportOnly {
+		return printExport(stdout, dir, man, *asJSON)
+	}
+	res, err := tr.RunJob(ctx, dir, false, *activate)
+	bar.clear()
+	if err != nil {
+		return jobFailed(stderr, err, dir)
+	}
+	return printResult(stdout, stderr, res, *asJSON)
+}
+
+func jobFailed(stderr io.Writer, err error, dir string) int {
+	if errors.Is(err, training.ErrCancelled) {
+		fmt.Fprintf(stderr, "liverseg: training cancelled; the checkpoint is in %s: resume with liverseg train --resume %s\n", dir, dir)
+		return ExitFailure
+	}
+	return fail(stderr, err)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// hyperFlags override the config's hyper-parameters where given.
+type hyperFlags struct {
+	epochs, batch, patience, base, depth, seed, size *int
+	lr, dropout                                      *float64
+	optimizer, device, schedule                      *string
+	noAugment                                        *bool
+	maxSeconds                                       *float64
+}
+
+func (h *hyperFlags) add(fs *flag.FlagSet) {
+	h.epochs = fs.Int("epochs", 0, "epochs (default: the config's, else 15)")
+	h.batch = fs.Int("batch", 0, "batch size (default 4)")
+	h.patience = fs.Int("patience", -1, "stop after this many epochs without a better validation loss; 0 = never (default 3)")
+	h.base = fs.Int("base", 0, "U-Net channels of the first level (default 16)")
+	h.depth = fs.Int("depth", 0, "U-Net levels (default 4)")
+	h.seed = fs.Int("seed", 0, "random seed")
+	h.size = fs.Int("size", 0, "input size H = W (default: the config's, else 256)")
+	h.lr = fs.Float64("lr", 0, "learning rate (default 1e-3)")
+	h.dropout = fs.Float64("dropout", -1, "dropout (default 0.1)")
+	h.optimizer = fs.String("optimizer", "", "adam, adamw or sgd (default adam)")
+	h.schedule = fs.String("schedule", "", "learning-rate schedule: cosine, step or none")
+	h.device = fs.String("device", "", "where torch trains: auto, cpu or cuda")
+	h.noAugment = fs.Bool("no-augment", false, "no augmentation")
+	h.maxSeconds = fs.Float64("max-seconds", 0, "stop training after this long (the best epoch so far is exported)")
+}
+
+func (h *hyperFlags) apply(fs *flag.FlagSet, cfg *training.Config) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	p := &cfg.Train
+	if set["epochs"] {
+		p.Epochs = *h.epochs
+	}
+	if set["batch"] {
+		p.Batch = *h.batch
+	}
+	if set["patience"] {
+		p.Patience = *h.patience
+	}
+	if set["base"] {
+		p.Base = *h.base
+	}
+	if set["depth"] {
+		p.Depth = *h.depth
+	}
+	if set["seed"] {
+		p.Seed = *h.seed
+	}
+	if set["size"] {
+		cfg.Contract.InputSize = [2]int{*h.size, *h.size}
+	}
+	if set["lr"] {
+		p.LR = *h.lr
+	}
+	if set["dropout"] {
+		p.Dropout = *h.dropout
+	}
+	if set["optimizer"] {
+		p.Optimizer = *h.optimizer
+	}
+	if set["schedule"] {
+		p.Schedule = *h.schedule
+	}
+	if set["device"] {
+		p.Device = *h.device
+	}
+	if *h.noAugment {
+		p.Augment.Disabled = true
+	}
+	if set["max-seconds"] {
+		p.MaxSeconds = *h.maxSeconds
+	}
+}
+
+// writeAssets copies a finished job's model, card and report into dir (the default model).
+func writeAssets(dir, job string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range []string{"model.onnx", "MODEL_CARD.md"} {
+		b, err := os.ReadFile(filepath.Join(job, f))
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(dir, f), b); err != nil {
+			return err
+		}
+	}
+	rep := filepath.Join(dir, "report")
+	if err := os.RemoveAll(rep); err != nil {
+		return err
+	}
+	return copyDir(filepath.Join(job, "report"), rep)
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func copyDir(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		t := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(t, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(t, b, 0o644)
+	})
+}
+
+func printExport(stdout io.Writer, dir string, man *training.Manifest, asJSON bool) int {
+	if asJSON {
+		if err := writeJSON(stdout, map[string]any{"dir": dir, "manifest": man}); err != nil {
+			return ExitFailure
+		}
+		return ExitOK
+	}
+	fmt.Fprintf(stdout, "job folder  %s\n", dir)
+	for _, c := range man.Cases {
+		fmt.Fprintf(stdout, "  %-22s %-6s %-5s %5d slices (%d with liver), %d patient(s)\n", c.Name, c.Kind, c.Split, c.Slices, c.Liver, len(c.Patients))
+	}
+	fmt.Fprintf(stdout, "train it:   python3 %s --job %s\n", filepath.Join(dir, "worker.py"), filepath.Join(dir, "job.json"))
+	fmt.Fprintf(stdout, "then:       liverseg train --import %s\n", dir)
+	return ExitOK
+}
+
+func printResult(stdout, stderr io.Writer, res *training.Result, asJSON bool) int {
+	r := res.Report
+	if asJSON {
+		v := map[string]any{"dir": res.Dir, "model": res.Model, "report": filepath.Join(res.Dir, "report", "index.html"),
+			"version": r.Version, "val_dice": r.ValDice, "val_level": r.ValLevel, "ort_max_diff": r.ORTMaxDiff,
+			"epochs": r.Epochs, "best_epoch": r.BestEpoch, "volumes": r.Volumes, "cases": summaries(r.Cases)}
+		if err := writeJSON(stdout, v); err != nil {
+			return fail(stderr, err)
+		}
+		return ExitOK
+	}
+	fmt.Fprintf(stdout, "model       %s\n", r.Version)
+	if res.Model != nil {
+		fmt.Fprintf(stdout, "registered  %s%s\n", res.Model.Dir, map[bool]string{true: " (active)", false: ""}[res.Model.Active])
+	}
+	fmt.Fprintf(stdout, "val dice    %.4f (%s)\n", r.ValDice, r.ValLevel)
+	fmt.Fprintf(stdout, "epochs      %d, best %d%s\n", r.Epochs, r.BestEpoch, map[bool]string{true: ", stopped early", false: ""}[r.EarlyStop != ""])
+	fmt.Fprintf(stdout, "ort check   max |ONNX Runtime - PyTorch| = %.2g on %d slices\n", r.ORTMaxDiff, r.ORTSlices)
+	for _, c := range r.Volumes {
+		fmt.Fprintf(stdout, "  %-22s %-5s dice %.4f (whole series)\n", c.Name, c.Split, c.Dice)
+	}
+	for _, c := range r.Cases {
+		fmt.Fprintf(stdout, "  %-22s %-5s dice %.4f (%d slices at %dx%d)\n", c.Name, c.Split, c.Dice, len(c.Slices), r.Contract.InputSize[0], r.Contract.InputSize[1])
+	}
+	fmt.Fprintf(stdout, "report      %s\n", filepath.Join(res.Dir, "report", "index.html"))
+	return ExitOK
+}
+
+type caseSummary struct {
+	Name  string  `json:"name"`
+	Split string  `json:"split"`
+	Dice  float64 `json:"dice"`
+	N     int     `json:"slices"`
+}
+
+func summaries(cs []*training.CaseEval) []caseSummary {
+	out := []caseSummary{}
+	for _, c := range cs {
+		out = append(out, caseSummary{c.Name, c.Split, c.Dice, len(c.Slices)})
+	}
+	return out
+}
+
+// trainBar draws the job's progress on a terminal: epoch, step, loss and the time left.
+type trainBar struct {
+	w       io.Writer
+	on      bool
+	start   time.Time
+	first   int // global step at start (a resumed job)
+	steps   int
+	epochs  int
+	label   string
+	drawn   bool
+	trial   string
+	valDice float64
+}
+
+func newTrainBar(w io.Writer) *trainBar { return &trainBar{w: w, on: isTerminal(w)} }
+
+func (b *trainBar) stage(s string) {
+	if !b.on {
+		return
+	}
+	fmt.Fprintf(b.w, "\r\033[K%s%s", b.trial, s)
+	b.drawn = true
+}
+
+func (b *trainBar) clear() {
+	if b.on && b.drawn {
+		fmt.Fprint(b.w, "\r\033[K")
+		b.drawn = false
+	}
+}
+
+func (b *trainBar) event(ev training.Event) {
+	switch ev.Event {
+	case "start":
+		b.start, b.steps, b.epochs = time.Now(), ev.StepsPerEpoch, ev.Epochs
+		b.first = 0
+		if ev.Resumed != nil {
+			b.first = ev.Resumed.Epoch*ev.StepsPerEpoch + ev.Resumed.Step
+		}
+		b.label = ev.Device
+	case "epoch":
+		if ev.ValDice > 0 {
+			b.valDice = ev.ValDice
+		}
+	case "step":
+		if !b.on || b.steps == 0 {
+			return
+		}
+		done := (ev.Epoch-1)*b.steps + ev.Step
+		total := b.epochs * b.steps
+		left := ""
+		if d := done - b.first; d > 0 {
+			rem := time.Duration(float64(time.Since(b.start)) / float64(d) * float64(total-done))
+			left = " " + rem.Round(time.Second).String() + " left"
+		}
+		pct := done * 100 / max(1, total)
+		const width = 24
+		n := pct * width / 100
+		val := ""
+		if b.valDice > 0 {
+			val = fmt.Sprintf(" val dice %.3f", b.valDice)
+		}
+		fmt.Fprintf(b.w, "\r\033[K%sepoch %d/%d [%s%s] %3d%% loss %.4f%s%s (%s)", b.trial, ev.Epoch, b.epochs,
+			strings.Repeat("=", n), strings.Repeat(" ", width-n), pct, ev.Loss, val, left, b.label)
+		b.drawn = true
+	case "exported":
+		b.stage("checking the model in ONNX Runtime")
+	}
+}

@@ -1,0 +1,263 @@
+// Package training builds datasets for the PyTorch worker, runs and resumes its jobs, checks the
+// models it exports in ONNX Runtime, and writes the reports (DESIGN.md, "Training runs in PyTorch,
+// orchestrated from Go").
+package training
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"liverseg/inference"
+)
+
+// Config is a training job as a file describes it: the data, the contract the model is trained
+// for, and the hyper-parameters. Paths may use $VARIABLES (say $LIVERSEG_DATA) and are relative to
+// the config file.
+type Config struct {
+	Name      string         `json:"name,omitempty"`
+	Contract  ContractConfig `json:"contract"`
+	Cases     []CaseSource   `json:"cases,omitempty"`
+	SliceSets []SliceSet     `json:"slice_sets,omitempty"`
+	// ValFraction is the share of patients, in cases and slice sets without an explicit split,
+	// that go to validation (0.2 when unset).
+	ValFraction float64 `json:"val_fraction,omitempty"`
+	// Quantize stores images as uint8 (value x 255) instead of float32: a quarter of the size, for
+	// carrying a dataset to another machine; the worker turns them back into floats.
+	Quantize bool   `json:"quantize,omitempty"`
+	Train    Params `json:"train"`
+
+	dir string // of the config file, for relative paths
+}
+
+// ContractConfig is the part of the model contract a job chooses; the rest is DefaultContract.
+type ContractConfig struct {
+	Channels  int        `json:"channels,omitempty"`
+	Window    [2]float64 `json:"window,omitempty"`
+	InputSize [2]int     `json:"input_size,omitempty"`
+}
+
+// Contract is the inference contract the dataset is exported through.
+func (c ContractConfig) Contract() inference.Contract {
+	k := inference.DefaultContract()
+	if c.Channels > 0 {
+		k.Channels = c.Channels
+	}
+	if c.Window[1] > c.Window[0] {
+		k.WindowLow, k.WindowHigh = c.Window[0], c.Window[1]
+	}
+	if c.InputSize[0] > 0 && c.InputSize[1] > 0 {
+		k.InputH, k.InputW = c.InputSize[0], c.InputSize[1]
+	}
+	return k
+}
+
+// CaseSource is a CT series with a label in any LABEL format.
+type CaseSource struct {
+	Name    string `json:"name,omitempty"`    // default: the series folder's name
+	Patient string `json:"patient,omitempty"` // default: the series' PatientID, else its name
+	Series  string `json:"series"`
+	UID     string `json:"series_uid,omitempty"`
+	Label   string `json:"label"`
+	Reverse bool   `json:"reverse,omitempty"` // PNG stack labels
+	Segment int    `json:"segment,omitempty"` // DICOM SEG labels
+	Split   string `json:"split,omitempty"`   // train, val, or "" (by patient, ValFraction)
+	Repeat  int    `json:"repeat,omitempty"`  // training: visit its slices this many times an epoch (1)
+}
+
+// SliceSet is a folder of 2D image and mask pairs, with the intensity mapping it was stored with.
+type SliceSet struct {
+	Name string `json:"name"`
+	Dir  string `json:"dir"`
+	// Layout: "images-masks" (images/X and masks/X, same names) or "pairs" (X.png beside
+	// X_mask.png, in the folder or its subfolders).
+	Layout string `json:"layout"`
+	// HU says what the pixel values mean: pixel 0 is HU[0] and 255 is HU[1], linearly (values
+	// outside were clipped when the set was made). msd_liver_jpg: 0,255 (HU clipped to 0..255).
+	HU [2]float64 `json:"hu"`
+	// HUAssumed marks a mapping that is a guess (an unknown soft-tissue window), for the report.
+	HUAssumed bool `json:"hu_assumed,omitempty"`
+	// Patient is a regular expression whose first group is the patient in a file's name; unset,
+	// each pair is its own patient.
+	Patient string `json:"patient,omitempty"`
+	// Rotate gives, by file-name prefix, the quarter turns counter-clockwise that bring an image to
+	// the canonical orientation (anterior up, the patient's right on the left).
+	Rotate map[string]int `json:"rotate,omitempty"`
+	// Flip, after the rotation: "vertical" (rows upside down, as unet_liver stores them) or
+	// "horizontal".
+	Flip          string `json:"flip,omitempty"`
+	MaskThreshold int    `json:"mask_threshold,omitempty"` // nonzero by default
+	Split         string `json:"split,omitempty"`
+	Limit         int    `json:"limit,omitempty"`  // at most this many pairs (tests)
+	Repeat        int    `json:"repeat,omitempty"` // training: visit its slices this many times an epoch (1)
+}
+
+// Params are the hyper-parameters and run options the worker reads (job.json).
+type Params struct {
+	Base             int     `json:"base,omitempty"`  // channels of the first level (16)
+	Depth            int     `json:"depth,omitempty"` // levels (4)
+	Dropout          float64 `json:"dropout"`
+	Optimizer        string  `json:"optimizer,omitempty"` // adam, adamw, sgd
+	LR               float64 `json:"lr,omitempty"`
+	WeightDecay      float64 `json:"weight_decay,omitempty"`
+	Momentum         float64 `json:"momentum,omitempty"`
+	Schedule         string  `json:"schedule,omitempty"` // cosine, step, none
+	WarmupEpochs     float64 `json:"warmup_epochs,omitempty"`
+	Batch            int     `json:"batch,omitempty"`
+	Epochs           int     `json:"epochs,omitempty"`
+	Patience         int     `json:"patience,omitempty"` // epochs without a better validation loss; 0 = never stop early
+	Augment          Augment `json:"augment"`
+	Seed             int     `json:"seed,omitempty"`
+	Device           string  `json:"device,omitempty"` // auto, cpu, cuda
+	Threads          int     `json:"threads,omitempty"`
+	MaxStepsPerEpoch int     `json:"max_steps_per_epoch,omitempty"`
+	MaxSeconds       float64 `json:"max_seconds,omitempty"` // stop training (and export the best epoch) after this long
+	ReferenceSlices  int     `json:"reference_slices,omitempty"`
+	Debug            any     `json:"debug,omitempty"` // test hooks: nan_at_step, crash_at_step, sleep_per_step
+}
+
+// Augment is the worker's augmentation, applied on the device a batch at a time.
+type Augment struct {
+	Disabled  bool    `json:"-"`
+	Flip      float64 `json:"flip"`       // probability of a left-right flip
+	RotateDeg float64 `json:"rotate_deg"` // uniform in +-RotateDeg
+	Scale     float64 `json:"scale"`      // uniform in 1 +- Scale
+	Intensity float64 `json:"intensity"`  // gain 1 +- Intensity, offset +- Intensity/2
+}
+
+// MarshalJSON writes enabled, the worker's switch.
+func (a Augment) MarshalJSON() ([]byte, error) {
+	type plain Augment
+	return json.Marshal(struct {
+		Enabled bool `json:"enabled"`
+		plain
+	}{!a.Disabled, plain(a)})
+}
+
+// UnmarshalJSON reads enabled (default true).
+func (a *Augment) UnmarshalJSON(b []byte) error {
+	type plain Augment
+	v := struct {
+		Enabled *bool `json:"enabled"`
+		*plain
+	}{plain: (*plain)(a)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	a.Disabled = v.Enabled != nil && !*v.Enabled
+	return nil
+}
+
+// DefaultParams are the original study's best trial (Adam, lr 1e-3, batch 4, dropout 0.1,
+// 15 epochs, patience 3) on a 16-channel, 4-level U-Net, with moderate augmentation.
+func DefaultParams() Params {
+	return Params{Base: 16, Depth: 4, Dropout: 0.1, Optimizer: "adam", LR: 1e-3, Schedule: "cosine", Batch: 4,
+		Epochs: 15, Patience: 3, Seed: 1, Device: "auto", ReferenceSlices: 8,
+		Augment: Augment{Flip: 0.5, RotateDeg: 10, Scale: 0.1, Intensity: 0.1}}
+}
+
+// LoadConfig reads a config file; missing hyper-parameters take DefaultParams.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{Train: DefaultParams()}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	c.dir = filepath.Dir(abs)
+	return c, c.Check()
+}
+
+// SetDir sets the folder relative paths are read from (a config built in code).
+func (c *Config) SetDir(dir string) { c.dir = dir }
+
+// Path expands $VARIABLES and makes p absolute against the config's folder.
+func (c *Config) Path(p string) string {
+	p = os.ExpandEnv(p)
+	if p == "" || filepath.IsAbs(p) || c.dir == "" {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// Check reports what is wrong with a config before any work starts.
+func (c *Config) Check() error {
+	if len(c.Cases) == 0 && len(c.SliceSets) == 0 {
+		return fmt.Errorf("no cases and no slice sets: nothing to train on")
+	}
+	for i, cs := range c.Cases {
+		if cs.Series == "" || cs.Label == "" {
+			return fmt.Errorf("case %d: series and label are both required", i+1)
+		}
+		if err := checkSplit(cs.Split); err != nil {
+			return fmt.Errorf("case %d: %w", i+1, err)
+		}
+	}
+	for i, s := range c.SliceSets {
+		if s.Dir == "" || s.Name == "" {
+			return fmt.Errorf("slice set %d: name and dir are both required", i+1)
+		}
+		if s.Layout != "images-masks" && s.Layout != "pairs" {
+			return fmt.Errorf("slice set %s: layout %q (want images-masks or pairs)", s.Name, s.Layout)
+		}
+		if !(s.HU[1] > s.HU[0]) {
+			return fmt.Errorf("slice set %s: hu %v must say what pixels 0 and 255 mean (LOW < HIGH)", s.Name, s.HU)
+		}
+		if err := checkSplit(s.Split); err != nil {
+			return fmt.Errorf("slice set %s: %w", s.Name, err)
+		}
+		if s.Flip != "" && s.Flip != "vertical" && s.Flip != "horizontal" {
+			return fmt.Errorf("slice set %s: flip %q (want vertical, horizontal or nothing)", s.Name, s.Flip)
+		}
+	}
+	k := c.Contract.Contract()
+	if _, err := inference.ParseContract(k.Metadata()); err != nil {
+		return err
+	}
+	return c.Train.Check(k)
+}
+
+// Check reports impossible hyper-parameters.
+func (p Params) Check(k inference.Contract) error {
+	switch {
+	case p.Base < 1 || p.Depth < 1 || p.Depth > 7:
+		return fmt.Errorf("base %d and depth %d: want base >= 1 and depth 1..7", p.Base, p.Depth)
+	case k.InputH%(1<<p.Depth) != 0 || k.InputW%(1<<p.Depth) != 0:
+		return fmt.Errorf("input size %dx%d is not divisible by 2^depth = %d", k.InputH, k.InputW, 1<<p.Depth)
+	case p.Batch < 1 || p.Epochs < 1:
+		return fmt.Errorf("batch %d and epochs %d must be at least 1", p.Batch, p.Epochs)
+	case !(p.LR > 0):
+		return fmt.Errorf("learning rate %g must be positive", p.LR)
+	case p.Dropout < 0 || p.Dropout >= 1:
+		return fmt.Errorf("dropout %g: want 0 <= dropout < 1", p.Dropout)
+	}
+	switch strings.ToLower(p.Optimizer) {
+	case "adam", "adamw", "sgd":
+	default:
+		return fmt.Errorf("optimizer %q: want adam, adamw or sgd", p.Optimizer)
+	}
+	switch p.Device {
+	case "", "auto", "cpu", "cuda":
+	default:
+		return fmt.Errorf("device %q: want auto, cpu or cuda", p.Device)
+	}
+	return nil
+}
+
+func checkSplit(s string) error {
+	switch s {
+	case "", "train", "val":
+		return nil
+	}
+	return fmt.Errorf("split %q: want train, val or empty (by patient)", s)
+}
