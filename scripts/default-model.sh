@@ -63,6 +63,12 @@ import)
 	fi
 	go build -o bin/liverseg .
 	bin/liverseg train --import "$job" --assets "$assets" --version "${VERSION:-default-1}" ${WORKSPACE:+--workspace "$WORKSPACE"}
+	# The panels show IRCAD CT slices, whose licence (CC BY-NC-ND) forbids sharing derivatives: the
+	# report in the repository keeps them out (they stay in $job/report/panels/ on this machine).
+	rm -rf "$assets/report/panels"
+	sed -i -E -e 's#<img src="panels/[^"]*" alt="[^"]*">##g' \
+		-e 's#<h2>Image \| truth \| prediction</h2>#&\n<p>The panels show IRCAD CT slices (CC BY-NC-ND: no derivatives may be shared), so the copy in the repository leaves them out; <code>scripts/default-model.sh import</code> draws them into <code>.gpu/default-job/report/panels/</code>.</p>#' \
+		"$assets/report/index.html"
 	;;
 *)
 	sed -n '2,16p' "$0"
