@@ -107,31 +107,14 @@ func decodeJPEG12(src []byte, f Format, dst []byte) error {
 				seg = seg[1+n:]
 			}
 		case mDHT:
-			for len(seg) > 0 {
-				if len(seg) < 17 {
-					return fmt.Errorf("%w: short DHT", ErrCorrupt)
+			err := parseDHT(seg, func(class, id byte) *huffTable {
+				if class == 1 {
+					return &ac[id]
 				}
-				tc, th := seg[0]>>4, seg[0]&15
-				if tc > 1 || th > 3 {
-					return fmt.Errorf("%w: DHT class %d table %d", ErrCorrupt, tc, th)
-				}
-				var counts [16]byte
-				copy(counts[:], seg[1:17])
-				n := 0
-				for _, c := range counts {
-					n += int(c)
-				}
-				if n > 256 || len(seg) < 17+n {
-					return fmt.Errorf("%w: DHT declares %d codes", ErrCorrupt, n)
-				}
-				t := &dc[th]
-				if tc == 1 {
-					t = &ac[th]
-				}
-				if err := t.build(counts, append([]byte(nil), seg[17:17+n]...)); err != nil {
-					return err
-				}
-				seg = seg[17+n:]
+				return &dc[id]
+			})
+			if err != nil {
+				return err
 			}
 		case mDRI:
 			if len(seg) < 2 {

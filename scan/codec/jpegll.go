@@ -279,32 +279,15 @@ func decodeJPEGLossless(src []byte, f Format, dst []byte) error {
 		case m == mSOF0 || m == mSOF1 || m == mSOF2 || (m >= 0xC5 && m <= 0xCF && m != 0xC8 && m != 0xCC):
 			return fmt.Errorf("%w: JPEG process SOF%d in a JPEG Lossless transfer syntax", ErrUnsupported, m-mSOF0)
 		case m == mDHT:
-			for len(seg) > 0 {
-				if len(seg) < 17 {
-					return fmt.Errorf("%w: short DHT", ErrCorrupt)
+			// AC tables mean nothing to a lossless stream: they are checked and skipped.
+			err := parseDHT(seg, func(class, id byte) *huffTable {
+				if class == 0 {
+					return &tables[id]
 				}
-				tc, th := seg[0]>>4, seg[0]&15
-				if tc != 0 || th > 3 {
-					// AC tables mean nothing to a lossless stream; skip them.
-					if tc > 1 || th > 3 {
-						return fmt.Errorf("%w: DHT class %d table %d", ErrCorrupt, tc, th)
-					}
-				}
-				var counts [16]byte
-				copy(counts[:], seg[1:17])
-				n := 0
-				for _, c := range counts {
-					n += int(c)
-				}
-				if n > 256 || len(seg) < 17+n {
-					return fmt.Errorf("%w: DHT declares %d codes", ErrCorrupt, n)
-				}
-				if tc == 0 {
-					if err := tables[th].build(counts, append([]byte(nil), seg[17:17+n]...)); err != nil {
-						return err
-					}
-				}
-				seg = seg[17+n:]
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 		case m == mDRI:
 			if len(seg) < 2 {
@@ -639,6 +622,37 @@ func decodeLosslessGeneric(br *bitReader, scan []*llComponent, tables *[4]huffTa
 			firstRow = false
 			resetAt = 0
 		}
+	}
+	return nil
+}
+
+// parseDHT reads the Huffman tables of a DHT segment (ITU T.81 B.2.4.2) and builds each into the
+// table that table(class, id) returns (0 DC or lossless, 1 AC; id 0..3), or skips it when that
+// returns nil. Counts are checked against the segment before anything is built.
+func parseDHT(seg []byte, table func(class, id byte) *huffTable) error {
+	for len(seg) > 0 {
+		if len(seg) < 17 {
+			return fmt.Errorf("%w: short DHT", ErrCorrupt)
+		}
+		tc, th := seg[0]>>4, seg[0]&15
+		if tc > 1 || th > 3 {
+			return fmt.Errorf("%w: DHT class %d table %d", ErrCorrupt, tc, th)
+		}
+		var counts [16]byte
+		copy(counts[:], seg[1:17])
+		n := 0
+		for _, c := range counts {
+			n += int(c)
+		}
+		if n > 256 || len(seg) < 17+n {
+			return fmt.Errorf("%w: DHT declares %d codes", ErrCorrupt, n)
+		}
+		if t := table(tc, th); t != nil {
+			if err := t.build(counts, append([]byte(nil), seg[17:17+n]...)); err != nil {
+				return err
+			}
+		}
+		seg = seg[17+n:]
 	}
 	return nil
 }
