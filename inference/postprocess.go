@@ -26,7 +26,7 @@ func ThresholdByte(t float64) uint8 {
 // PostProcess turns a probability map into the liver mask: threshold, keep the largest 3D
 // 6-connected component, fill the holes of every axial slice (can gives the axial slices of the
 // volume's grid). The probability map is left as it is.
-func PostProcess(prob *scan.Prob, can Canonical, threshold float64) *scan.Mask {
+func PostProcess(prob *scan.Prob, can scan.Canonical, threshold float64) *scan.Mask {
 	m := Threshold(prob, threshold)
 	KeepLargestComponent(m)
 	FillHolesAxial(m, can)
@@ -196,7 +196,7 @@ func KeepLargestComponent(m *scan.Mask) int {
 // that do not touch the slice's border (4-connected background), and returns the voxels filled.
 // The flood runs in the bounding box of the slice's liver, one voxel wider: everything outside
 // it is background that reaches the border anyway.
-func FillHolesAxial(m *scan.Mask, can Canonical) int {
+func FillHolesAxial(m *scan.Mask, can scan.Canonical) int {
 	workers := min(runtime.GOMAXPROCS(0), can.Dims[2])
 	if workers <= 1 {
 		return fillHolesSlices(m, can, 0, can.Dims[2])
@@ -222,7 +222,7 @@ func FillHolesAxial(m *scan.Mask, can Canonical) int {
 // fillHolesSlices is FillHolesAxial for canonical slices [lo, hi): slices write disjoint voxels.
 // Holes do not change under flips and transposes of a slice, so where the canonical slices are
 // the volume's own slices (an axial series), the volume's slices are used as they are stored.
-func fillHolesSlices(m *scan.Mask, can Canonical, lo, hi int) int {
+func fillHolesSlices(m *scan.Mask, can scan.Canonical, lo, hi int) int {
 	direct := can.Axis[2] == 2
 	cols, rows := can.Dims[0], can.Dims[1]
 	var offsets []int

@@ -45,8 +45,8 @@ func drawMask(m *scan.Mask) string {
 	return b.String()
 }
 
-func identityCanonical(dims [3]int) Canonical {
-	return NewCanonical(dims, [3]float64{1, 1, 1}, [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}})
+func identityCanonical(dims [3]int) scan.Canonical {
+	return scan.NewCanonical(dims, [3]float64{1, 1, 1}, [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}})
 }
 
 func TestThresholdByte(t *testing.T) {
@@ -138,7 +138,7 @@ func TestFillHolesAxialSagittal(t *testing.T) {
 	// slices toward the left.
 	dir := [3][3]float64{{0, 1, 0}, {0, 0, -1}, {1, 0, 0}}
 	dims := [3]int{5, 5, 4}
-	can := NewCanonical(dims, [3]float64{1, 1, 1}, dir)
+	can := scan.NewCanonical(dims, [3]float64{1, 1, 1}, dir)
 	m := scan.NewMask(dims)
 	// In every volume slice, a ring: the hole in the middle is a hole of the sagittal plane.
 	for k := 0; k < dims[2]; k++ {
@@ -155,7 +155,7 @@ func TestFillHolesAxialSagittal(t *testing.T) {
 		t.Fatalf("filled %d voxels of a tube that is open in the axial planes", n)
 	}
 	// The same rings in a volume stored axially are holes of axial slices.
-	axial := NewCanonical(dims, [3]float64{1, 1, 1}, [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}})
+	axial := scan.NewCanonical(dims, [3]float64{1, 1, 1}, [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}})
 	if n := FillHolesAxial(m, axial); n != dims[2] {
 		t.Fatalf("axial storage: filled %d, want %d", n, dims[2])
 	}

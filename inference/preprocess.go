@@ -10,7 +10,7 @@ import (
 // volume's grid, as a model's Contract says. Training exports its datasets through the same code.
 type Preprocessor struct {
 	Contract  Contract
-	Canonical Canonical
+	Canonical scan.Canonical
 	vol       *scan.Volume
 	window    []float32 // HU+32768 -> windowed 0..1
 	offsets   []int     // volume offsets of one canonical slice
@@ -34,7 +34,7 @@ func NewPreprocessor(c Contract, v *scan.Volume) (*Preprocessor, error) {
 	if v.Len() == 0 || len(v.Voxels) != v.Len() {
 		return nil, fmt.Errorf("%s: empty or inconsistent volume %v", v.Series.Path, v.Dims)
 	}
-	can := NewCanonical(v.Dims, v.Spacing, v.Direction)
+	can := scan.NewCanonical(v.Dims, v.Spacing, v.Direction)
 	n := can.Dims[0] * can.Dims[1]
 	p := &Preprocessor{
 		Contract:  c,

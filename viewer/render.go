@@ -1,0 +1,399 @@
+// Package viewer renders canonical axial slices of a CT volume into image.RGBA, with window/level,
+// label overlays (fill, outline, difference) and an uncertainty overlay, plus the small helpers a
+// review GUI needs (probe, aspect ratio, orientation letters, scale bar, side-by-side panels).
+// It is pure Go: it imports scan and inference, never Fyne.
+package viewer
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+
+	"liverseg/scan"
+)
+
+// Window is a CT display window in Hounsfield units: HU from Center-Width/2 to Center+Width/2
+// map linearly onto black..white.
+type Window struct {
+	Center float64 // level, HU
+	Width  float64 // HU; values below 1 are treated as 1 (a threshold at Center); NaN gives black
+}
+
+// Presets, written as width/level the way radiologists say them.
+var (
+	// WindowLiver is 150/90: width 150, level 90.
+	WindowLiver = Window{Center: 90, Width: 150}
+	// WindowAbdomen is 400/40: width 400, level 40.
+	WindowAbdomen = Window{Center: 40, Width: 400}
+)
+
+// Gray is the display value (0..255) of hu under the window: round(255*(hu-lo)/width), clamped,
+// where lo = Center-Width/2.
+func (w Window) Gray(hu int16) uint8 {
+	width := w.Width
+	if width < 1 {
+		width = 1
+	}
+	lo := w.Center - width/2
+	v := math.Floor((float64(hu)-lo)/width*255 + 0.5)
+	if v <= 0 || math.IsNaN(v) {
+		return 0
+	}
+	if v >= 255 {
+		return 255
+	}
+	return uint8(v)
+}
+
+// Mode says how a mask overlay is drawn.
+type Mode uint8
+
+const (
+	Off     Mode = iota // not drawn
+	Fill                // every mask pixel blended with the colour at the opacity
+	Outline             // only boundary pixels: a mask pixel with a 4-neighbour outside the mask (or outside the image)
+)
+
+// Overlay is one mask drawn over the slice. Any nonzero voxel counts as inside the mask.
+type Overlay struct {
+	Mask    *scan.Mask // nil: nothing drawn
+	Mode    Mode
+	Color   color.RGBA // the A channel is ignored; Opacity says how much of the colour shows
+	Opacity float64    // 0..1
+}
+
+// Difference colours prediction against truth where either is set. It replaces the two mask
+// overlays while Enabled.
+type Difference struct {
+	Enabled       bool
+	Agree         color.RGBA // both masks
+	FalsePositive color.RGBA // prediction only
+	FalseNegative color.RGBA // truth only
+	Opacity       float64
+}
+
+// UncertaintyMode says how the probability map is shown.
+type UncertaintyMode uint8
+
+const (
+	UncertaintyOff  UncertaintyMode = iota
+	UncertaintyBand                 // Color wherever 0.25 < p < 0.75 (64 <= byte <= 191)
+	UncertaintyHeat                 // yellow→red, alpha Opacity*u with u = 1-|2p-1|
+)
+
+// Uncertainty is the overlay drawn from a probability map, under the mask overlays.
+type Uncertainty struct {
+	Prob    *scan.Prob
+	Mode    UncertaintyMode
+	Color   color.RGBA // for UncertaintyBand
+	Opacity float64
+}
+
+// Default colours.
+var (
+	ColorTruth         = color.RGBA{0, 200, 255, 255}
+	ColorPrediction    = color.RGBA{255, 64, 64, 255}
+	ColorAgree         = color.RGBA{0, 220, 0, 255}
+	ColorFalsePositive = color.RGBA{255, 0, 255, 255}
+	ColorFalseNegative = color.RGBA{255, 200, 0, 255}
+	ColorUncertain     = color.RGBA{255, 255, 0, 255}
+)
+
+// ErrSlice is returned for a slice index outside the volume.
+var ErrSlice = errors.New("slice out of range")
+
+// Renderer draws canonical axial slices of one volume. The settings are plain fields; change them
+// between calls. A Renderer is not safe for concurrent use.
+type Renderer struct {
+	Window      Window
+	Truth       Overlay // drawn first
+	Prediction  Overlay // drawn over Truth
+	Difference  Difference
+	Uncertainty Uncertainty
+
+	vol   *scan.Volume
+	canon scan.Canonical
+	offs  []int32 // volume offset of each pixel of canonical slice 0, row by row
+	base  int     // canon.Offset(0,0,0)
+
+	lut       [65536]uint8 // indexed by uint16(hu)
+	lutWin    Window
+	lutValid  bool
+	lutBuilds int            // how many times the LUT was built (tests check it changes only with the window)
+	unc       [256][4]uint32 // r, g, b, alpha(0..256) per probability byte
+	buf       *image.RGBA
+}
+
+// NewRenderer prepares a renderer for v, turned to the canonical axial view. Its window starts at
+// WindowAbdomen, overlays off, with the default colours at opacity 0.4 (uncertainty 0.5).
+func NewRenderer(v *scan.Volume) (*Renderer, error) {
+	if v == nil || v.Dims[0] <= 0 || v.Dims[1] <= 0 || v.Dims[2] <= 0 || len(v.Voxels) != v.Len() {
+		return nil, fmt.Errorf("viewer: bad volume")
+	}
+	if v.Len() > math.MaxInt32 {
+		return nil, fmt.Errorf("viewer: volume too large (%d voxels)", v.Len())
+	}
+	c := scan.NewCanonical(v.Dims, v.Spacing, v.Direction)
+	r := &Renderer{
+		Window:      WindowAbdomen,
+		Truth:       Overlay{Color: ColorTruth, Opacity: 0.4},
+		Prediction:  Overlay{Color: ColorPrediction, Opacity: 0.4},
+		Difference:  Difference{Agree: ColorAgree, FalsePositive: ColorFalsePositive, FalseNegative: ColorFalseNegative, Opacity: 0.4},
+		Uncertainty: Uncertainty{Color: ColorUncertain, Opacity: 0.5},
+		vol:         v,
+		canon:       c,
+		base:        c.Offset(0, 0, 0),
+	}
+	cols, rows := c.Dims[0], c.Dims[1]
+	tmp := make([]int, cols*rows)
+	c.SliceOffsets(0, tmp)
+	r.offs = make([]int32, len(tmp))
+	for i, o := range tmp {
+		r.offs[i] = int32(o)
+	}
+	return r, nil
+}
+
+// Volume is the volume being rendered.
+func (r *Renderer) Volume() *scan.Volume { return r.vol }
+
+// Canonical is the turn from volume to canonical axes.
+func (r *Renderer) Canonical() scan.Canonical { return r.canon }
+
+// Size is the width and height of a rendered slice in pixels (canonical columns, rows).
+func (r *Renderer) Size() (w, h int) { return r.canon.Dims[0], r.canon.Dims[1] }
+
+// Slices is the number of canonical axial slices.
+func (r *Renderer) Slices() int { return r.canon.Dims[2] }
+
+// Render draws canonical slice k into the renderer's own buffer and returns it. The buffer is
+// reused by the next call to Render; copy it to keep it.
+func (r *Renderer) Render(k int) (*image.RGBA, error) {
+	w, h := r.Size()
+	if r.buf == nil {
+		r.buf = image.NewRGBA(image.Rect(0, 0, w, h))
+	}
+	if err := r.RenderTo(r.buf, k); err != nil {
+		return nil, err
+	}
+	return r.buf, nil
+}
+
+// RenderTo draws canonical slice k into dst, whose bounds must be Size() (at any origin, so a
+// sub-image of a larger picture works).
+func (r *Renderer) RenderTo(dst *image.RGBA, k int) error {
+	return r.render(dst, k, layerAll)
+}
+
+type layers uint8
+
+const (
+	layerUncertainty layers = 1 << iota
+	layerTruth
+	layerPrediction
+	layerDifference
+	layerAll = layerUncertainty | layerTruth | layerPrediction | layerDifference
+)
+
+func (r *Renderer) checkDims(d [3]int, n int, what string) error {
+	if d != r.vol.Dims || n != r.vol.Len() {
+		return fmt.Errorf("viewer: %s is %dx%dx%d, volume is %dx%dx%d", what, d[0], d[1], d[2],
+			r.vol.Dims[0], r.vol.Dims[1], r.vol.Dims[2])
+	}
+	return nil
+}
+
+func (r *Renderer) render(dst *image.RGBA, k int, ls layers) error {
+	w, h := r.Size()
+	if k < 0 || k >= r.canon.Dims[2] {
+		return fmt.Errorf("viewer: %w: %d of %d", ErrSlice, k, r.canon.Dims[2])
+	}
+	if dst.Rect.Dx() != w || dst.Rect.Dy() != h {
+		return fmt.Errorf("viewer: destination is %dx%d, slice is %dx%d", dst.Rect.Dx(), dst.Rect.Dy(), w, h)
+	}
+	var truth, pred []uint8
+	if r.Truth.Mask != nil && (r.Truth.Mode != Off || r.Difference.Enabled) {
+		if err := r.checkDims(r.Truth.Mask.Dims, len(r.Truth.Mask.Voxels), "truth mask"); err != nil {
+			return err
+		}
+		truth = r.Truth.Mask.Voxels
+	}
+	if r.Prediction.Mask != nil && (r.Prediction.Mode != Off || r.Difference.Enabled) {
+		if err := r.checkDims(r.Prediction.Mask.Dims, len(r.Prediction.Mask.Voxels), "prediction mask"); err != nil {
+			return err
+		}
+		pred = r.Prediction.Mask.Voxels
+	}
+	var prob []uint8
+	if ls&layerUncertainty != 0 && r.Uncertainty.Prob != nil && r.Uncertainty.Mode != UncertaintyOff {
+		p := r.Uncertainty.Prob
+		if err := r.checkDims(p.Dims, len(p.Voxels), "probability map"); err != nil {
+			return err
+		}
+		prob = p.Voxels
+		r.buildUncertainty()
+	}
+	if !r.lutValid || r.lutWin != r.Window {
+		r.buildLUT()
+	}
+
+	shift := int32(r.canon.Offset(0, 0, k) - r.base)
+	vox := r.vol.Voxels
+	lut := &r.lut
+	offs := r.offs
+
+	// Pass 1: grey and uncertainty.
+	for j := 0; j < h; j++ {
+		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+j):]
+		pix = pix[:4*w]
+		row := offs[j*w : (j+1)*w]
+		if prob == nil {
+			for i, o := range row {
+				g := lut[uint16(vox[o+shift])]
+				p := pix[4*i : 4*i+4 : 4*i+4]
+				p[0], p[1], p[2], p[3] = g, g, g, 255
+			}
+			continue
+		}
+		unc := &r.unc
+		for i, o := range row {
+			o += shift
+			g := uint32(lut[uint16(vox[o])])
+			u := &unc[prob[o]]
+			p := pix[4*i : 4*i+4 : 4*i+4]
+			a := u[3]
+			p[0] = uint8((u[0]*a + g*(256-a)) >> 8)
+			p[1] = uint8((u[1]*a + g*(256-a)) >> 8)
+			p[2] = uint8((u[2]*a + g*(256-a)) >> 8)
+			p[3] = 255
+		}
+	}
+
+	// Pass 2: masks.
+	if r.Difference.Enabled && ls&layerDifference != 0 {
+		if truth == nil && pred == nil {
+			return nil
+		}
+		r.drawDifference(dst, truth, pred, shift)
+		return nil
+	}
+	if truth != nil && ls&layerTruth != 0 && r.Truth.Mode != Off {
+		r.drawMask(dst, truth, shift, r.Truth)
+	}
+	if pred != nil && ls&layerPrediction != 0 && r.Prediction.Mode != Off {
+		r.drawMask(dst, pred, shift, r.Prediction)
+	}
+	return nil
+}
+
+func alpha256(op float64) uint32 {
+	if !(op > 0) {
+		return 0
+	}
+	if op >= 1 {
+		return 256
+	}
+	return uint32(op*256 + 0.5)
+}
+
+func blend(p []uint8, c color.RGBA, a uint32) {
+	na := 256 - a
+	p[0] = uint8((uint32(c.R)*a + uint32(p[0])*na) >> 8)
+	p[1] = uint8((uint32(c.G)*a + uint32(p[1])*na) >> 8)
+	p[2] = uint8((uint32(c.B)*a + uint32(p[2])*na) >> 8)
+}
+
+func (r *Renderer) drawMask(dst *image.RGBA, m []uint8, shift int32, ov Overlay) {
+	w, h := r.Size()
+	a := alpha256(ov.Opacity)
+	if a == 0 {
+		return
+	}
+	offs := r.offs
+	for j := 0; j < h; j++ {
+		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+j):]
+		pix = pix[:4*w]
+		rowStart := j * w
+		row := offs[rowStart : rowStart+w]
+		for i, o := range row {
+			if m[o+shift] == 0 {
+				continue
+			}
+			if ov.Mode == Outline {
+				idx := rowStart + i
+				inner := i > 0 && i < w-1 && j > 0 && j < h-1 &&
+					m[offs[idx-1]+shift] != 0 && m[offs[idx+1]+shift] != 0 &&
+					m[offs[idx-w]+shift] != 0 && m[offs[idx+w]+shift] != 0
+				if inner {
+					continue
+				}
+			}
+			blend(pix[4*i:4*i+4:4*i+4], ov.Color, a)
+		}
+	}
+}
+
+func (r *Renderer) drawDifference(dst *image.RGBA, truth, pred []uint8, shift int32) {
+	w, h := r.Size()
+	d := r.Difference
+	a := alpha256(d.Opacity)
+	if a == 0 {
+		return
+	}
+	offs := r.offs
+	for j := 0; j < h; j++ {
+		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+j):]
+		pix = pix[:4*w]
+		row := offs[j*w : (j+1)*w]
+		for i, o := range row {
+			o += shift
+			t := truth != nil && truth[o] != 0
+			p := pred != nil && pred[o] != 0
+			switch {
+			case t && p:
+				blend(pix[4*i:4*i+4:4*i+4], d.Agree, a)
+			case p:
+				blend(pix[4*i:4*i+4:4*i+4], d.FalsePositive, a)
+			case t:
+				blend(pix[4*i:4*i+4:4*i+4], d.FalseNegative, a)
+			}
+		}
+	}
+}
+
+func (r *Renderer) buildLUT() {
+	w := r.Window
+	for i := range r.lut {
+		r.lut[i] = w.Gray(int16(uint16(i)))
+	}
+	r.lutWin = w
+	r.lutValid = true
+	r.lutBuilds++
+}
+
+func (r *Renderer) buildUncertainty() {
+	u := r.Uncertainty
+	base := alpha256(u.Opacity)
+	for b := 0; b < 256; b++ {
+		e := &r.unc[b]
+		switch u.Mode {
+		case UncertaintyBand:
+			if b >= 64 && b <= 191 {
+				*e = [4]uint32{uint32(u.Color.R), uint32(u.Color.G), uint32(u.Color.B), base}
+			} else {
+				*e = [4]uint32{}
+			}
+		case UncertaintyHeat:
+			p := float64(b) / 255
+			x := 1 - math.Abs(2*p-1) // 0 at certainty, 1 at p = 0.5
+			e[0] = 255
+			e[1] = uint32(255*(1-x) + 0.5)
+			e[2] = 0
+			e[3] = uint32(float64(base)*x + 0.5)
+		default:
+			*e = [4]uint32{}
+		}
+	}
+}
