@@ -45,6 +45,17 @@ func verbs() map[string]verb {
 	}
 }
 
+// IsVerb says whether name is a command (or help) rather than a path to open; a file or folder
+// with such a name is reached as ./NAME.
+func IsVerb(name string) bool {
+	switch name {
+	case "help", "-h", "--help":
+		return true
+	}
+	_, ok := verbs()[name]
+	return ok
+}
+
 // Run dispatches args (without the program name) to a command.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {

@@ -1,0 +1,505 @@
+// Package ui is liverseg's review GUI, built with Fyne: the welcome window, the series list of a
+// folder, a DICOMDIR or a file, the background loading of a series and the slice view. It is the
+// only package of liverseg that imports Fyne.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
+
+	"liverseg/scan"
+	"liverseg/viewer"
+)
+
+// AppID is the application ID, as FyneApp.toml says.
+const AppID = "org.liverseg.app"
+
+// SamplePath is where the sample case (IRCAD 3Dircadb1.7) lies under $LIVERSEG_DATA.
+const SamplePath = "ct/ircad/3Dircadb1.7/PATIENT_DICOM"
+
+// Run opens the GUI and returns when its window is closed or ctx is cancelled (then with
+// ctx's error). With an empty path it shows the welcome window; with a path (a folder, a
+// DICOMDIR or a file) it lists the series found there.
+func Run(ctx context.Context, path string) error {
+	a := app.NewWithID(AppID)
+	s := newSession(ctx, a)
+	if path == "" {
+		s.showWelcome()
+	} else {
+		s.openPath(path)
+	}
+	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
+	s.win.ShowAndRun()
+	stop()
+	s.cancelWork()
+	return ctx.Err()
+}
+
+// session is the main window and what it shows: the welcome page, the discovery of a path,
+// the series list and the view of the loaded series. Its fields belong to the Fyne goroutine.
+type session struct {
+	ctx context.Context
+	app fyne.App
+	win fyne.Window
+
+	cat    *scan.Catalog
+	table  *widget.Table
+	right  *fyne.Container // the pane beside the series list
+	view   *SliceView
+	gen    int                // counts loads and discoveries; a result of an older one is dropped
+	cancel context.CancelFunc // of the running discovery or load
+	do     func(func())       // runs a function on the Fyne goroutine: fyne.Do (tests queue it)
+
+	// progress is the bar and the Cancel button of the running load (nil when none).
+	progress  *widget.ProgressBar
+	cancelBtn *widget.Button
+
+	// Hooks for tests, called on the Fyne goroutine.
+	onCatalog func(*scan.Catalog)
+	onView    func(*SliceView)
+	onError   func(error)
+	onCancel  func()
+}
+
+func newSession(ctx context.Context, a fyne.App) *session {
+	s := &session{ctx: ctx, app: a, do: fyne.Do}
+	s.win = a.NewWindow("liverseg")
+	s.win.Resize(fyne.NewSize(1200, 800))
+	// Keys typed while nothing has the focus (say after a click on the series list) still move
+	// through the slices.
+	s.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if s.view != nil {
+			s.view.TypedKey(ev)
+		}
+	})
+	s.win.Canvas().SetOnTypedRune(func(r rune) {
+		if s.view != nil {
+			s.view.TypedRune(r)
+		}
+	})
+	return s
+}
+
+// samplePath is the sample case when $LIVERSEG_DATA holds it, else "".
+func samplePath() string {
+	root := os.Getenv("LIVERSEG_DATA")
+	if root == "" {
+		return ""
+	}
+	p := filepath.Join(root, filepath.FromSlash(SamplePath))
+	if st, err := os.Stat(p); err != nil || !st.IsDir() {
+		return ""
+	}
+	return p
+}
+
+// showWelcome puts the welcome page in the window: open a folder or a file, or the sample.
+func (s *session) showWelcome() {
+	s.cancelWork()
+	s.view = nil
+	s.win.SetTitle("liverseg")
+	title := widget.NewLabelWithStyle("liverseg", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	sub := widget.NewLabelWithStyle("Liver CT review: open a DICOM series to look through it.", fyne.TextAlignCenter, fyne.TextStyle{})
+	openFolder := widget.NewButton("Open a folder…", s.chooseFolder)
+	openFile := widget.NewButton("Open a file or DICOMDIR…", s.chooseFile)
+	items := []fyne.CanvasObject{title, sub, openFolder, openFile}
+	if p := samplePath(); p != "" {
+		items = append(items, widget.NewButton("Open the sample (IRCAD 3Dircadb1.7)", func() { s.openPath(p) }))
+	}
+	s.win.SetContent(container.NewCenter(container.NewVBox(items...)))
+}
+
+func (s *session) chooseFolder() {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			s.showError(err)
+			return
+		}
+		if u != nil {
+			s.openPath(u.Path())
+		}
+	}, s.win)
+	s.startIn(d)
+	d.Resize(s.dialogSize())
+	d.Show()
+}
+
+func (s *session) chooseFile() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil {
+			s.showError(err)
+			return
+		}
+		if rc != nil {
+			p := rc.URI().Path()
+			rc.Close()
+			s.openPath(p)
+		}
+	}, s.win)
+	s.startIn(d)
+	d.Resize(s.dialogSize())
+	d.Show()
+}
+
+// startIn starts a file dialog in the data folder when there is one.
+func (s *session) startIn(d *dialog.FileDialog) {
+	root := os.Getenv("LIVERSEG_DATA")
+	if root == "" {
+		return
+	}
+	if u, err := storage.ListerForURI(storage.NewFileURI(root)); err == nil {
+		d.SetLocation(u)
+	}
+}
+
+func (s *session) dialogSize() fyne.Size {
+	sz := s.win.Canvas().Size()
+	return fyne.NewSize(max(sz.Width*0.85, 600), max(sz.Height*0.85, 400))
+}
+
+// cancelWork cancels the running discovery or load, whose result is then dropped.
+func (s *session) cancelWork() {
+	s.gen++
+	if s.cancel != nil {
+		s.cancel()
+		s.cancel = nil
+	}
+	s.progress, s.cancelBtn = nil, nil
+}
+
+// begin starts a new piece of background work and returns its context and generation.
+func (s *session) begin() (context.Context, int) {
+	s.cancelWork()
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.cancel = cancel
+	return ctx, s.gen
+}
+
+// background runs work off the Fyne goroutine and then done on it, unless a newer piece of
+// work has started meanwhile. A panic in work becomes an error.
+func (s *session) background(gen int, work func() error, done func(error)) {
+	go func() {
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("internal error: %v", p)
+				}
+			}()
+			return work()
+		}()
+		s.do(func() {
+			if gen != s.gen {
+				return
+			}
+			if s.cancel != nil {
+				s.cancel()
+				s.cancel = nil
+			}
+			done(err)
+		})
+	}()
+}
+
+// openPath discovers the series under path in the background and lists them.
+func (s *session) openPath(path string) {
+	ctx, gen := s.begin()
+	s.view = nil
+	s.win.SetTitle("liverseg — " + path)
+	bar := widget.NewProgressBarInfinite()
+	cancel := widget.NewButton("Cancel", func() {
+		bar.Stop()
+		s.showWelcome()
+	})
+	s.win.SetContent(container.NewCenter(container.NewVBox(
+		widget.NewLabel("Looking for DICOM series in "+path+" …"), bar, container.NewCenter(cancel))))
+	var cat *scan.Catalog
+	s.background(gen, func() (err error) {
+		cat, err = scan.Discover(ctx, path)
+		return err
+	}, func(err error) {
+		bar.Stop()
+		if err == nil && len(cat.Series) == 0 {
+			err = noSeriesError(path, cat)
+		}
+		if err != nil {
+			s.showWelcome()
+			if !errors.Is(err, context.Canceled) {
+				s.showError(err)
+			}
+			return
+		}
+		s.showCatalog(cat)
+	})
+}
+
+// noSeriesError says why a path held no series, naming the first file that failed.
+func noSeriesError(path string, cat *scan.Catalog) error {
+	switch {
+	case len(cat.Problems) > 0:
+		return fmt.Errorf("%s: no image series found (%s could not be read; the first: %v)", path, files(len(cat.Problems)), cat.Problems[0])
+	case len(cat.Labels) > 0:
+		return fmt.Errorf("%s: no image series found, only label objects (DICOM SEG) in %s", path, files(len(cat.Labels)))
+	case len(cat.NotDICOM) > 0:
+		return fmt.Errorf("%s: no image series found (%s not DICOM, such as %s)", path, files(len(cat.NotDICOM)), cat.NotDICOM[0])
+	}
+	return fmt.Errorf("%s: no image series found", path)
+}
+
+// files is "1 file" or "N files".
+func files(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
+}
+
+var seriesColumns = []struct {
+	title string
+	width float32
+}{
+	{"Patient", 120}, {"Study date", 95}, {"Description", 130}, {"Slices", 55}, {"Matrix", 80},
+}
+
+// seriesCell is the text of column col for series e.
+func seriesCell(e *scan.SeriesEntry, col int) string {
+	s := e.Series
+	switch col {
+	case 0:
+		name := strings.ReplaceAll(strings.TrimSpace(s.PatientName), "^", " ")
+		if name == "" {
+			name = s.PatientID
+		}
+		return orDash(name)
+	case 1:
+		return orDash(formatDate(s.StudyDate))
+	case 2:
+		d := s.SeriesDescription
+		if d == "" {
+			d = s.StudyDescription
+		}
+		if d == "" && s.SeriesNumber != 0 {
+			d = fmt.Sprintf("series %d", s.SeriesNumber)
+		}
+		return orDash(d)
+	case 3:
+		return fmt.Sprint(e.Slices())
+	case 4:
+		return fmt.Sprintf("%d×%d", e.Dims[0], e.Dims[1])
+	}
+	return ""
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return s
+}
+
+// formatDate writes a DICOM date (YYYYMMDD) as YYYY-MM-DD; anything else is left as it is.
+func formatDate(d string) string {
+	d = strings.TrimSpace(d)
+	if len(d) == 8 && strings.Trim(d, "0123456789") == "" {
+		return d[:4] + "-" + d[4:6] + "-" + d[6:]
+	}
+	return d
+}
+
+// showCatalog shows the series list of cat beside an empty pane; a lone series starts loading.
+func (s *session) showCatalog(cat *scan.Catalog) {
+	s.cat = cat
+	t := widget.NewTable(
+		func() (int, int) { return len(cat.Series), len(seriesColumns) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(seriesCell(cat.Series[id.Row], id.Col))
+		})
+	t.ShowHeaderRow = true
+	t.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < len(seriesColumns) {
+			o.(*widget.Label).SetText(seriesColumns[id.Col].title)
+		}
+	}
+	for i, c := range seriesColumns {
+		t.SetColumnWidth(i, c.width)
+	}
+	t.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(cat.Series) {
+			s.loadSeries(id.Row)
+		}
+	}
+	s.table = t
+
+	head := widget.NewLabel(fmt.Sprintf("%s — %d series", cat.Root, len(cat.Series)))
+	head.Truncation = fyne.TextTruncateEllipsis
+	var foot fyne.CanvasObject = layout.NewSpacer()
+	if n := len(cat.Problems); n > 0 {
+		foot = widget.NewButton(files(n)+" could not be read…", func() { s.showProblems(cat) })
+	}
+	back := widget.NewButton("Open another…", s.showWelcome)
+	left := container.NewBorder(container.NewBorder(nil, nil, nil, back, head), foot, nil, nil, t)
+	s.right = container.NewStack(container.NewCenter(widget.NewLabel("Choose a series to load it.")))
+	split := container.NewHSplit(left, s.right)
+	split.Offset = 0.42
+	s.win.SetContent(split)
+	if s.onCatalog != nil {
+		s.onCatalog(cat)
+	}
+	if len(cat.Series) == 1 {
+		t.Select(widget.TableCellID{Row: 0, Col: 0})
+	}
+}
+
+// showProblems lists the files of cat that could not be read, each with its reason.
+func (s *session) showProblems(cat *scan.Catalog) {
+	var b strings.Builder
+	for i, p := range cat.Problems {
+		if i == 200 {
+			fmt.Fprintf(&b, "… and %d more\n", len(cat.Problems)-i)
+			break
+		}
+		b.WriteString(errorText(p) + "\n")
+	}
+	e := widget.NewMultiLineEntry()
+	e.SetText(b.String())
+	e.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom("Files that could not be read", "Close", e, s.win)
+	d.Resize(s.dialogSize())
+	d.Show()
+}
+
+func (s *session) setRight(o fyne.CanvasObject) {
+	s.right.Objects = []fyne.CanvasObject{o}
+	s.right.Refresh()
+}
+
+// loadSeries loads series i of the catalog in the background, with a progress bar and a Cancel
+// button, and shows it when done. Choosing another series cancels it.
+func (s *session) loadSeries(i int) {
+	e := s.cat.Series[i]
+	ctx, gen := s.begin()
+	s.view = nil
+	name := seriesCell(e, 2)
+	label := widget.NewLabel(fmt.Sprintf("Loading %s: 0 of %d slices", name, e.Slices()))
+	bar := widget.NewProgressBar()
+	cancel := s.cancel
+	btn := widget.NewButton("Cancel", func() { cancel() })
+	s.progress, s.cancelBtn = bar, btn
+	box := container.NewVBox(label, bar, container.NewCenter(btn))
+	s.setRight(container.NewPadded(container.NewVBox(layout.NewSpacer(), box, layout.NewSpacer())))
+
+	// Load calls progress from several goroutines; mu keeps the updates in order and last
+	// skips the ones that would not change the bar.
+	var mu sync.Mutex
+	last := -1
+	progress := func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		pct := done * 100 / max(total, 1)
+		if pct == last {
+			return
+		}
+		last = pct
+		s.do(func() {
+			if gen != s.gen {
+				return
+			}
+			bar.SetValue(float64(done) / float64(max(total, 1)))
+			label.SetText(fmt.Sprintf("Loading %s: %d of %d slices", name, done, total))
+		})
+	}
+	var r *viewer.Renderer
+	s.background(gen, func() error {
+		v, err := e.Load(ctx, progress)
+		if err != nil {
+			return loadError(e, err)
+		}
+		r, err = viewer.NewRenderer(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.Series.Path, err)
+		}
+		return nil
+	}, func(err error) {
+		s.progress, s.cancelBtn = nil, nil
+		if err != nil {
+			s.table.UnselectAll()
+			if errors.Is(err, context.Canceled) {
+				s.setRight(container.NewCenter(widget.NewLabel("Loading cancelled. Choose a series to load it.")))
+				if s.onCancel != nil {
+					s.onCancel()
+				}
+				return
+			}
+			s.setRight(container.NewCenter(widget.NewLabel("The series could not be loaded.")))
+			s.showError(err)
+			return
+		}
+		s.showView(e, newSliceViewRenderer(r))
+	})
+}
+
+// loadError makes sure a load error names a file: the series' path when it names none.
+func loadError(e *scan.SeriesEntry, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	if e.Series.Path != "" && !strings.Contains(err.Error(), string(filepath.Separator)) {
+		return fmt.Errorf("%s: %w", e.Series.Path, err)
+	}
+	return err
+}
+
+// showView puts the view of a loaded series beside the list and gives it the keyboard.
+func (s *session) showView(e *scan.SeriesEntry, sv *SliceView) {
+	s.view = sv
+	dx, dy := sv.Renderer().PixelSpacing()
+	w, h := sv.Renderer().Size()
+	info := widget.NewLabel(fmt.Sprintf("%s   %s   %d×%d×%d   %.2f×%.2f×%.2f mm   keys: Up/Down/PgUp/PgDn or wheel: slices; 1 liver, 2 abdomen",
+		seriesCell(e, 0), seriesCell(e, 2), w, h, sv.Slices(), dx, dy, sv.Renderer().Canonical().Spacing[2]))
+	info.Truncation = fyne.TextTruncateEllipsis
+	s.setRight(container.NewBorder(info, nil, nil, nil, sv.Content()))
+	s.win.SetTitle(fmt.Sprintf("liverseg — %s — %s", seriesCell(e, 0), seriesCell(e, 2)))
+	s.win.Canvas().Focus(sv)
+	if s.onView != nil {
+		s.onView(sv)
+	}
+}
+
+// errorText is err as "FILE: reason", like the command line says it.
+func errorText(err error) string {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = strings.Replace(msg, pe.Op+" "+pe.Path, pe.Path, 1)
+	}
+	return msg
+}
+
+// showError shows err in a dialog (never a crash); the text names the file and the reason.
+func (s *session) showError(err error) {
+	if s.onError != nil {
+		s.onError(err)
+	}
+	dialog.ShowError(errors.New(errorText(err)), s.win)
+}
