@@ -32,20 +32,13 @@ func Eval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	truth, err := scan.LoadLabel(*truthPath, v, lf.options())
-	if err != nil {
-		return fail(stderr, err)
-	}
 	pred, err := scan.LoadLabel(*predPath, v, lf.options())
 	if err != nil {
 		return fail(stderr, err)
 	}
-	m, err := scan.Compare(truth, pred, v.VoxelVolumeML())
+	m, err := scoreAgainst(*truthPath, v, pred, lf, *perSlice)
 	if err != nil {
-		return fail(stderr, fmt.Errorf("%s: %w", *predPath, err))
-	}
-	if !*perSlice {
-		m.Slices = nil
+		return fail(stderr, err)
 	}
 	if *asJSON {
 		if m.Slices == nil {

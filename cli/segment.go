@@ -182,16 +182,9 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	res.WriteS = time.Since(t0).Seconds()
 
 	if *truthPath != "" {
-		truth, err := scan.LoadLabel(*truthPath, v, lf.options())
+		mt, err := scoreAgainst(*truthPath, v, mask, lf, *perSlice)
 		if err != nil {
 			return fail(stderr, err)
-		}
-		mt, err := scan.Compare(truth, mask, v.VoxelVolumeML())
-		if err != nil {
-			return fail(stderr, fmt.Errorf("%s: %w", *truthPath, err))
-		}
-		if !*perSlice {
-			mt.Slices = nil
 		}
 		res.Metrics = mt
 	}

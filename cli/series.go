@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"liverseg/scan"
@@ -36,4 +37,21 @@ func addLabelFlags(fs interface {
 
 func (l labelFlags) options() scan.LabelOptions {
 	return scan.LabelOptions{Reverse: *l.reverse, Segment: *l.segment}
+}
+
+// scoreAgainst reads the truth at truthPath onto v and scores pred against it, with the
+// per-slice figures only when perSlice: what eval prints and segment --truth adds.
+func scoreAgainst(truthPath string, v *scan.Volume, pred *scan.Mask, lf labelFlags, perSlice bool) (*scan.Metrics, error) {
+	truth, err := scan.LoadLabel(truthPath, v, lf.options())
+	if err != nil {
+		return nil, err
+	}
+	m, err := scan.Compare(truth, pred, v.VoxelVolumeML())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", truthPath, err)
+	}
+	if !perSlice {
+		m.Slices = nil
+	}
+	return m, nil
 }
