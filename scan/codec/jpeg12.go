@@ -79,15 +79,11 @@ func decodeJPEG12(src []byte, f Format, dst []byte) error {
 		if m == mEOI {
 			return fmt.Errorf("%w: JPEG image without a scan", ErrCorrupt)
 		}
-		if pos+2 > len(src) {
-			return fmt.Errorf("%w: JPEG marker segment past the end", ErrCorrupt)
+		seg, next, err := markerSegment(src, pos, m)
+		if err != nil {
+			return err
 		}
-		segLen := int(src[pos])<<8 | int(src[pos+1])
-		if segLen < 2 || pos+segLen > len(src) {
-			return fmt.Errorf("%w: JPEG marker %02X declares %d bytes", ErrCorrupt, m, segLen)
-		}
-		seg := src[pos+2 : pos+segLen]
-		pos += segLen
+		pos = next
 		switch m {
 		case mDQT:
 			for len(seg) > 0 {

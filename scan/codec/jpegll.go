@@ -236,15 +236,11 @@ func decodeJPEGLossless(src []byte, f Format, dst []byte) error {
 		if m == mSOI || (m >= mRST0 && m <= mRST7) || m == 0x01 {
 			continue
 		}
-		if pos+2 > len(src) {
-			return fmt.Errorf("%w: JPEG marker segment past the end", ErrCorrupt)
+		seg, next, err := markerSegment(src, pos, m)
+		if err != nil {
+			return err
 		}
-		segLen := int(src[pos])<<8 | int(src[pos+1])
-		if segLen < 2 || pos+segLen > len(src) {
-			return fmt.Errorf("%w: JPEG marker %02X declares %d bytes", ErrCorrupt, m, segLen)
-		}
-		seg := src[pos+2 : pos+segLen]
-		pos += segLen
+		pos = next
 		switch {
 		case m == mSOF3:
 			if haveFrame {
@@ -655,4 +651,17 @@ func parseDHT(seg []byte, table func(class, id byte) *huffTable) error {
 		seg = seg[17+n:]
 	}
 	return nil
+}
+
+// markerSegment returns the payload of the marker segment of marker m whose length field starts
+// at pos, and the position after it; the declared length is checked against the data.
+func markerSegment(src []byte, pos int, m byte) ([]byte, int, error) {
+	if pos+2 > len(src) {
+		return nil, 0, fmt.Errorf("%w: JPEG marker segment past the end", ErrCorrupt)
+	}
+	segLen := int(src[pos])<<8 | int(src[pos+1])
+	if segLen < 2 || pos+segLen > len(src) {
+		return nil, 0, fmt.Errorf("%w: JPEG marker %02X declares %d bytes", ErrCorrupt, m, segLen)
+	}
+	return src[pos+2 : pos+segLen], pos + segLen, nil
 }
