@@ -1,0 +1,84 @@
+package workspace
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// AuditEntry is one edit in the audit log: who changed how many voxels of which case, with which
+// tool, on which slice.
+type AuditEntry struct {
+	ID     int64     // assigned by AddAudit; increasing in the order entries were added
+	Time   time.Time // zero: now
+	Author string
+	CaseID string
+	Tool   string // brush, eraser, lasso, accept prediction, save, ...
+	Slice  int    // the slice edited; -1 for the whole volume (or several slices)
+	Voxels int    // voxels changed
+}
+
+// WholeVolume is AuditEntry.Slice for an edit that is not confined to one slice.
+const WholeVolume = -1
+
+// AddAudit appends an entry to the audit log. The log is append-only by API: this package has
+// nothing that changes or removes an entry, so that the log can be trusted as a record of who
+// changed what. Slice is stored as NULL for WholeVolume (any negative slice).
+func (w *Workspace) AddAudit(ctx context.Context, e AuditEntry) error {
+	if e.Tool == "" {
+		return fmt.Errorf("audit entry for case %s: no tool", e.CaseID)
+	}
+	if e.Voxels < 0 {
+		return fmt.Errorf("audit entry for case %s: %d voxels changed", e.CaseID, e.Voxels)
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	var slice any
+	if e.Slice >= 0 {
+		slice = e.Slice
+	}
+	if _, err := w.db.ExecContext(ctx, `INSERT INTO audit (time, author, case_id, tool, slice, voxels) VALUES (?, ?, ?, ?, ?, ?)`,
+		dbTime(e.Time), e.Author, e.CaseID, e.Tool, slice, e.Voxels); err != nil {
+		return fmt.Errorf("audit entry for case %s: %w", e.CaseID, err)
+	}
+	return nil
+}
+
+// Audit lists a case's audit entries in the order they were added; caseID "" lists every case's.
+func (w *Workspace) Audit(ctx context.Context, caseID string) ([]AuditEntry, error) {
+	q := `SELECT id, time, author, case_id, tool, slice, voxels FROM audit`
+	var args []any
+	if caseID != "" {
+		q += ` WHERE case_id = ?`
+		args = append(args, caseID)
+	}
+	rows, err := w.db.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("audit of case %s: %w", caseID, err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var t string
+		var slice sql.NullInt64
+		if err := rows.Scan(&e.ID, &t, &e.Author, &e.CaseID, &e.Tool, &slice, &e.Voxels); err != nil {
+			return nil, err
+		}
+		if e.Time, err = parseDBTime(t); err != nil {
+			return nil, fmt.Errorf("audit entry %d: time %q: %w", e.ID, t, err)
+		}
+		e.Slice = WholeVolume
+		if slice.Valid {
+			e.Slice = int(slice.Int64)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	return out, nil
+}
