@@ -1,0 +1,323 @@
+package viewer
+
+// Label editing: the tools an annotator uses to correct a liver mask, and their undo history.
+//
+// Coordinates. Every tool takes positions on a canonical axial slice k, the slice the Renderer
+// draws, so the GUI forwards what its display maps to without knowing how the scanner stored the
+// volume. Pixel (i, j) is column i, row j of the rendered image. Continuous positions (brush
+// centres, polygon vertices) use image coordinates: pixel (i, j) covers [i, i+1) x [j, j+1) and its
+// centre is (i+0.5, j+0.5); a mouse position divided by the display scale is such a position, and
+// a polygon with integer vertices covers whole pixels. Tools write the mask in volume order
+// through scan.Canonical, so the voxels changed are those Renderer.Probe reports for the pixels.
+//
+// Ownership. An Editor owns its label mask: NewEditor copies the label it is given, and only the
+// Editor's tools, Undo and Redo change it. Inference writes its own masks and never this one;
+// AcceptPrediction copies a prediction into the label, as one undoable step.
+//
+// An Editor is not safe for concurrent use; the GUI calls it from its event goroutine and hands
+// Mask() to a Renderer on the same goroutine.
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"liverseg/scan"
+)
+
+// Tool names, as Edit.Tool and the audit log carry them.
+const (
+	ToolBrush            = "brush"
+	ToolEraser           = "eraser"
+	ToolThresholdBrush   = "threshold-brush"
+	ToolThresholdEraser  = "threshold-eraser"
+	ToolLassoFill        = "lasso-fill"
+	ToolLassoCut         = "lasso-cut"
+	ToolFloodFill        = "flood-fill"
+	ToolFloodErase       = "flood-erase"
+	ToolInterpolate      = "interpolate"
+	ToolKeepLargest      = "keep-largest"
+	ToolRemoveIslands    = "remove-islands"
+	ToolAcceptPrediction = "accept-prediction"
+)
+
+// ErrNoStroke is returned by StrokeTo when no stroke was begun.
+var ErrNoStroke = errors.New("no brush stroke in progress")
+
+// Point is a position in image coordinates on a canonical slice (see the package notes above:
+// pixel (i, j) has its centre at (i+0.5, j+0.5)).
+type Point struct{ X, Y float64 }
+
+// HURange limits a tool to voxels whose HU lies in [Lo, Hi], both included.
+type HURange struct{ Lo, Hi int16 }
+
+// Contains says whether hu lies in the range.
+func (r HURange) Contains(hu int16) bool { return hu >= r.Lo && hu <= r.Hi }
+
+func checkRange(r *HURange) error {
+	if r != nil && r.Lo > r.Hi {
+		return fmt.Errorf("viewer: HU range %d..%d is empty", r.Lo, r.Hi)
+	}
+	return nil
+}
+
+// Editor applies edit tools to one label mask of one volume and keeps their undo history.
+type Editor struct {
+	vol   *scan.Volume
+	mask  *scan.Mask
+	canon scan.Canonical
+	hist  History
+	label uint8
+
+	offs []int32 // volume offset of each pixel of canonical slice 0, row by row (as the Renderer)
+	base int     // canon.Offset(0, 0, 0)
+
+	edited []bool // per canonical slice: changed by a slice tool (the key slices for Interpolate)
+
+	rec    recorder
+	stroke strokeState
+}
+
+// NewEditor prepares an editor for a label of v. label is copied (nil starts an empty mask), so
+// the caller's mask, a prediction say, is never changed by editing. The painted value starts at
+// scan.Liver.
+func NewEditor(v *scan.Volume, label *scan.Mask) (*Editor, error) {
+	if v == nil || v.Dims[0] <= 0 || v.Dims[1] <= 0 || v.Dims[2] <= 0 || len(v.Voxels) != v.Len() {
+		return nil, fmt.Errorf("viewer: bad volume")
+	}
+	// Edits store offsets as int32 to halve the history's memory.
+	if v.Len() > math.MaxInt32 {
+		return nil, fmt.Errorf("viewer: volume too large to edit (%d voxels)", v.Len())
+	}
+	m := scan.NewMask(v.Dims)
+	if label != nil {
+		if err := v.CheckMask(label); err != nil {
+			return nil, fmt.Errorf("viewer: label: %w", err)
+		}
+		copy(m.Voxels, label.Voxels)
+	}
+	c := scan.NewCanonical(v.Dims, v.Spacing, v.Direction)
+	e := &Editor{vol: v, mask: m, canon: c, label: scan.Liver, base: c.Offset(0, 0, 0)}
+	tmp := make([]int, c.Dims[0]*c.Dims[1])
+	c.SliceOffsets(0, tmp)
+	e.offs = make([]int32, len(tmp))
+	for i, o := range tmp {
+		e.offs[i] = int32(o)
+	}
+	e.edited = make([]bool, c.Dims[2])
+	return e, nil
+}
+
+// Mask is the label being edited (the Editor's own; see the package notes). Draw it, save it,
+// but change it only through the Editor, or the history no longer matches it.
+func (e *Editor) Mask() *scan.Mask { return e.mask }
+
+// Volume is the CT volume the label belongs to.
+func (e *Editor) Volume() *scan.Volume { return e.vol }
+
+// Canonical is the turn from volume to canonical axes that tool coordinates use.
+func (e *Editor) Canonical() scan.Canonical { return e.canon }
+
+// History is the undo history (for its sizes, budget and Clear).
+func (e *Editor) History() *History { return &e.hist }
+
+// Label is the value that painting tools write (scan.Liver unless changed).
+func (e *Editor) Label() uint8 { return e.label }
+
+// SetLabel changes the value that painting tools write; 0 is refused (it is background, which the
+// erasing tools write).
+func (e *Editor) SetLabel(v uint8) error {
+	if v == 0 {
+		return fmt.Errorf("viewer: label value 0 is the background")
+	}
+	e.EndStroke()
+	e.label = v
+	return nil
+}
+
+// Slices is the number of canonical slices.
+func (e *Editor) Slices() int { return e.canon.Dims[2] }
+
+// Size is the width and height of a canonical slice in pixels.
+func (e *Editor) Size() (w, h int) { return e.canon.Dims[0], e.canon.Dims[1] }
+
+// pixelSpacing is the mm between canonical columns and rows, 1 where unknown (as Renderer.Aspect
+// treats it), so that tools stay usable on a series without spacing.
+func (e *Editor) pixelSpacing() (sx, sy float64) {
+	sx, sy = e.canon.Spacing[0], e.canon.Spacing[1]
+	if !(sx > 0) || math.IsInf(sx, 0) {
+		sx = 1
+	}
+	if !(sy > 0) || math.IsInf(sy, 0) {
+		sy = 1
+	}
+	return sx, sy
+}
+
+// CursorRadius is the radius, in canonical pixels along x (columns) and y (rows), of the circle
+// that a brush of radiusMM covers: the ellipse the GUI draws as the cursor. The pixels a stamp
+// paints are those whose centres lie inside it (and at least the pixel under the cursor).
+func (e *Editor) CursorRadius(radiusMM float64) (rx, ry float64) {
+	sx, sy := e.pixelSpacing()
+	return radiusMM / sx, radiusMM / sy
+}
+
+// EditedSlices lists, ascending, the canonical slices changed by a slice tool (brush, eraser,
+// lasso, flood fill, accept prediction on a slice) since the Editor was made or ClearEdited: the
+// key slices a GUI offers to Interpolate. Undo does not unmark a slice.
+func (e *Editor) EditedSlices() []int {
+	var ks []int
+	for k, ok := range e.edited {
+		if ok {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// ClearEdited forgets which slices were edited.
+func (e *Editor) ClearEdited() { clear(e.edited) }
+
+// Undo reverts the latest step (ending a brush stroke in progress first, so Ctrl+Z during a drag
+// undoes the drag). It returns the step undone, nil when there is none.
+func (e *Editor) Undo() (*Edit, error) {
+	e.EndStroke()
+	return e.hist.Undo(e.mask)
+}
+
+// Redo re-applies the latest undone step; nil when there is none.
+func (e *Editor) Redo() (*Edit, error) {
+	e.EndStroke()
+	return e.hist.Redo(e.mask)
+}
+
+func (e *Editor) checkSlice(k int) error {
+	if k < 0 || k >= e.canon.Dims[2] {
+		return fmt.Errorf("viewer: %w: %d of %d", ErrSlice, k, e.canon.Dims[2])
+	}
+	return nil
+}
+
+// sliceShift is added to offs[p] to get the volume offset of pixel p of canonical slice k.
+func (e *Editor) sliceShift(k int) int32 { return int32(e.canon.Offset(0, 0, k) - e.base) }
+
+// recorder collects, while a tool runs, the offset and the old value of every voxel it changes,
+// so that the Edit can keep just those.
+type recorder struct {
+	keys   []uint64 // offset<<32 | sequence number (the index into before)
+	before []uint8
+	last   int64 // the latest offset recorded, to notice whether keys are already sorted
+	sorted bool
+}
+
+func (r *recorder) reset() {
+	// A volume-wide tool can record millions of voxels; don't keep that much capacity around.
+	const keep = 1 << 20
+	if cap(r.keys) > keep {
+		r.keys, r.before = nil, nil
+	}
+	r.keys, r.before = r.keys[:0], r.before[:0]
+	r.last, r.sorted = -1, true
+}
+
+// set writes v at volume offset off, recording the old value when it changes.
+func (e *Editor) set(off int, v uint8) {
+	m := e.mask.Voxels
+	old := m[off]
+	if old == v {
+		return
+	}
+	r := &e.rec
+	if len(r.keys) == 0 {
+		r.last, r.sorted = -1, true
+	}
+	if int64(off) <= r.last {
+		r.sorted = false
+	}
+	r.last = int64(off)
+	r.keys = append(r.keys, uint64(off)<<32|uint64(len(r.before)))
+	r.before = append(r.before, old)
+	m[off] = v
+}
+
+// finish turns what the recorder holds into an Edit, pushes it on the history and marks slice
+// k edited; it returns nil (and pushes nothing) when no voxel ends up different, so a click that
+// changes nothing adds no step.
+func (e *Editor) finish(tool string, k int) *Edit {
+	ed := e.rec.edit(e.mask)
+	e.rec.reset()
+	if ed == nil {
+		return nil
+	}
+	ed.Tool, ed.Slice = tool, k
+	e.hist.Push(ed)
+	if k >= 0 {
+		e.edited[k] = true
+	}
+	return ed
+}
+
+// edit builds the Edit for the recorded changes: offsets sorted, each voxel once with its first
+// recorded (original) value, voxels that came back to their original value dropped, and runs of
+// consecutive offsets stored as one span.
+func (r *recorder) edit(m *scan.Mask) *Edit {
+	keys := r.keys
+	if len(keys) == 0 {
+		return nil
+	}
+	if !r.sorted {
+		// Sorting off<<32|seq puts a voxel's first record first.
+		slices.Sort(keys)
+	}
+	vox := m.Voxels
+	// Pass 1 sizes the arrays exactly, so an Edit holds no slack capacity.
+	n, nspans, prev, end := 0, 0, -1, -1
+	for _, key := range keys {
+		off := int(key >> 32)
+		if off == prev {
+			continue
+		}
+		prev = off
+		if vox[off] == r.before[uint32(key)] {
+			continue
+		}
+		if off != end {
+			nspans++
+		}
+		end = off + 1
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	ed := &Edit{Voxels: n, dims: m.Dims, spans: make([]span, 0, nspans),
+		before: make([]uint8, 0, n), after: make([]uint8, 0, n)}
+	prev, end = -1, -1
+	for _, key := range keys {
+		off := int(key >> 32)
+		if off == prev {
+			continue
+		}
+		prev = off
+		b := r.before[uint32(key)]
+		a := vox[off]
+		if a == b {
+			continue
+		}
+		if off == end {
+			ed.spans[len(ed.spans)-1].n++
+		} else {
+			ed.spans = append(ed.spans, span{off: int32(off), n: 1})
+		}
+		end = off + 1
+		ed.before = append(ed.before, b)
+		ed.after = append(ed.after, a)
+	}
+	return ed
+}
+
+// inSlice says whether (i, j) is a pixel of a canonical slice.
+func (e *Editor) inSlice(i, j int) bool {
+	return i >= 0 && j >= 0 && i < e.canon.Dims[0] && j < e.canon.Dims[1]
+}

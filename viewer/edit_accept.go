@@ -1,0 +1,45 @@
+package viewer
+
+import (
+	"fmt"
+
+	"liverseg/scan"
+)
+
+// AcceptPrediction copies the prediction pred into the label, on canonical slice k or, with k =
+// -1, over the whole volume: the editor's label where pred is nonzero, background where pred is
+// zero and the label held the editor's label; other label values are left alone. The label is
+// a copy, so later inference runs (which write new prediction masks) never change it. It is one
+// undo step, nil when the label already agreed.
+func (e *Editor) AcceptPrediction(pred *scan.Mask, k int) (*Edit, error) {
+	e.EndStroke()
+	if pred == nil {
+		return nil, fmt.Errorf("viewer: no prediction")
+	}
+	if err := e.vol.CheckMask(pred); err != nil {
+		return nil, fmt.Errorf("viewer: prediction: %w", err)
+	}
+	m, l := e.mask.Voxels, e.label
+	accept := func(o int) {
+		switch {
+		case pred.Voxels[o] != 0:
+			e.set(o, l)
+		case m[o] == l:
+			e.set(o, 0)
+		}
+	}
+	if k == -1 {
+		for o := range m {
+			accept(o)
+		}
+		return e.finish(ToolAcceptPrediction, -1), nil
+	}
+	if err := e.checkSlice(k); err != nil {
+		return nil, err
+	}
+	shift := e.sliceShift(k)
+	for _, o := range e.offs {
+		accept(int(o + shift))
+	}
+	return e.finish(ToolAcceptPrediction, k), nil
+}

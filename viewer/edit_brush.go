@@ -1,0 +1,201 @@
+package viewer
+
+import (
+	"fmt"
+	"math"
+)
+
+// Brush says how a stroke paints.
+type Brush struct {
+	// RadiusMM is the radius of the disc, in mm in the patient (the canonical pixel spacing turns
+	// it into an ellipse of pixels when pixels are not square).
+	RadiusMM float64
+	// Erase writes background (0) instead of the editor's label.
+	Erase bool
+	// Limit, when set, paints (or erases) only voxels whose HU lies in the range: threshold paint.
+	Limit *HURange
+}
+
+func (b Brush) tool() string {
+	switch {
+	case b.Erase && b.Limit != nil:
+		return ToolThresholdEraser
+	case b.Erase:
+		return ToolEraser
+	case b.Limit != nil:
+		return ToolThresholdBrush
+	}
+	return ToolBrush
+}
+
+type strokeState struct {
+	active  bool
+	k       int
+	brush   Brush
+	last    Point
+	hasLast bool
+}
+
+// BeginStroke starts a brush drag on canonical slice k: the stamps that follow (StrokeTo), until
+// EndStroke, make one undo step. A stroke still open is ended first.
+func (e *Editor) BeginStroke(k int, b Brush) error {
+	e.EndStroke()
+	if err := e.checkSlice(k); err != nil {
+		return err
+	}
+	if !(b.RadiusMM >= 0) || math.IsInf(b.RadiusMM, 0) {
+		return fmt.Errorf("viewer: brush radius %v mm", b.RadiusMM)
+	}
+	if err := checkRange(b.Limit); err != nil {
+		return err
+	}
+	if b.Limit != nil {
+		lim := *b.Limit // the caller may change its range later; this stroke keeps its own
+		b.Limit = &lim
+	}
+	e.rec.reset()
+	e.stroke = strokeState{active: true, k: k, brush: b}
+	return nil
+}
+
+// StrokeTo stamps the brush at p (image coordinates on the stroke's slice). After the first
+// stamp it paints the whole path from the previous position, as a disc swept along the segment,
+// so a fast drag leaves no gaps. p may lie outside the slice: only pixels inside are painted.
+func (e *Editor) StrokeTo(p Point) error {
+	s := &e.stroke
+	if !s.active {
+		return ErrNoStroke
+	}
+	if math.IsNaN(p.X) || math.IsNaN(p.Y) || math.IsInf(p.X, 0) || math.IsInf(p.Y, 0) {
+		return fmt.Errorf("viewer: brush position %v", p)
+	}
+	from := p
+	if s.hasLast {
+		from = s.last
+	}
+	e.sweep(s.k, from, p, s.brush)
+	s.last, s.hasLast = p, true
+	return nil
+}
+
+// EndStroke ends the drag and returns its step (already pushed on the history), or nil when it
+// changed nothing or no stroke was open.
+func (e *Editor) EndStroke() *Edit {
+	s := e.stroke
+	if !s.active {
+		return nil
+	}
+	e.stroke = strokeState{}
+	return e.finish(s.brush.tool(), s.k)
+}
+
+// Stroking says whether a brush stroke is open.
+func (e *Editor) Stroking() bool { return e.stroke.active }
+
+// Stamp is a click: one stamp of the brush at p on slice k, as its own undo step (nil when it
+// changed nothing).
+func (e *Editor) Stamp(k int, b Brush, p Point) (*Edit, error) {
+	if err := e.BeginStroke(k, b); err != nil {
+		return nil, err
+	}
+	if err := e.StrokeTo(p); err != nil {
+		e.EndStroke()
+		return nil, err
+	}
+	return e.EndStroke(), nil
+}
+
+// sweep paints, on slice k, every pixel whose centre lies within b.RadiusMM (in mm) of the
+// segment a-b, plus every pixel the segment passes through (so a brush smaller than a pixel
+// still paints a connected line, and a click always paints the pixel under the cursor).
+func (e *Editor) sweep(k int, a, b Point, br Brush) {
+	sx, sy := e.pixelSpacing()
+	w, h := e.Size()
+	r := br.RadiusMM
+	rx, ry := r/sx, r/sy
+	// The bounding box, clamped as floats first so that far-away points convert to int safely.
+	x0 := int(clampF(math.Floor(math.Min(a.X, b.X)-rx), 0, float64(w)))
+	x1 := int(clampF(math.Ceil(math.Max(a.X, b.X)+rx), -1, float64(w-1)))
+	y0 := int(clampF(math.Floor(math.Min(a.Y, b.Y)-ry), 0, float64(h)))
+	y1 := int(clampF(math.Ceil(math.Max(a.Y, b.Y)+ry), -1, float64(h-1)))
+
+	val := e.label
+	if br.Erase {
+		val = 0
+	}
+	shift := e.sliceShift(k)
+	paint := func(i, j int) {
+		off := int(e.offs[j*w+i] + shift)
+		if br.Limit != nil && !br.Limit.Contains(e.vol.Voxels[off]) {
+			return
+		}
+		e.set(off, val)
+	}
+
+	// The segment in mm, with pixel centres at ((i+0.5)*sx, (j+0.5)*sy).
+	ax, ay := a.X*sx, a.Y*sy
+	dx, dy := b.X*sx-ax, b.Y*sy-ay
+	l2 := dx*dx + dy*dy
+	r2 := r * r
+	for j := y0; j <= y1; j++ {
+		py := (float64(j)+0.5)*sy - ay
+		for i := x0; i <= x1; i++ {
+			px := (float64(i)+0.5)*sx - ax
+			t := 0.0
+			if l2 > 0 {
+				t = math.Min(1, math.Max(0, (px*dx+py*dy)/l2))
+			}
+			ex, ey := px-t*dx, py-t*dy
+			if ex*ex+ey*ey <= r2 {
+				paint(i, j)
+			}
+		}
+	}
+
+	// The pixels under the path, sampled at most half a pixel apart, on the part of the path
+	// that crosses the slice (a drag far outside the image costs nothing).
+	a, b, ok := clipSegment(a, b, float64(w), float64(h))
+	if !ok {
+		return
+	}
+	steps := int(math.Ceil(2 * math.Max(math.Abs(b.X-a.X), math.Abs(b.Y-a.Y))))
+	for s := 0; s <= steps; s++ {
+		t := 1.0
+		if steps > 0 {
+			t = float64(s) / float64(steps)
+		}
+		i := int(math.Floor(a.X + t*(b.X-a.X)))
+		j := int(math.Floor(a.Y + t*(b.Y-a.Y)))
+		if e.inSlice(i, j) {
+			paint(i, j)
+		}
+	}
+}
+
+func clampF(v, lo, hi float64) float64 { return math.Min(hi, math.Max(lo, v)) }
+
+// clipSegment clips segment a-b to the rectangle [0, w] x [0, h] (Liang-Barsky); ok is false when
+// no part of it lies inside.
+func clipSegment(a, b Point, w, h float64) (Point, Point, bool) {
+	t0, t1 := 0.0, 1.0
+	dx, dy := b.X-a.X, b.Y-a.Y
+	for _, c := range [4][2]float64{{-dx, a.X}, {dx, w - a.X}, {-dy, a.Y}, {dy, h - a.Y}} {
+		p, q := c[0], c[1]
+		if p == 0 {
+			if q < 0 {
+				return a, b, false
+			}
+			continue
+		}
+		t := q / p
+		if p < 0 {
+			t0 = math.Max(t0, t)
+		} else {
+			t1 = math.Min(t1, t)
+		}
+	}
+	if t0 > t1 {
+		return a, b, false
+	}
+	return Point{a.X + t0*dx, a.Y + t0*dy}, Point{a.X + t1*dx, a.Y + t1*dy}, true
+}
