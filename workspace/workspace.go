@@ -103,6 +103,16 @@ var migrations = []string{
 		model    TEXT NOT NULL DEFAULT '',  -- the version registered from it
 		message  TEXT NOT NULL DEFAULT ''
 	);`,
+	// 2: DICOMweb servers (pacs.go): named, with optional basic auth or a bearer token.
+	`CREATE TABLE pacs_servers (
+		name     TEXT PRIMARY KEY,
+		url      TEXT NOT NULL,             -- the DICOMweb root
+		user     TEXT NOT NULL DEFAULT '',
+		password TEXT NOT NULL DEFAULT '',
+		token    TEXT NOT NULL DEFAULT '',  -- bearer token; wins over user and password
+		insecure INTEGER NOT NULL DEFAULT 0, -- 1: TLS certificates not verified (the user's choice)
+		added    TEXT NOT NULL
+	);`,
 }
 
 // SchemaVersion is the version Open migrates to.
