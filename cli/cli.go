@@ -42,6 +42,7 @@ func verbs() map[string]verb {
 		"train":   {Train, "train a model: one job, --search N trials, --from MODEL; --export-only / --import to train elsewhere"},
 		"models":  {Models, "the model registry of the workspace: list, show, activate, active"},
 		"doctor":  {Doctor, "what is installed and usable: ONNX Runtime, python and torch, display, workspace"},
+		"pacs":    {Pacs, "DICOMweb: search a PACS, get a series into the cache, put a SEG; servers add, list, remove"},
 	}
 }
 

@@ -240,3 +240,29 @@ func (o *Orthanc) request(ctx context.Context, method, path string, body io.Read
 	req.SetBasicAuth(User, Password)
 	return http.DefaultClient.Do(req)
 }
+
+// FileOf returns the stored DICOM file of an instance, found by its SOP Instance UID through
+// Orthanc's own REST API (POST /tools/lookup, GET /instances/ID/file), not through DICOMweb:
+// a check that does not go through the client under test.
+func (o *Orthanc) FileOf(t testing.TB, sopInstanceUID string) []byte {
+	t.Helper()
+	resp, err := o.request(context.Background(), http.MethodPost, "/tools/lookup", strings.NewReader(sopInstanceUID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var found []struct {
+		ID   string `json:"ID"`
+		Type string `json:"Type"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&found); err != nil {
+		t.Fatalf("/tools/lookup %s: %v", sopInstanceUID, err)
+	}
+	for _, f := range found {
+		if f.Type == "Instance" {
+			return o.Get(t, "/instances/"+f.ID+"/file")
+		}
+	}
+	t.Fatalf("Orthanc has no instance %s (lookup: %+v)", sopInstanceUID, found)
+	return nil
+}
