@@ -7,8 +7,8 @@ import (
 )
 
 // AcceptPrediction copies the prediction pred into the label, on canonical slice k or, with k =
-// -1, over the whole volume: the editor's label where pred is nonzero, background where pred is
-// zero and the label held the editor's label; other label values are left alone. The label is
+// -1, over the whole volume: the editor's label where pred is nonzero, background where it is
+// zero; voxels holding another label value are left alone. The label is
 // a copy, so later inference runs (which write new prediction masks) never change it. It is one
 // undo step, nil when the label already agreed.
 func (e *Editor) AcceptPrediction(pred *scan.Mask, k int) (*Edit, error) {
@@ -21,10 +21,12 @@ func (e *Editor) AcceptPrediction(pred *scan.Mask, k int) (*Edit, error) {
 	}
 	m, l := e.mask.Voxels, e.label
 	accept := func(o int) {
-		switch {
+		switch cur := m[o]; {
+		case cur != 0 && cur != l:
+			// Another structure's voxel: the liver prediction does not overwrite it.
 		case pred.Voxels[o] != 0:
 			e.set(o, l)
-		case m[o] == l:
+		default:
 			e.set(o, 0)
 		}
 	}

@@ -16,7 +16,7 @@ import (
 // the shape: the slices between it and its neighbour key come out empty.
 //
 // The slices between keys are rewritten: inside pixels get the editor's label, outside pixels
-// holding it become background, other label values are left alone. The key slices themselves
+// holding it become background; voxels of other label values are left alone. The key slices themselves
 // are not changed. It is one undo step (Slice -1), nil when nothing changed.
 func (e *Editor) Interpolate(keys []int) (*Edit, error) {
 	e.EndStroke()
@@ -44,9 +44,12 @@ func (e *Editor) Interpolate(keys []int) (*Edit, error) {
 			shift := e.sliceShift(k)
 			for p, o := range e.offs {
 				off := int(o + shift)
-				if (1-t)*da[p]+t*db[p] <= 0 {
+				switch cur := e.mask.Voxels[off]; {
+				case cur != 0 && cur != e.label:
+					// Another structure's voxel: interpolating this label leaves it alone.
+				case (1-t)*da[p]+t*db[p] <= 0:
 					e.set(off, e.label)
-				} else if e.mask.Voxels[off] == e.label {
+				default:
 					e.set(off, 0)
 				}
 			}
