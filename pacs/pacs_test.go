@@ -34,7 +34,7 @@ func fakeInstance(i, size int) []byte {
 	}
 	// A CR LF -- inside the data, as pixel data may hold: only the full delimiter ends a part.
 	if size > 20 {
-		copy(b[140:], "\r\n--test-boundary-4")
+		copy(b[140:], "\r\n--test-boundary-4X")
 	}
 	return b
 }
