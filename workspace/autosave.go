@@ -551,8 +551,13 @@ func (a *Autosave) usable() error {
 }
 
 // Checkpoint writes the whole label to autosave/CASE.snapshot (gzip, atomic) and starts the
-// journal again empty, so that the journal stays short and recovery quick. m must be the label
-// with every appended step applied. Call it on a timer, or after a large edit.
+// journal again empty, so that the journal stays short and recovery quick. Call it on a timer, or
+// after a large edit.
+//
+// m must be the label with exactly the steps appended so far applied, and must not change during
+// the call: the journal is emptied, so a step appended but missing from m would be lost, and one
+// in m but not yet appended would be saved early. A timer goroutine therefore holds the editor's
+// lock across taking its copy and calling Checkpoint (or across the call, passing the label).
 func (a *Autosave) Checkpoint(m *scan.Mask) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -624,7 +629,9 @@ func (a *Autosave) Discard() error {
 }
 
 // Discard removes a case's journal and snapshot, once its label is saved as a version (or the
-// user chose not to recover). Nothing there is no error.
+// user chose not to recover). Nothing there is no error. An Autosave open on the case in this
+// process must be closed first (or use its own Discard): its later appends would go to a removed
+// file.
 func (w *Workspace) Discard(caseID string) error {
 	if err := CheckCaseID(caseID); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -689,5 +690,66 @@ wait:
 	}
 	if p, _ := w.Pending(ctx); len(p) != 0 {
 		t.Fatalf("pending after saving: %v", p)
+	}
+}
+
+// An editor goroutine appending while a timer goroutine checkpoints, the way the GUI does: the
+// editor's lock covers a step's apply and append, the timer holds it while it checkpoints. Run
+// under -race this also checks Autosave's own locking.
+func TestAutosaveTimerCheckpoint(t *testing.T) {
+	w, _ := openTest(t)
+	dims := [3]int{12, 10, 3}
+	a, err := w.OpenAutosave("c1", 0, dims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var mu sync.Mutex
+	m := scan.NewMask(dims)
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for i := 0; i < 120; i++ {
+			mu.Lock()
+			runs := editStep(i, m)
+			err := a.Append(runs)
+			if err == nil {
+				err = ApplyRuns(m, runs)
+			}
+			mu.Unlock()
+			if err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	checkpoints := 0
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+			mu.Lock()
+			if err := a.Checkpoint(m); err != nil {
+				t.Error(err)
+			}
+			mu.Unlock()
+			checkpoints++
+			time.Sleep(time.Millisecond)
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	r, err := w.Recover("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Restore(nil)
+	if err != nil || !bytes.Equal(got.Voxels, m.Voxels) || stepsIn(got) != 120 {
+		t.Fatalf("after %d checkpoints: %d steps restored, %v", checkpoints, stepsIn(got), err)
 	}
 }
