@@ -20,6 +20,7 @@ package viewer
 import (
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"slices"
 
@@ -245,7 +246,7 @@ func (e *Editor) set(off int, v uint8) {
 // k edited; it returns nil (and pushes nothing) when no voxel ends up different, so a click that
 // changes nothing adds no step.
 func (e *Editor) finish(tool string, k int) *Edit {
-	ed := e.rec.edit(e.mask)
+	ed := e.rec.edit(e.mask, e.canon)
 	e.rec.reset()
 	if ed == nil {
 		return nil
@@ -261,7 +262,7 @@ func (e *Editor) finish(tool string, k int) *Edit {
 // edit builds the Edit for the recorded changes: offsets sorted, each voxel once with its first
 // recorded (original) value, voxels that came back to their original value dropped, and runs of
 // consecutive offsets stored as one span.
-func (r *recorder) edit(m *scan.Mask) *Edit {
+func (r *recorder) edit(m *scan.Mask, c scan.Canonical) *Edit {
 	keys := r.keys
 	if len(keys) == 0 {
 		return nil
@@ -314,7 +315,30 @@ func (r *recorder) edit(m *scan.Mask) *Edit {
 		ed.before = append(ed.before, b)
 		ed.after = append(ed.after, a)
 	}
+	ed.setBounds(c)
 	return ed
+}
+
+// setBounds finds the canonical box of the changed voxels, so a GUI can redraw only that part
+// of a slice.
+func (ed *Edit) setBounds(c scan.Canonical) {
+	d := ed.dims
+	lo := [3]int{math.MaxInt, math.MaxInt, math.MaxInt}
+	hi := [3]int{-1, -1, -1}
+	for _, s := range ed.spans {
+		for o := int(s.off); o < int(s.off+s.n); o++ {
+			v := [3]int{o % d[0], o / d[0] % d[1], o / (d[0] * d[1])}
+			for a := 0; a < 3; a++ {
+				x := v[c.Axis[a]]
+				if c.Flip[a] {
+					x = c.Dims[a] - 1 - x
+				}
+				lo[a], hi[a] = min(lo[a], x), max(hi[a], x)
+			}
+		}
+	}
+	ed.Rect = image.Rect(lo[0], lo[1], hi[0]+1, hi[1]+1)
+	ed.FirstSlice, ed.LastSlice = lo[2], hi[2]
 }
 
 // inSlice says whether (i, j) is a pixel of a canonical slice.

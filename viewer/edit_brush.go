@@ -2,6 +2,7 @@ package viewer
 
 import (
 	"fmt"
+	"image"
 	"math"
 )
 
@@ -61,21 +62,23 @@ func (e *Editor) BeginStroke(k int, b Brush) error {
 // StrokeTo stamps the brush at p (image coordinates on the stroke's slice). After the first
 // stamp it paints the whole path from the previous position, as a disc swept along the segment,
 // so a fast drag leaves no gaps. p may lie outside the slice: only pixels inside are painted.
-func (e *Editor) StrokeTo(p Point) error {
+// dirty bounds the pixels this call may have changed (empty when none could): while dragging,
+// the GUI redraws dirty.Inset(-1) with Renderer.RenderRect instead of the whole slice.
+func (e *Editor) StrokeTo(p Point) (dirty image.Rectangle, err error) {
 	s := &e.stroke
 	if !s.active {
-		return ErrNoStroke
+		return image.Rectangle{}, ErrNoStroke
 	}
 	if math.IsNaN(p.X) || math.IsNaN(p.Y) || math.IsInf(p.X, 0) || math.IsInf(p.Y, 0) {
-		return fmt.Errorf("viewer: brush position %v", p)
+		return image.Rectangle{}, fmt.Errorf("viewer: brush position %v", p)
 	}
 	from := p
 	if s.hasLast {
 		from = s.last
 	}
-	e.sweep(s.k, from, p, s.brush)
+	dirty = e.sweep(s.k, from, p, s.brush)
 	s.last, s.hasLast = p, true
-	return nil
+	return dirty, nil
 }
 
 // EndStroke ends the drag and returns its step (already pushed on the history), or nil when it
@@ -98,7 +101,7 @@ func (e *Editor) Stamp(k int, b Brush, p Point) (*Edit, error) {
 	if err := e.BeginStroke(k, b); err != nil {
 		return nil, err
 	}
-	if err := e.StrokeTo(p); err != nil {
+	if _, err := e.StrokeTo(p); err != nil {
 		e.EndStroke()
 		return nil, err
 	}
@@ -107,8 +110,9 @@ func (e *Editor) Stamp(k int, b Brush, p Point) (*Edit, error) {
 
 // sweep paints, on slice k, every pixel whose centre lies within b.RadiusMM (in mm) of the
 // segment a-b, plus every pixel the segment passes through (so a brush smaller than a pixel
-// still paints a connected line, and a click always paints the pixel under the cursor).
-func (e *Editor) sweep(k int, a, b Point, br Brush) {
+// still paints a connected line, and a click always paints the pixel under the cursor). It
+// returns the box of pixels it examined (those it can have changed).
+func (e *Editor) sweep(k int, a, b Point, br Brush) image.Rectangle {
 	sx, sy := e.pixelSpacing()
 	w, h := e.Size()
 	r := br.RadiusMM
@@ -154,9 +158,14 @@ func (e *Editor) sweep(k int, a, b Point, br Brush) {
 
 	// The pixels under the path, sampled at most half a pixel apart, on the part of the path
 	// that crosses the slice (a drag far outside the image costs nothing).
+	// Not image.Rect, which would swap the corners of an empty box (one that misses the slice).
+	box := image.Rectangle{Min: image.Pt(x0, y0), Max: image.Pt(x1+1, y1+1)}
+	if box.Empty() {
+		box = image.Rectangle{}
+	}
 	a, b, ok := clipSegment(a, b, float64(w), float64(h))
 	if !ok {
-		return
+		return box
 	}
 	steps := int(math.Ceil(2 * math.Max(math.Abs(b.X-a.X), math.Abs(b.Y-a.Y))))
 	for s := 0; s <= steps; s++ {
@@ -168,8 +177,10 @@ func (e *Editor) sweep(k int, a, b Point, br Brush) {
 		j := int(math.Floor(a.Y + t*(b.Y-a.Y)))
 		if e.inSlice(i, j) {
 			paint(i, j)
+			box = box.Union(image.Rect(i, j, i+1, j+1))
 		}
 	}
+	return box
 }
 
 func clampF(v, lo, hi float64) float64 { return math.Min(hi, math.Max(lo, v)) }

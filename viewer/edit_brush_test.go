@@ -1,6 +1,7 @@
 package viewer
 
 import (
+	"image"
 	"math"
 	"testing"
 
@@ -261,7 +262,7 @@ func TestBrushDrag(t *testing.T) {
 	}
 	// A fast drag: two events far apart still paint the path between them.
 	for _, p := range []Point{centre(2, 4), centre(6, 4), centre(6, 4), centre(4, 4)} {
-		if err := e.StrokeTo(p); err != nil {
+		if _, err := e.StrokeTo(p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -352,8 +353,15 @@ func TestBrushThinLines(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, p := range tc.path {
-				if err := e.StrokeTo(p); err != nil {
+				dirty, err := e.StrokeTo(p)
+				if err != nil {
 					t.Fatal(err)
+				}
+				if !dirty.In(image.Rect(0, 0, 9, 6)) {
+					t.Fatalf("dirty box %v outside the slice", dirty)
+				}
+				if tc.name == "entirely outside" && !dirty.Empty() {
+					t.Fatalf("dirty box %v for a path outside the slice", dirty)
 				}
 			}
 			e.EndStroke()

@@ -2,6 +2,7 @@ package viewer
 
 import (
 	"fmt"
+	"image"
 
 	"liverseg/scan"
 )
@@ -14,6 +15,12 @@ type Edit struct {
 	Slice  int    // the canonical slice edited; -1 for a step over several slices or the volume
 	Voxels int    // how many voxels changed
 
+	// Rect bounds the changed voxels in canonical pixels (columns, rows), on every slice from
+	// FirstSlice to LastSlice (canonical, inclusive): what a view of one of those slices redraws
+	// (Renderer.RenderEdit).
+	Rect                  image.Rectangle
+	FirstSlice, LastSlice int
+
 	dims   [3]int // of the mask it applies to
 	spans  []span // ascending, non-overlapping, non-adjacent runs of volume offsets
 	before []uint8
@@ -25,7 +32,7 @@ type span struct{ off, n int32 }
 
 // editHeader is roughly what an Edit costs besides its arrays (the struct, the three slice
 // headers' allocations, the pointer in the history), used for the history's budget.
-const editHeader = 160
+const editHeader = 208
 
 // Size is the memory the Edit holds, in bytes (approximately: arrays plus a fixed overhead).
 func (ed *Edit) Size() int64 {

@@ -102,8 +102,11 @@ func (s *signedDistance) compute(e *Editor, k int, dst []float64) {
 		}
 		return
 	case len(dst):
+		// A slice wholly inside: farther inside than any distance on the slice can be, but
+		// finite and far smaller than farMM, so an empty key still ends the shape.
+		d := -math.Hypot(float64(s.w)*s.sx, float64(s.h)*s.sy)
 		for p := range dst {
-			dst[p] = -farMM
+			dst[p] = d
 		}
 		return
 	}

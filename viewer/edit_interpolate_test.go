@@ -48,6 +48,12 @@ func TestInterpolate(t *testing.T) {
 		{"an empty key ends the shape", [3]float64{1, 1, 1}, []int{0, 3},
 			map[int][]string{0: square, 1: square, 2: band(8, 5, 0, 7)},
 			map[int][]string{1: emptyRows(8, 5), 2: emptyRows(8, 5)}},
+		{"a full key next to an empty one: empty between", [3]float64{1, 1, 1}, []int{0, 2},
+			map[int][]string{0: band(8, 5, 0, 7), 1: square},
+			map[int][]string{1: emptyRows(8, 5)}},
+		{"full keys: full between", [3]float64{1, 1, 1}, []int{1, 3},
+			map[int][]string{1: band(8, 5, 0, 7), 3: band(8, 5, 0, 7)},
+			map[int][]string{2: band(8, 5, 0, 7)}},
 		{"three keys, unsorted, repeated", [3]float64{1, 1, 1}, []int{4, 0, 2, 4},
 			map[int][]string{0: band(12, 5, 2, 5), 2: band(12, 5, 6, 9), 4: band(12, 5, 6, 9)},
 			map[int][]string{1: band(12, 5, 4, 7), 3: band(12, 5, 6, 9)}},
@@ -131,6 +137,11 @@ func TestSignedDistanceBruteForce(t *testing.T) {
 		v := editVol(w, h, 1, [3]float64{sx, sy, 1})
 		e := mustEditor(t, v, nil)
 		density := rng.Float64()
+		if trial == 0 {
+			density = 2 // every pixel inside
+		} else if trial == 1 {
+			density = -1 // none
+		}
 		for o := range e.Mask().Voxels {
 			if rng.Float64() < density {
 				e.Mask().Voxels[o] = 1
@@ -153,7 +164,7 @@ func TestSignedDistanceBruteForce(t *testing.T) {
 			case n == 0:
 				want = farMM
 			case n == w*h:
-				want = -farMM
+				want = -math.Hypot(w*sx, h*sy)
 			case in:
 				want = -want
 			}

@@ -175,7 +175,7 @@ func TestEditorErrors(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	if err := e.StrokeTo(centre(0, 0)); !errors.Is(err, ErrNoStroke) {
+	if _, err := e.StrokeTo(centre(0, 0)); !errors.Is(err, ErrNoStroke) {
 		t.Errorf("StrokeTo without a stroke: %v", err)
 	}
 	if _, err := e.Stamp(9, Brush{}, centre(0, 0)); !errors.Is(err, ErrSlice) {

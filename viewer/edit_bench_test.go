@@ -1,0 +1,249 @@
+package viewer
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"liverseg/scan"
+)
+
+// Run on one core as:
+//   go test ./viewer -run '^$' -bench 'Brush|Undo' -cpu 1 -benchmem
+// BenchmarkUndoMemoryCase7 needs LIVERSEG_DATA (IRCAD case 7) and is a measurement more than a
+// timing: -benchtime 1x is enough.
+
+// editBench is a 512x512x16 volume with 0.75 mm pixels, an editor on its truth, and a renderer
+// drawing the label being edited (outlined) over the prediction (filled), as the GUI shows them.
+func editBench(b *testing.B) (*Editor, *Renderer) {
+	v, truth, pred := benchVolume(512, 512, 16)
+	e, err := NewEditor(v, truth)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Benchmarks push millions of steps; a budget keeps their memory bounded.
+	e.History().SetBudget(64 << 20)
+	r, err := NewRenderer(v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.Window = WindowLiver
+	r.Truth = Overlay{Mask: e.Mask(), Mode: Outline, Color: ColorTruth, Opacity: 1}
+	r.Prediction = Overlay{Mask: pred, Mode: Fill, Color: ColorPrediction, Opacity: 0.4}
+	if _, err := r.Render(8); err != nil {
+		b.Fatal(err)
+	}
+	return e, r
+}
+
+// BenchmarkBrushStampRender512 is one click of a 10 mm brush (alternately painting and erasing,
+// so every click changes about 550 voxels and pushes a step) and the 512x512 slice redrawn: the
+// latency from a click to the updated picture. Target: at most 2 ms.
+func BenchmarkBrushStampRender512(b *testing.B) {
+	e, r := editBench(b)
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		n++
+		ed, err := e.Stamp(8, Brush{RadiusMM: 10, Erase: n%2 == 1}, Point{205, 230})
+		if err != nil || ed == nil {
+			b.Fatal(ed, err)
+		}
+		if _, err := r.Render(8); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBrushDragRender512 is one mouse event of a drag with a 10 mm brush, moving 2 pixels
+// a time round a circle, and the slice redrawn: the cost of each frame while painting. Strokes
+// of 64 events alternate painting and erasing.
+func BenchmarkBrushDragRender512(b *testing.B) {
+	e, r := editBench(b)
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if n%64 == 0 {
+			e.EndStroke()
+			if err := e.BeginStroke(8, Brush{RadiusMM: 10, Erase: n%128 != 0}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		a := float64(n) * 2 / 80 // 2 px along a circle of 80 px radius
+		if _, err := e.StrokeTo(Point{256 + 80*math.Cos(a), 256 + 80*math.Sin(a)}); err != nil {
+			b.Fatal(err)
+		}
+		n++
+		if _, err := r.Render(8); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e.EndStroke()
+}
+
+// BenchmarkBrushStampRenderEdit512 is the same click with only what it changed redrawn
+// (Renderer.RenderEdit: the stamp's box grown by a pixel), as the GUI does while painting.
+func BenchmarkBrushStampRenderEdit512(b *testing.B) {
+	e, r := editBench(b)
+	img, err := r.Render(8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		n++
+		ed, err := e.Stamp(8, Brush{RadiusMM: 10, Erase: n%2 == 1}, Point{205, 230})
+		if err != nil || ed == nil {
+			b.Fatal(ed, err)
+		}
+		if err := r.RenderEdit(img, 8, ed); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBrushDragRenderEdit512 is a drag event with only what it can have changed redrawn
+// (StrokeTo's dirty box grown by a pixel, through Renderer.RenderRect).
+func BenchmarkBrushDragRenderEdit512(b *testing.B) {
+	e, r := editBench(b)
+	img, err := r.Render(8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if n%64 == 0 {
+			e.EndStroke()
+			if err := e.BeginStroke(8, Brush{RadiusMM: 10, Erase: n%128 != 0}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		a := float64(n) * 2 / 80
+		p := Point{256 + 80*math.Cos(a), 256 + 80*math.Sin(a)}
+		dirty, err := e.StrokeTo(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+		if err := r.RenderRect(img, 8, dirty.Inset(-1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e.EndStroke()
+}
+
+// BenchmarkBrushStamp512 is the click alone, without the redraw.
+func BenchmarkBrushStamp512(b *testing.B) {
+	e, _ := editBench(b)
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		n++
+		if ed, err := e.Stamp(8, Brush{RadiusMM: 10, Erase: n%2 == 1}, Point{205, 230}); err != nil || ed == nil {
+			b.Fatal(ed, err)
+		}
+	}
+}
+
+// BenchmarkUndoMemoryCase7 makes 1000 undo steps of brush strokes on IRCAD case 7 (each stroke
+// 8 stamps 3 mm apart with a 10 mm brush; odd strokes erase along the previous stroke's path, so
+// every step changes close to all it covers, the worst case) and reports the heap the history
+// retains, measured after garbage collection. Target: under 50 MB.
+func BenchmarkUndoMemoryCase7(b *testing.B) {
+	root := os.Getenv("LIVERSEG_DATA")
+	if root == "" {
+		b.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
+	}
+	dir := filepath.Join(root, "ct", "ircad", "3Dircadb1.7")
+	if _, err := os.Stat(dir); err != nil {
+		b.Skipf("IRCAD case 7 missing: %v", err)
+	}
+	v, err := scan.LoadVolume(context.Background(), filepath.Join(dir, "PATIENT_DICOM"), "", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	truth, err := scan.ReadMaskFolder(filepath.Join(dir, "MASKS_DICOM", "liver"), v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const steps, stamps, stepMM, radiusMM = 1000, 8, 3.0, 10.0
+	var retained, histBytes, voxels float64
+	for b.Loop() {
+		e, err := NewEditor(v, truth)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The canonical slices with liver, where an annotator would paint.
+		var liverSlices []int
+		w, h := e.Size()
+		for k := 0; k < e.Slices(); k++ {
+			for _, o := range e.offs {
+				if e.Mask().Voxels[int(o+e.sliceShift(k))] != 0 {
+					liverSlices = append(liverSlices, k)
+					break
+				}
+			}
+		}
+		sx, sy := e.pixelSpacing()
+		rng := rand.New(rand.NewPCG(7, 1000))
+		heap0 := liveHeap()
+		var path [stamps]Point
+		var k int
+		total := 0
+		// Until 1000 steps: a paint stroke wholly inside the liver changes nothing and adds none.
+		for s := 0; undoSteps(e) < steps; s++ {
+			if s%2 == 0 {
+				k = liverSlices[rng.IntN(len(liverSlices))]
+				x, y := float64(w)*(0.2+0.6*rng.Float64()), float64(h)*(0.2+0.6*rng.Float64())
+				a := rng.Float64() * 2 * math.Pi
+				for n := range path {
+					path[n] = Point{x + float64(n)*stepMM/sx*math.Cos(a), y + float64(n)*stepMM/sy*math.Sin(a)}
+				}
+			}
+			// Even strokes paint, odd ones erase the same path again: each
+			// changes nearly every voxel it covers.
+			if err := e.BeginStroke(k, Brush{RadiusMM: radiusMM, Erase: s%2 == 1}); err != nil {
+				b.Fatal(err)
+			}
+			for _, p := range path {
+				if _, err := e.StrokeTo(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if ed := e.EndStroke(); ed != nil {
+				total += ed.Voxels
+			}
+		}
+		retained = float64(liveHeap()-heap0) / 1e6
+		histBytes = float64(e.History().Bytes()) / 1e6
+		voxels = float64(total) / steps
+		runtime.KeepAlive(e)
+	}
+	b.ReportMetric(retained, "MB-retained")
+	b.ReportMetric(histBytes, "MB-history")
+	b.ReportMetric(voxels, "voxels/step")
+}
+
+// liveHeap is the heap in use after a full collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+func undoSteps(e *Editor) int {
+	u, _ := e.History().Len()
+	return u
+}
