@@ -3,6 +3,10 @@ package pacs
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -17,7 +21,8 @@ func BenchmarkReadSeriesParts(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		dir := b.TempDir()
-		if _, _, err := readSeriesParts(context.Background(), bytes.NewReader(body), boundary, dir, 0, nil); err != nil {
+		create := func(i int) (io.WriteCloser, error) { return os.Create(filepath.Join(dir, fmt.Sprintf("%06d.dcm", i))) }
+		if _, _, err := readSeriesParts(context.Background(), bytes.NewReader(body), boundary, create, 0, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -194,7 +194,10 @@ func (c *Client) fetchSeries(ctx context.Context, u, dir string, total int, prog
 	if partType != "" && !strings.EqualFold(partType, "application/dicom") {
 		return 0, 0, c.opError(http.MethodGet, u, ErrMalformed, "parts of type %q, want application/dicom", partType)
 	}
-	n, size, err := readSeriesParts(ctx, resp.Body, boundary, dir, total, progress)
+	create := func(i int) (io.WriteCloser, error) {
+		return os.Create(filepath.Join(dir, fmt.Sprintf("%06d.dcm", i)))
+	}
+	n, size, err := readSeriesParts(ctx, resp.Body, boundary, create, total, progress)
 	if err != nil {
 		var we *writeError
 		switch {
@@ -221,9 +224,10 @@ func (e *writeError) Unwrap() error { return e.err }
 
 var errNotDICOM = errors.New("a part is not a DICOM file (no DICM at byte 128)")
 
-// readSeriesParts writes each application/dicom part of a multipart body to dir/NNNNNN.dcm.
-// It is the parser the fuzz target drives; it never holds more than a buffer of the body.
-func readSeriesParts(ctx context.Context, body io.Reader, boundary, dir string, total int, progress func(Progress)) (int, int64, error) {
+// readSeriesParts writes each application/dicom part of a multipart body to create(i), i from
+// 1 (a file NNNNNN.dcm of the partial folder). It is the parser the fuzz target drives; it never
+// holds more than a buffer of the body.
+func readSeriesParts(ctx context.Context, body io.Reader, boundary string, create func(i int) (io.WriteCloser, error), total int, progress func(Progress)) (int, int64, error) {
 	mr := newMultipartReader(body, boundary)
 	st := Progress{Total: total}
 	report := func() {
@@ -248,12 +252,11 @@ func readSeriesParts(ctx context.Context, body io.Reader, boundary, dir string, 
 				return st.Instances, st.Bytes, fmt.Errorf("%w: part %d has Content-Type %q, want application/dicom", errMultipart, st.Instances+1, ct)
 			}
 		}
-		path := filepath.Join(dir, fmt.Sprintf("%06d.dcm", st.Instances+1))
-		f, err := os.Create(path)
+		f, err := create(st.Instances + 1)
 		if err != nil {
 			return st.Instances, st.Bytes, &writeError{err}
 		}
-		w := &partWriter{f: f, path: path, st: &st, report: report}
+		w := &partWriter{f: f, st: &st, report: report}
 		_, err = io.Copy(w, part)
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = &writeError{cerr}
@@ -272,8 +275,7 @@ func readSeriesParts(ctx context.Context, body io.Reader, boundary, dir string, 
 // partWriter writes one part to its file, keeps its first 132 bytes to check the DICM magic,
 // and reports progress every few MiB within a large instance.
 type partWriter struct {
-	f       *os.File
-	path    string
+	f       io.Writer
 	head    [132]byte
 	n       int64
 	st      *Progress
