@@ -14,6 +14,16 @@ package viewer
 // Editor's tools, Undo and Redo change it. Inference writes its own masks and never this one;
 // AcceptPrediction copies a prediction into the label, as one undoable step.
 //
+// Steps. Every tool application returns an *Edit, already pushed on the History, or nil when it
+// changed nothing (and then pushes nothing). A brush drag (BeginStroke, StrokeTo per mouse event,
+// EndStroke) is one step. Edit.Runs and Edit.UndoRuns are what an autosave journal appends after
+// an edit or a redo and after an undo; ApplyRuns replays them on recovery. An open stroke's
+// voxels are in Mask() but in no step yet: end it (EndStroke) before a checkpoint.
+//
+// Redrawing. StrokeTo returns the box a drag event can have changed and each Edit its bounds, so
+// the GUI redraws a few hundred pixels per event (Renderer.RenderRect, Renderer.RenderEdit), not
+// the slice.
+//
 // An Editor is not safe for concurrent use; the GUI calls it from its event goroutine and hands
 // Mask() to a Renderer on the same goroutine.
 
@@ -49,6 +59,17 @@ var ErrNoStroke = errors.New("no brush stroke in progress")
 // Point is a position in image coordinates on a canonical slice (see the package notes above:
 // pixel (i, j) has its centre at (i+0.5, j+0.5)).
 type Point struct{ X, Y float64 }
+
+// maxCoord bounds the coordinates tools accept: a drag may leave the image, but a point this far
+// out is a bug, and refusing it keeps every later sum finite.
+const maxCoord = 1e7
+
+func checkPoint(p Point) error {
+	if !(math.Abs(p.X) <= maxCoord) || !(math.Abs(p.Y) <= maxCoord) {
+		return fmt.Errorf("viewer: position %v is not finite or lies over %g pixels out", p, maxCoord)
+	}
+	return nil
+}
 
 // HURange limits a tool to voxels whose HU lies in [Lo, Hi], both included.
 type HURange struct{ Lo, Hi int16 }

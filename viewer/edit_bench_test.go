@@ -161,22 +161,7 @@ func BenchmarkBrushStamp512(b *testing.B) {
 // every step changes close to all it covers, the worst case) and reports the heap the history
 // retains, measured after garbage collection. Target: under 50 MB.
 func BenchmarkUndoMemoryCase7(b *testing.B) {
-	root := os.Getenv("LIVERSEG_DATA")
-	if root == "" {
-		b.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
-	}
-	dir := filepath.Join(root, "ct", "ircad", "3Dircadb1.7")
-	if _, err := os.Stat(dir); err != nil {
-		b.Skipf("IRCAD case 7 missing: %v", err)
-	}
-	v, err := scan.LoadVolume(context.Background(), filepath.Join(dir, "PATIENT_DICOM"), "", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	truth, err := scan.ReadMaskFolder(filepath.Join(dir, "MASKS_DICOM", "liver"), v)
-	if err != nil {
-		b.Fatal(err)
-	}
+	v, truth := case7(b)
 	const steps, stamps, stepMM, radiusMM = 1000, 8, 3.0, 10.0
 	var retained, histBytes, voxels float64
 	for b.Loop() {
@@ -246,4 +231,76 @@ func liveHeap() int64 {
 func undoSteps(e *Editor) int {
 	u, _ := e.History().Len()
 	return u
+}
+
+// case7 loads IRCAD case 7 and its liver mask from $LIVERSEG_DATA, skipping when absent.
+func case7(b *testing.B) (*scan.Volume, *scan.Mask) {
+	root := os.Getenv("LIVERSEG_DATA")
+	if root == "" {
+		b.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
+	}
+	dir := filepath.Join(root, "ct", "ircad", "3Dircadb1.7")
+	if _, err := os.Stat(dir); err != nil {
+		b.Skipf("IRCAD case 7 missing: %v", err)
+	}
+	v, err := scan.LoadVolume(context.Background(), filepath.Join(dir, "PATIENT_DICOM"), "", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	truth, err := scan.ReadMaskFolder(filepath.Join(dir, "MASKS_DICOM", "liver"), v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v, truth
+}
+
+// BenchmarkVolumeToolsCase7 times the volume-wide tools on a real case: accepting the whole
+// liver into an empty label, keeping its largest component after stray voxels were painted,
+// and undoing; it reports the accept step's size.
+func BenchmarkVolumeToolsCase7(b *testing.B) {
+	v, truth := case7(b)
+	e, err := NewEditor(v, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var acceptMB float64
+	b.Run("AcceptPredictionVolume", func(b *testing.B) {
+		for b.Loop() {
+			ed, err := e.AcceptPrediction(truth, -1)
+			if err != nil || ed == nil {
+				b.Fatal(ed, err)
+			}
+			acceptMB = float64(ed.Size()) / 1e6
+			b.StopTimer()
+			e.Undo()
+			b.StartTimer()
+		}
+		b.ReportMetric(acceptMB, "MB-step")
+	})
+	if _, err := e.AcceptPrediction(truth, -1); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("KeepLargest", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			for n := 0; n < 20; n++ { // stray 1-voxel islands far from the liver
+				e.Stamp(e.Slices()/2, Brush{}, Point{float64(10 + 20*n), 10})
+			}
+			b.StartTimer()
+			ed, err := e.KeepLargest()
+			if err != nil || ed == nil || ed.Voxels != 20 {
+				b.Fatal(ed, err)
+			}
+		}
+	})
+	b.Run("Undo", func(b *testing.B) {
+		for b.Loop() {
+			if ed, err := e.Undo(); err != nil || ed == nil {
+				b.Fatal(ed, err)
+			}
+			b.StopTimer()
+			e.Redo()
+			b.StartTimer()
+		}
+	})
 }

@@ -61,7 +61,8 @@ func (e *Editor) BeginStroke(k int, b Brush) error {
 
 // StrokeTo stamps the brush at p (image coordinates on the stroke's slice). After the first
 // stamp it paints the whole path from the previous position, as a disc swept along the segment,
-// so a fast drag leaves no gaps. p may lie outside the slice: only pixels inside are painted.
+// so a fast drag leaves no gaps. p may lie outside the slice (up to 1e7 pixels out): only pixels
+// inside are painted.
 // dirty bounds the pixels this call may have changed (empty when none could): while dragging,
 // the GUI redraws dirty.Inset(-1) with Renderer.RenderRect instead of the whole slice.
 func (e *Editor) StrokeTo(p Point) (dirty image.Rectangle, err error) {
@@ -69,8 +70,8 @@ func (e *Editor) StrokeTo(p Point) (dirty image.Rectangle, err error) {
 	if !s.active {
 		return image.Rectangle{}, ErrNoStroke
 	}
-	if math.IsNaN(p.X) || math.IsNaN(p.Y) || math.IsInf(p.X, 0) || math.IsInf(p.Y, 0) {
-		return image.Rectangle{}, fmt.Errorf("viewer: brush position %v", p)
+	if err := checkPoint(p); err != nil {
+		return image.Rectangle{}, err
 	}
 	from := p
 	if s.hasLast {

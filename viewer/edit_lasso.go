@@ -11,7 +11,8 @@ import (
 // first). Inside follows the even-odd rule: a self-crossing lasso leaves the parts it wraps twice
 // unpainted, as most drawing programs do. A centre exactly on a left edge counts as inside and on
 // a right edge as outside, so two polygons sharing an edge never both take a pixel. An integer
-// rectangle (x0,y0)-(x1,y1) covers exactly the pixels x0..x1-1, y0..y1-1.
+// rectangle (x0,y0)-(x1,y1) covers exactly the pixels x0..x1-1, y0..y1-1. Vertices may lie outside
+// the slice (up to 1e7 pixels out).
 func (e *Editor) LassoFill(k int, poly []Point) (*Edit, error) {
 	return e.lasso(k, poly, e.label, ToolLassoFill)
 }
@@ -31,8 +32,8 @@ func (e *Editor) lasso(k int, poly []Point, val uint8, tool string) (*Edit, erro
 	}
 	ymin, ymax := math.Inf(1), math.Inf(-1)
 	for _, p := range poly {
-		if math.IsNaN(p.X) || math.IsNaN(p.Y) || math.IsInf(p.X, 0) || math.IsInf(p.Y, 0) {
-			return nil, fmt.Errorf("viewer: lasso point %v", p)
+		if err := checkPoint(p); err != nil {
+			return nil, err
 		}
 		ymin, ymax = math.Min(ymin, p.Y), math.Max(ymax, p.Y)
 	}

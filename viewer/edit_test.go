@@ -157,6 +157,8 @@ func TestEditorErrors(t *testing.T) {
 		"NaN radius":      func() error { return e.BeginStroke(0, Brush{RadiusMM: nan()}) },
 		"empty HU range":  func() error { return e.BeginStroke(0, Brush{RadiusMM: 1, Limit: &HURange{10, 5}}) },
 		"NaN position":    func() error { _, err := e.Stamp(0, Brush{RadiusMM: 1}, Point{nan(), 0}); return err },
+		"far position":    func() error { _, err := e.Stamp(0, Brush{RadiusMM: 1}, Point{0, -1e300}); return err },
+		"lasso far":       func() error { _, err := e.LassoFill(0, []Point{{0, 0}, {1, 1}, {2e7, 0}}); return err },
 		"lasso 2 points":  func() error { _, err := e.LassoFill(0, []Point{{0, 0}, {1, 1}}); return err },
 		"lasso NaN":       func() error { _, err := e.LassoFill(0, []Point{{0, 0}, {1, 1}, {nan(), 0}}); return err },
 		"lasso slice":     func() error { _, err := e.LassoCut(5, []Point{{0, 0}, {1, 1}, {0, 1}}); return err },
