@@ -7,9 +7,11 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"liverseg/cli"
@@ -20,8 +22,20 @@ func main() {
 	// Ctrl+C cancels the context; commands stop cleanly and exit 1, the GUI closes.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args := os.Args[1:]
-	if path, ok := guiPath(args); ok {
-		err := ui.Run(ctx, path)
+	if isGUI(args) {
+		opts, err := ui.ParseArgs(args, os.Stderr)
+		if err != nil {
+			stop()
+			if errors.Is(err, flag.ErrHelp) {
+				os.Exit(0)
+			}
+			fmt.Fprintf(os.Stderr, "liverseg: %s\n", err)
+			if errors.Is(err, ui.ErrUsage) {
+				os.Exit(cli.ExitUsage)
+			}
+			os.Exit(cli.ExitFailure)
+		}
+		err = ui.Run(ctx, opts)
 		stop()
 		if err != nil {
 			msg := err.Error()
@@ -38,16 +52,17 @@ func main() {
 	os.Exit(code)
 }
 
-// guiPath says whether args ask for the GUI: none at all (path "") or one that is an existing
-// path and not a verb.
-func guiPath(args []string) (string, bool) {
+// isGUI says whether args ask for the GUI: none at all, flags (say --truth), or a first argument
+// that is an existing path and not a verb.
+func isGUI(args []string) bool {
 	switch {
 	case len(args) == 0:
-		return "", true
-	case len(args) == 1 && !cli.IsVerb(args[0]):
-		if _, err := os.Stat(args[0]); err == nil {
-			return args[0], true
-		}
+		return true
+	case cli.IsVerb(args[0]):
+		return false
+	case strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" && args[0] != "-help":
+		return true
 	}
-	return "", false
+	_, err := os.Stat(args[0])
+	return err == nil
 }

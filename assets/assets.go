@@ -4,8 +4,14 @@
 package assets
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 )
 
 //go:embed *
@@ -25,3 +31,39 @@ func DefaultModel() ([]byte, bool) {
 
 // File returns an embedded file of this folder (the icon, the model card...).
 func File(name string) ([]byte, error) { return fs.ReadFile(files, name) }
+
+// ErrNoDefaultModel says that this build has no model of its own.
+var ErrNoDefaultModel = errors.New("this liverseg has no built-in model (assets/" + DefaultModelName + " is not there): give a model file")
+
+// DefaultModelFile writes the default model into cacheDir/models, once per content (the name
+// carries a hash of it), and returns its path: ONNX Runtime reads a model from a file.
+func DefaultModelFile(cacheDir string) (string, error) {
+	data, ok := DefaultModel()
+	if !ok {
+		return "", ErrNoDefaultModel
+	}
+	sum := sha256.Sum256(data)
+	path := filepath.Join(cacheDir, "models", "default-"+hex.EncodeToString(sum[:6])+".onnx")
+	if st, err := os.Stat(path); err == nil && st.Size() == int64(len(data)) {
+		return path, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".default-*.onnx")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", err
+	}
+	return path, nil
+}

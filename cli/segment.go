@@ -2,13 +2,8 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -229,42 +224,12 @@ func writeProb(path string, v *scan.Volume, prob *scan.Prob) error {
 	return scan.WriteNIfTIVolume(path, &pv)
 }
 
-// errNoDefaultModel: this build has no model of its own yet.
-var errNoDefaultModel = errors.New("this liverseg has no built-in model (assets/" + assets.DefaultModelName + " is not there yet): give --model MODEL.onnx")
-
-// defaultModelFile writes the built-in model into the cache folder, once per content, and
-// returns its path: ONNX Runtime reads the model from there.
+// defaultModelFile is the built-in model as a file in the cache folder (ONNX Runtime reads the
+// model from a file).
 func defaultModelFile() (string, error) {
-	data, ok := assets.DefaultModel()
-	if !ok {
-		return "", errNoDefaultModel
-	}
-	sum := sha256.Sum256(data)
 	dir, err := inference.CacheDir()
 	if err != nil {
 		return "", fmt.Errorf("built-in model: no cache folder: %w", err)
 	}
-	path := filepath.Join(dir, "models", "default-"+hex.EncodeToString(sum[:6])+".onnx")
-	if st, err := os.Stat(path); err == nil && st.Size() == int64(len(data)) {
-		return path, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".default-*.onnx")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", err
-	}
-	return path, nil
+	return assets.DefaultModelFile(dir)
 }

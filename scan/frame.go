@@ -49,11 +49,19 @@ type seriesHeader struct {
 	SeriesNumber                            int
 	Modality, Manufacturer, FrameOfRef, SOP string
 	ImageType                               []string
+	// WindowCenter and WindowWidth are the first display window the file suggests (0 width: none).
+	WindowCenter, WindowWidth float64
 }
 
 func readSeriesHeader(e elements) seriesHeader {
 	sn, _ := e.int(tag.SeriesNumber)
+	var wc, ww float64
+	if c, w := e.floats(tag.WindowCenter), e.floats(tag.WindowWidth); len(c) > 0 && len(w) > 0 && allFinite(c[0], w[0]) && w[0] >= 1 {
+		wc, ww = c[0], w[0]
+	}
 	return seriesHeader{
+		WindowCenter:      wc,
+		WindowWidth:       ww,
 		PatientName:       e.str(tag.PatientName),
 		PatientID:         e.str(tag.PatientID),
 		StudyUID:          e.str(tag.StudyInstanceUID),

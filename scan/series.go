@@ -102,6 +102,8 @@ func assemble(hdr seriesHeader, frames []frameInfo) (*SeriesEntry, error) {
 		FrameOfReference:  hdr.FrameOfRef,
 		SOPClassUID:       hdr.SOP,
 		TransferSyntax:    frames[0].TransferSyntax,
+		WindowCenter:      hdr.WindowCenter,
+		WindowWidth:       hdr.WindowWidth,
 	}
 	for _, f := range frames {
 		e.Series.Files = append(e.Series.Files, f.File)

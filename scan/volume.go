@@ -24,6 +24,9 @@ type Series struct {
 	Files             []string // one per slice, in volume order
 	FrameNumbers      []int    // one per slice: the 1-based frame in its file (1 for single-frame files)
 	TransferSyntax    string   // UID
+	// WindowCenter and WindowWidth are the display window the first file suggests, in HU
+	// (WindowWidth 0: none).
+	WindowCenter, WindowWidth float64
 }
 
 // Volume is a CT volume in Hounsfield units.

@@ -33,19 +33,25 @@ const SamplePath = "ct/ircad/3Dircadb1.7/PATIENT_DICOM"
 
 // Run opens the GUI and returns when its window is closed or ctx is cancelled (then with
 // ctx's error). With an empty path it shows the welcome window; with a path (a folder, a
-// DICOMDIR or a file) it lists the series found there.
-func Run(ctx context.Context, path string) error {
+// DICOMDIR or a file) it lists the series found there and loads a lone one.
+func Run(ctx context.Context, opts Options) error {
 	a := app.NewWithID(AppID)
+	a.SetIcon(appIcon())
 	s := newSession(ctx, a)
-	if path == "" {
+	s.opts = opts
+	if opts.FullScreen {
+		s.win.SetFullScreen(true)
+	}
+	if opts.Path == "" {
 		s.showWelcome()
 	} else {
-		s.openPath(path)
+		s.openPath(opts.Path)
 	}
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	s.win.ShowAndRun()
 	stop()
 	s.cancelWork()
+	s.closeResources()
 	return ctx.Err()
 }
 
@@ -56,10 +62,15 @@ type session struct {
 	app fyne.App
 	win fyne.Window
 
+	opts Options
+	res  resources // the workspace and the model, opened on first use
+
 	cat    *scan.Catalog
 	table  *widget.Table
+	split  *container.Split
 	right  *fyne.Container // the pane beside the series list
 	view   *SliceView
+	review *review            // of the loaded series
 	gen    int                // counts loads and discoveries; a result of an older one is dropped
 	cancel context.CancelFunc // of the running discovery or load
 	do     func(func())       // runs a function on the Fyne goroutine: fyne.Do (tests queue it)
@@ -69,16 +80,18 @@ type session struct {
 	cancelBtn *widget.Button
 
 	// Hooks for tests, called on the Fyne goroutine.
-	onCatalog func(*scan.Catalog)
-	onView    func(*SliceView)
-	onError   func(error)
-	onCancel  func()
+	onCatalog  func(*scan.Catalog)
+	onView     func(*SliceView)
+	onError    func(error)
+	onCancel   func()
+	onWorkDone func(what string, err error) // a review's background job ended
+	onReady    func()                       // the first actions of Options are done
 }
 
 func newSession(ctx context.Context, a fyne.App) *session {
 	s := &session{ctx: ctx, app: a, do: fyne.Do}
 	s.win = a.NewWindow("liverseg")
-	s.win.Resize(fyne.NewSize(1200, 800))
+	s.win.Resize(fyne.NewSize(1400, 900))
 	// Keys typed while nothing has the focus (say after a click on the series list) still move
 	// through the slices.
 	s.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
@@ -110,7 +123,7 @@ func samplePath() string {
 // showWelcome puts the welcome page in the window: open a folder or a file, or the sample.
 func (s *session) showWelcome() {
 	s.cancelWork()
-	s.view = nil
+	s.leaveReview()
 	s.win.SetTitle("liverseg")
 	title := widget.NewLabelWithStyle("liverseg", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	sub := widget.NewLabelWithStyle("Liver CT review: open a DICOM series to look through it.", fyne.TextAlignCenter, fyne.TextStyle{})
@@ -119,6 +132,14 @@ func (s *session) showWelcome() {
 	items := []fyne.CanvasObject{title, sub, openFolder, openFile}
 	if p := samplePath(); p != "" {
 		items = append(items, widget.NewButton("Open the sample (IRCAD 3Dircadb1.7)", func() { s.openPath(p) }))
+	}
+	if recent := s.recent(); len(recent) > 0 {
+		items = append(items, widget.NewLabelWithStyle("Recent", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		for _, p := range recent {
+			b := widget.NewButton(p, func() { s.openPath(p) })
+			b.Alignment = widget.ButtonAlignLeading
+			items = append(items, b)
+		}
 	}
 	s.win.SetContent(container.NewCenter(container.NewVBox(items...)))
 }
@@ -217,7 +238,7 @@ func (s *session) background(gen int, work func() error, done func(error)) {
 // openPath discovers the series under path in the background and lists them.
 func (s *session) openPath(path string) {
 	ctx, gen := s.begin()
-	s.view = nil
+	s.leaveReview()
 	s.win.SetTitle("liverseg — " + path)
 	bar := widget.NewProgressBarInfinite()
 	cancel := widget.NewButton("Cancel", func() {
@@ -242,6 +263,7 @@ func (s *session) openPath(path string) {
 			}
 			return
 		}
+		s.remember(path)
 		s.showCatalog(cat)
 	})
 }
@@ -362,6 +384,7 @@ func (s *session) showCatalog(cat *scan.Catalog) {
 	s.right = container.NewStack(container.NewCenter(widget.NewLabel("Choose a series to load it.")))
 	split := container.NewHSplit(left, s.right)
 	split.Offset = 0.42
+	s.split = split
 	s.win.SetContent(split)
 	if s.onCatalog != nil {
 		s.onCatalog(cat)
@@ -399,7 +422,7 @@ func (s *session) setRight(o fyne.CanvasObject) {
 func (s *session) loadSeries(i int) {
 	e := s.cat.Series[i]
 	ctx, gen := s.begin()
-	s.view = nil
+	s.leaveReview()
 	name := seriesCell(e, 2)
 	label := widget.NewLabel(fmt.Sprintf("Loading %s: 0 of %d slices", name, e.Slices()))
 	bar := widget.NewProgressBar()
@@ -470,20 +493,30 @@ func loadError(e *scan.SeriesEntry, err error) error {
 	return err
 }
 
-// showView puts the view of a loaded series beside the list and gives it the keyboard.
+// showView puts the review of a loaded series beside the list (made narrow) and gives the view
+// the keyboard, then runs the first actions the options ask for.
 func (s *session) showView(e *scan.SeriesEntry, sv *SliceView) {
 	s.view = sv
-	dx, dy := sv.Renderer().PixelSpacing()
-	w, h := sv.Renderer().Size()
-	info := widget.NewLabel(fmt.Sprintf("%s   %s   %d×%d×%d   %.2f×%.2f×%.2f mm   keys: Up/Down/PgUp/PgDn or wheel: slices; 1 liver, 2 abdomen",
-		seriesCell(e, 0), seriesCell(e, 2), w, h, sv.Slices(), dx, dy, sv.Renderer().Canonical().Spacing[2]))
-	info.Truncation = fyne.TextTruncateEllipsis
-	s.setRight(container.NewBorder(info, nil, nil, nil, sv.Content()))
+	r := newReview(s, e, sv)
+	s.review = r
+	s.setRight(r.content())
+	if s.split != nil {
+		s.split.SetOffset(0.2)
+	}
 	s.win.SetTitle(fmt.Sprintf("liverseg — %s — %s", seriesCell(e, 0), seriesCell(e, 2)))
 	s.win.Canvas().Focus(sv)
 	if s.onView != nil {
 		s.onView(sv)
 	}
+	r.startup(s.opts)
+}
+
+// leaveReview cancels the review's work before another series or page is shown.
+func (s *session) leaveReview() {
+	if s.review != nil {
+		s.review.close()
+	}
+	s.review, s.view = nil, nil
 }
 
 // errorText is err as "FILE: reason", like the command line says it.

@@ -1,0 +1,249 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"liverseg/inference"
+	"liverseg/scan"
+)
+
+// work is the review's running background job: what it is, for the status line, and how to
+// cancel it. One runs at a time.
+type work struct {
+	what   string
+	cancel context.CancelFunc
+}
+
+// start runs job off the Fyne goroutine with the work bar showing what and its progress, then
+// done on the Fyne goroutine (unless another series was opened meanwhile). A cancelled job ends
+// quietly; an error or a panic goes to a dialog.
+func (r *review) start(what string, job func(ctx context.Context, progress func(done, total int)) error, done func()) {
+	if r.work != nil {
+		r.s.showError(fmt.Errorf("%s is running: wait for it or cancel it first", r.work.what))
+		return
+	}
+	ctx, cancel := context.WithCancel(r.s.ctx)
+	w := &work{what: what, cancel: cancel}
+	r.work = w
+	r.workLabel.SetText(what)
+	r.workBar.SetValue(0)
+	r.workBox.Show()
+	r.main.vp.updateStatus()
+
+	var mu sync.Mutex
+	last := -1
+	progress := func(d, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		pct := d * 100 / max(total, 1)
+		if pct == last {
+			return
+		}
+		last = pct
+		r.s.do(func() {
+			if r.work == w {
+				r.workBar.SetValue(float64(d) / float64(max(total, 1)))
+			}
+		})
+	}
+	go func() {
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("internal error: %v", p)
+				}
+			}()
+			return job(ctx, progress)
+		}()
+		r.s.do(func() {
+			cancel()
+			if r.work == w {
+				r.work = nil
+				r.workBox.Hide()
+				r.main.vp.updateStatus()
+			}
+			if r.s.review != r {
+				return
+			}
+			switch {
+			case errors.Is(err, context.Canceled):
+				r.modelNote = what + ": cancelled"
+				r.main.vp.updateStatus()
+			case err != nil:
+				r.errors = append(r.errors, errorText(err))
+				r.s.showError(err)
+			default:
+				done()
+			}
+			if r.s.onWorkDone != nil {
+				r.s.onWorkDone(what, err)
+			}
+			r.nextStep()
+		})
+	}()
+}
+
+// close cancels the running job: the review is left.
+func (r *review) close() {
+	if r.work != nil {
+		r.work.cancel()
+	}
+}
+
+// runModel infers the liver on the series with the workspace's active model, else the built-in
+// one, on CUDA where ONNX Runtime has it. The label being reviewed is never touched: the result
+// replaces only the prediction.
+func (r *review) runModel() {
+	vol, truth := r.vol, r.truth
+	var (
+		mask    *scan.Mask
+		prob    *scan.Prob
+		metrics *scan.Metrics
+		name    string
+		note    string
+	)
+	rd := r.main.Renderer()
+	r.start("running the model", func(ctx context.Context, progress func(int, int)) error {
+		t0 := time.Now()
+		m, version, err := r.s.model(ctx)
+		if err != nil {
+			return err
+		}
+		mask, prob, _, err = inference.Segment(ctx, m, vol, progress)
+		if err != nil {
+			return namePath(m.Path(), err)
+		}
+		name = version
+		note = fmt.Sprintf("model %s on %s, %.1f s", version, providerName(m.Provider()), time.Since(t0).Seconds())
+		if truth != nil {
+			metrics, err = rd.Compare(truth, mask)
+		}
+		return err
+	}, func() {
+		r.pred, r.prob, r.predName, r.modelNote = mask, prob, name, note
+		if r.truth == truth {
+			r.setMetrics(metrics)
+		}
+		r.apply()
+	})
+}
+
+// chooseTruth asks for a label in any format: a file (NIfTI, DICOM SEG) or a folder (per-slice
+// mask DICOM files, a PNG stack); a mask folder found beside the series is offered first.
+func (r *review) chooseTruth() {
+	var d dialog.Dialog
+	pickFile := widget.NewButton("A file: NIfTI (.nii, .nii.gz) or DICOM SEG…", func() {
+		d.Hide()
+		fd := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+			if err != nil {
+				r.s.showError(err)
+				return
+			}
+			if rc != nil {
+				p := rc.URI().Path()
+				rc.Close()
+				r.loadTruth(p)
+			}
+		}, r.s.win)
+		r.s.startIn(fd)
+		fd.Resize(r.s.dialogSize())
+		fd.Show()
+	})
+	pickFolder := widget.NewButton("A folder: mask DICOM files or a PNG stack…", func() {
+		d.Hide()
+		fd := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+			if err != nil {
+				r.s.showError(err)
+				return
+			}
+			if u != nil {
+				r.loadTruth(u.Path())
+			}
+		}, r.s.win)
+		r.s.startIn(fd)
+		fd.Resize(r.s.dialogSize())
+		fd.Show()
+	})
+	items := []fyne.CanvasObject{widget.NewLabel("The truth, or another reader's mask, aligned to this series:")}
+	if p := nearbyTruth(r.vol.Series.Path); p != "" {
+		items = append(items, widget.NewButton("The liver mask beside the series: "+filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p), func() {
+			d.Hide()
+			r.loadTruth(p)
+		}))
+	}
+	items = append(items, pickFile, pickFolder)
+	d = dialog.NewCustom("Load a label", "Cancel", container.NewVBox(items...), r.s.win)
+	d.Show()
+}
+
+// nearbyTruth is the liver mask folder that IRCAD keeps beside a series
+// (PATIENT_DICOM → MASKS_DICOM/liver), or "".
+func nearbyTruth(seriesDir string) string {
+	if seriesDir == "" {
+		return ""
+	}
+	p := filepath.Join(filepath.Dir(seriesDir), "MASKS_DICOM", "liver")
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		return p
+	}
+	return ""
+}
+
+// loadTruth reads a label in any format, aligned to the series, and scores the prediction
+// against it.
+func (r *review) loadTruth(path string) {
+	vol, pred := r.vol, r.pred
+	var (
+		mask    *scan.Mask
+		metrics *scan.Metrics
+	)
+	rd := r.main.Renderer()
+	r.start("loading "+filepath.Base(path), func(ctx context.Context, _ func(int, int)) error {
+		var err error
+		mask, err = scan.LoadLabel(path, vol, scan.LabelOptions{})
+		if err != nil {
+			return namePath(path, err)
+		}
+		if pred != nil {
+			metrics, err = rd.Compare(mask, pred)
+		}
+		return err
+	}, func() {
+		r.truth, r.truthName = mask, filepath.Base(path)
+		if r.pred == pred {
+			r.setMetrics(metrics)
+		}
+		r.apply()
+	})
+}
+
+// namePath makes sure err names path: errors from scan and inference mostly do already.
+func namePath(path string, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || strings.Contains(err.Error(), path) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// providerName is how the status line names an ONNX Runtime execution provider.
+func providerName(p string) string {
+	switch p {
+	case inference.ProviderCUDA:
+		return "CUDA"
+	case inference.ProviderCPU:
+		return "CPU"
+	}
+	return p
+}

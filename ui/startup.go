@@ -1,0 +1,96 @@
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"liverseg/scan"
+)
+
+// startup runs the first actions that Options ask for, one after the other (each waits for the
+// background job of the one before): load the truth, run the model, choose the layout and the
+// slice, then write the ready file. A failed step shows its dialog and the next runs anyway.
+func (r *review) startup(o Options) {
+	var steps []func() bool // a step returns whether it started a background job
+	if o.Truth != "" {
+		steps = append(steps, func() bool { r.loadTruth(o.Truth); return r.work != nil })
+	}
+	if o.Infer {
+		steps = append(steps, func() bool { r.runModel(); return r.work != nil })
+	}
+	steps = append(steps, func() bool {
+		if o.Layout == LayoutSideBySide && !r.sideBySide {
+			r.toggleSideBySide()
+		}
+		switch {
+		case o.Slice > 0:
+			r.main.SetSlice(o.Slice - 1)
+		case len(r.disagree) > 0:
+			r.jumpDisagreement(0)
+		}
+		if o.ReadyFile != "" {
+			if err := r.writeReady(o.ReadyFile); err != nil {
+				r.s.showError(err)
+			}
+		}
+		if r.s.onReady != nil {
+			r.s.onReady()
+		}
+		return false
+	})
+	r.steps = steps
+	r.nextStep()
+}
+
+// nextStep runs the remaining startup steps until one starts a background job; the job's end
+// calls nextStep again.
+func (r *review) nextStep() {
+	for len(r.steps) > 0 {
+		step := r.steps[0]
+		r.steps = r.steps[1:]
+		if step() {
+			return
+		}
+	}
+}
+
+// ready is what the ready file holds: what the window shows, for scripts.
+type ready struct {
+	Series     string        `json:"series"`
+	Slice      int           `json:"slice"` // 1-based, as the status line says
+	Layout     string        `json:"layout"`
+	Truth      string        `json:"truth,omitempty"`
+	Prediction string        `json:"prediction,omitempty"`
+	Model      string        `json:"model,omitempty"`
+	Metrics    *scan.Metrics `json:"metrics,omitempty"`
+	Errors     []string      `json:"errors,omitempty"`
+}
+
+func (r *review) writeReady(path string) error {
+	layout := LayoutSingle
+	if r.sideBySide {
+		layout = LayoutSideBySide
+	}
+	rd := ready{Series: r.vol.Series.Path, Slice: r.main.Slice() + 1, Layout: layout,
+		Truth: r.truthName, Prediction: r.predName, Model: r.modelNote, Errors: r.errors}
+	if r.metrics != nil {
+		m := *r.metrics
+		m.Slices = nil
+		rd.Metrics = &m
+	}
+	b, err := json.MarshalIndent(rd, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, errors.Unwrap(err))
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Clean(path), err)
+	}
+	return nil
+}

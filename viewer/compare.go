@@ -1,0 +1,68 @@
+package viewer
+
+import (
+	"liverseg/scan"
+)
+
+// Compare scores pred against truth like scan.Compare, but numbers the per-slice figures by
+// canonical slice, the slice the viewer shows: a series stored head first, or acquired
+// sagittally, still lists the slice the reviewer lands on. The volume figures (and the original
+// study's per-slice means) are scan.Compare's, which do not depend on the orientation.
+func (r *Renderer) Compare(truth, pred *scan.Mask) (*scan.Metrics, error) {
+	if err := r.checkDims(truth.Dims, len(truth.Voxels), "truth"); err != nil {
+		return nil, err
+	}
+	if err := r.checkDims(pred.Dims, len(pred.Voxels), "prediction"); err != nil {
+		return nil, err
+	}
+	m, err := scan.Compare(truth, pred, r.vol.VoxelVolumeML())
+	if err != nil {
+		return nil, err
+	}
+	c := r.canon
+	n := c.Dims[2]
+	if c.Axis[2] == 2 {
+		// Canonical slices are volume slices, perhaps in reverse order: renumber only.
+		out := make([]scan.SliceMetrics, n)
+		for _, s := range m.Slices {
+			k := s.Slice
+			if c.Flip[2] {
+				k = n - 1 - k
+			}
+			s.Slice = k
+			out[k] = s
+		}
+		m.Slices = out
+		return m, nil
+	}
+	// The canonical slice runs across the stored slices: count again through the offsets.
+	m.Slices = make([]scan.SliceMetrics, n)
+	offs := make([]int, c.Dims[0]*c.Dims[1])
+	for k := 0; k < n; k++ {
+		c.SliceOffsets(k, offs)
+		var cf scan.Confusion
+		for _, o := range offs {
+			t, p := truth.Voxels[o] != 0, pred.Voxels[o] != 0
+			switch {
+			case t && p:
+				cf.TP++
+			case p:
+				cf.FP++
+			case t:
+				cf.FN++
+			default:
+				cf.TN++
+			}
+		}
+		m.Slices[k] = SliceFigures(k, cf)
+	}
+	return m, nil
+}
+
+// SliceFigures are the per-slice figures of slice k from its confusion counts.
+func SliceFigures(k int, c scan.Confusion) scan.SliceMetrics {
+	return scan.SliceMetrics{
+		Slice: k, Dice: c.Dice(), IoU: c.IoU(), MIoU: c.MIoU(), MPA: c.MPA(), Accuracy: c.Accuracy(),
+		TruthVoxel: c.TP + c.FN, PredVoxel: c.TP + c.FP, FalsePos: c.FP, FalseNeg: c.FN,
+	}
+}
