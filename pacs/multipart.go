@@ -222,25 +222,36 @@ type partBody struct {
 	done bool
 }
 
-// chunk returns how many buffered bytes are certainly body: all of them up to a delimiter, else
-// all but the last len(delim)-1, which could be a delimiter's start. 0 with done set at the
-// delimiter.
+// chunk returns how many buffered bytes are certainly body: all of them up to a delimiter, else,
+// once the buffer is full or the body has ended, all but the last len(delim)-1, which could be a
+// delimiter's start. 0 with done set at the delimiter. It reads one network read at a time and
+// searches only the new bytes: a part ends (and progress moves) as soon as its delimiter is in,
+// even if the server then pauses, and the file still gets whole buffers to write.
 func (p *partBody) chunk() (int, error) {
 	m := p.m
+	keep := len(m.delim) - 1
+	from := 0 // buf[:from] holds no delimiter start
+	var readErr error
 	for {
-		buf, err := m.br.Peek(mpBufferSize)
-		if i := bytes.Index(buf, m.delim); i >= 0 {
-			if i == 0 {
+		buf, _ := m.br.Peek(m.br.Buffered())
+		if i := bytes.Index(buf[from:], m.delim); i >= 0 {
+			if from+i == 0 {
 				p.done = true
 			}
-			return i, nil
+			return from + i, nil
 		}
-		if safe := len(buf) - (len(m.delim) - 1); safe > 0 {
-			return safe, nil
+		if len(buf) >= mpBufferSize || readErr != nil {
+			if safe := len(buf) - keep; safe > 0 {
+				return safe, nil
+			}
+			if readErr != nil {
+				return 0, m.eofIsTruncated(readErr)
+			}
 		}
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			return 0, m.eofIsTruncated(err)
+		if f := len(buf) - keep; f > from {
+			from = f
 		}
+		_, readErr = m.br.Peek(len(buf) + 1)
 	}
 }
 
