@@ -59,7 +59,7 @@ type Client struct {
 
 // Limits that bound what one answer may cost.
 const (
-	maxJSONBytes   = 64 << 20 // a QIDO or STOW answer
+	maxJSONBytes   = 16 << 20 // a QIDO or STOW answer: 1000 results take about 2 MB
 	maxErrorBody   = 512      // what an error message quotes of a server's body
 	defaultTimeout = 30 * time.Second
 )

@@ -483,3 +483,32 @@ func FuzzQIDO(f *testing.F) {
 		_ = json.Unmarshal(body, &v)
 	})
 }
+
+// TestPartEndsAtItsDelimiter: a part counts as soon as the next delimiter is in, even when the
+// server then pauses (a PACS fetching the next instance from slow storage): progress does not
+// lag one instance behind, and a cancel during the pause still leaves nothing.
+func TestPartEndsAtItsDelimiter(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "multipart/related; type=\"application/dicom\"; boundary="+boundary)
+		fmt.Fprintf(w, "--%s\r\nContent-Type: application/dicom\r\n\r\n", boundary)
+		w.Write(fakeInstance(0, 300))
+		fmt.Fprintf(w, "\r\n--%s\r\nContent-Type: application/dicom\r\n\r\n", boundary)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	c, _ := NewClient(Server{Name: "pausing", URL: srv.URL})
+	ctx, cancel := context.WithCancel(t.Context())
+	var got Progress
+	cache := t.TempDir()
+	_, err := c.Retrieve(ctx, cache, SeriesRef{StudyUID: testStudy, SeriesUID: testSeries, Instances: 2}, func(p Progress) {
+		got = p
+		if p.Instances == 1 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || got.Instances != 1 || got.Bytes != 432 {
+		t.Fatalf("error %v, progress %+v; want a cancel after the first instance", err, got)
+	}
+	cacheIsClean(t, cache)
+}
