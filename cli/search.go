@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +11,9 @@ import (
 	"liverseg/workspace"
 )
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
 // runSearch runs n random trials of the study's grid on one exported dataset, ranks them by
 // validation Dice, writes summary.html and summary.json, and registers the best trial's model.
-func runSearch(ctx context.Context, tr *training.Trainer, ws *workspace.Workspace, cfg *training.Config, n int, out, parent, init string,
+func runSearch(ctx context.Context, tr *training.Trainer, ws *workspace.Workspace, cfg *training.Config, n int, out string, parent *training.Parent,
 	activate bool, bar *trainBar, stdout, stderr io.Writer, asJSON bool) int {
 	id := training.NewID()
 	dir := out
@@ -44,8 +41,15 @@ func runSearch(ctx context.Context, tr *training.Trainer, ws *workspace.Workspac
 			t.Status = "cancelled"
 			continue
 		}
-		j := &training.JobFile{Params: t.Params, Dataset: "../dataset", ID: id + "-t" + fmt.Sprint(t.N), Name: cfg.Name,
-			Parent: parent, Init: init, Created: id}
+		j := &training.JobFile{Params: t.Params, Dataset: "../dataset", ID: id + "-t" + fmt.Sprint(t.N), Name: cfg.Name, Created: id}
+		if parent != nil {
+			if err := mkdirAll(t.Dir); err != nil {
+				return fail(stderr, err)
+			}
+			if err := parent.InitJob(ctx, t.Dir, j, tr.Finish.Model); err != nil {
+				return fail(stderr, err)
+			}
+		}
 		if err := mkJob(t.Dir, j); err != nil {
 			return fail(stderr, err)
 		}

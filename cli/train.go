@@ -169,38 +169,21 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ws = w
 		tr.WS = ws
 	}
-	var parent string
-	var initWeights string
+	var parent *training.Parent
 	if *from != "" {
-		m, err := ws.Model(ctx, *from)
-		if err != nil {
-			return fail(stderr, err)
-		}
-		meta, err := inference.ReadMetadata(m.Path)
-		if err != nil {
-			return fail(stderr, err)
-		}
-		k, err := inference.ParseContract(meta)
-		if err != nil {
-			return fail(stderr, err)
-		}
 		// a fine-tuned model keeps its parent's input, and its network
-		cfg.Contract = training.ContractConfig{Channels: k.Channels, Window: [2]float64{k.WindowLow, k.WindowHigh}, InputSize: [2]int{k.InputH, k.InputW}}
-		initWeights = filepath.Join(m.Dir, "weights.pt")
-		if _, err := os.Stat(initWeights); err != nil {
-			return fail(stderr, fmt.Errorf("model %s has no weights.pt to fine-tune from: %w", *from, err))
+		p, err := training.ResolveParent(ctx, ws, *from)
+		if err != nil {
+			return fail(stderr, err)
 		}
-		var p training.Params
-		if err := jsonUnmarshal(m.Params, &p); err == nil && p.Base > 0 {
-			cfg.Train.Base, cfg.Train.Depth = p.Base, p.Depth
-		}
-		parent = m.Version
+		p.Configure(cfg)
+		parent = p
 	}
 	if err := cfg.Check(); err != nil {
 		return fail(stderr, err)
 	}
 	if *search > 0 {
-		return runSearch(ctx, tr, ws, cfg, *search, *out, parent, initWeights, *activate, bar, stdout, stderr, *asJSON)
+		return runSearch(ctx, tr, ws, cfg, *search, *out, parent, *activate, bar, stdout, stderr, *asJSON)
 	}
 	dir := *out
 	if dir == "" {
@@ -212,8 +195,10 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if parent != "" || initWeights != "" {
-		j.Parent, j.Init = parent, initWeights
+	if parent != nil {
+		if err := parent.InitJob(ctx, dir, j, tr.Finish.Model); err != nil {
+			return fail(stderr, err)
+		}
 		if err := training.WriteJob(dir, j); err != nil {
 			return fail(stderr, err)
 		}

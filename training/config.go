@@ -116,6 +116,9 @@ type Params struct {
 	MaxSeconds       float64 `json:"max_seconds,omitempty"` // stop training (and export the best epoch) after this long
 	ReferenceSlices  int     `json:"reference_slices,omitempty"`
 	Debug            any     `json:"debug,omitempty"` // test hooks: nan_at_step, crash_at_step, sleep_per_step
+	// FreezeBN keeps batch norm in eval mode while training (its scale and shift still learn):
+	// for fine-tuning on a few cases with small batches (FineTuneParams).
+	FreezeBN bool `json:"freeze_bn,omitempty"`
 }
 
 // Augment is the worker's augmentation, applied on the device a batch at a time.

@@ -25,13 +25,17 @@ type JobFile struct {
 	Dataset string `json:"dataset"`          // folder, relative to the job folder or absolute
 	Out     string `json:"out,omitempty"`    // where the worker writes; "" = the job folder
 	Resume  bool   `json:"resume,omitempty"` // take up checkpoint.pt where there is one
-	Init    string `json:"init,omitempty"`   // weights.pt of a parent model to fine-tune
+	Init    string `json:"init,omitempty"`   // weights.pt of a parent model to fine-tune, or its ONNX weights (.npz, Parent.InitJob)
+	// InitCheck: reference slices and the parent's logits on them (from ONNX Runtime), which the
+	// worker's initial network must reproduce before it trains.
+	InitCheck *InitCheck `json:"init_check,omitempty"`
 
 	ID      string `json:"id"`
 	Name    string `json:"name,omitempty"`
 	Parent  string `json:"parent,omitempty"` // version of the model fine-tuned
 	Created string `json:"created"`
 	Config  string `json:"config,omitempty"` // the config file the job came from
+	Author  string `json:"author,omitempty"` // who started it (FineTune)
 }
 
 // NewID is a job identifier: the UTC time and a random suffix, sortable by start.

@@ -20,13 +20,26 @@ var segmentVolume = func(ctx context.Context, m *inference.Model, v *scan.Volume
 // on their original series and labels. The paths of the manifest are expanded ($LIVERSEG_DATA);
 // a case whose series cannot be found is an error, so that a report never silently lacks it.
 func evalVolumes(ctx context.Context, m *inference.Model, man *Manifest, splits map[string]bool, progress Progress) ([]*CaseEval, error) {
-	var out []*CaseEval
+	out, err := evalVolumesWith(ctx, []*inference.Model{m}, man, splits, progress)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// evalVolumesWith is evalVolumes for several models at once (a parent and its fine-tuned child):
+// each series and label is read once and every model segments it. out[i] are model i's figures.
+func evalVolumesWith(ctx context.Context, ms []*inference.Model, man *Manifest, splits map[string]bool, progress Progress) ([][]*CaseEval, error) {
+	out := make([][]*CaseEval, len(ms))
+	var todo []ManifestCase
 	for _, mc := range man.Cases {
-		if mc.Kind != "volume" || !splits[mc.Split] {
-			continue
+		if mc.Kind == "volume" && splits[mc.Split] {
+			todo = append(todo, mc)
 		}
+	}
+	for n, mc := range todo {
 		if progress != nil {
-			progress("segmenting "+mc.Name, 0, 1)
+			progress("segmenting "+mc.Name, n, len(todo))
 		}
 		series, label := os.ExpandEnv(mc.Series), os.ExpandEnv(mc.Label)
 		v, err := scan.LoadVolume(ctx, series, mc.SeriesUID, nil)
@@ -37,18 +50,23 @@ func evalVolumes(ctx context.Context, m *inference.Model, man *Manifest, splits 
 		if err != nil {
 			return nil, fmt.Errorf("case %s: %w", mc.Name, err)
 		}
-		t0 := time.Now()
-		pred, err := segmentVolume(ctx, m, v)
-		if err != nil {
-			return nil, fmt.Errorf("case %s: %w", mc.Name, err)
+		for i, m := range ms {
+			t0 := time.Now()
+			pred, err := segmentVolume(ctx, m, v)
+			if err != nil {
+				return nil, fmt.Errorf("case %s: %w", mc.Name, err)
+			}
+			met, err := scan.Compare(truth, pred, v.VoxelVolumeML())
+			if err != nil {
+				return nil, fmt.Errorf("case %s: %w", mc.Name, err)
+			}
+			ce := &CaseEval{Name: mc.Name, Split: mc.Split, Kind: "volume", Level: "volume", Seconds: time.Since(t0).Seconds()}
+			ce.fill(met)
+			out[i] = append(out[i], ce)
 		}
-		met, err := scan.Compare(truth, pred, v.VoxelVolumeML())
-		if err != nil {
-			return nil, fmt.Errorf("case %s: %w", mc.Name, err)
-		}
-		ce := &CaseEval{Name: mc.Name, Split: mc.Split, Kind: "volume", Level: "volume", Seconds: time.Since(t0).Seconds()}
-		ce.fill(met)
-		out = append(out, ce)
+	}
+	if progress != nil && len(todo) > 0 {
+		progress("segmented", len(todo), len(todo))
 	}
 	return out, nil
 }

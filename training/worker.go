@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,6 +101,10 @@ type Event struct {
 	BestLoss  float64       `json:"best_loss"`
 	EarlyStop string        `json:"early_stop"`
 	History   []EpochRecord `json:"history"`
+	// step and epoch: seconds since the worker began training (this run of it)
+	Elapsed float64 `json:"elapsed"`
+	// init: the largest difference of the initial network's logits from the parent's
+	MaxDiff float64 `json:"max_diff"`
 	// bench
 	WorkerStep float64 `json:"worker_step_s"`
 	BareStep   float64 `json:"bare_step_s"`
@@ -327,4 +332,35 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)
+}
+
+// Progress is the share of the job's steps done by a step or epoch event (0..1), from its epoch,
+// step and totals; 0 for other events. A job that stops early (patience, MaxSeconds) ends before 1.
+func (e Event) Progress() float64 {
+	if e.Epochs <= 0 {
+		return 0
+	}
+	switch e.Event {
+	case "step":
+		if e.Steps <= 0 {
+			return 0
+		}
+		return math.Min(1, (float64(e.Epoch-1)+float64(e.Step)/float64(e.Steps))/float64(e.Epochs))
+	case "epoch":
+		return math.Min(1, float64(e.Epoch)/float64(e.Epochs))
+	}
+	return 0
+}
+
+// ETA is the training time left after a step or epoch event, extrapolated from the time spent so
+// far (Elapsed) and Progress; ok is false before there is anything to extrapolate from. It is an
+// upper bound where the job stops early, and too low for a resumed job (Elapsed restarts, the
+// progress does not). The time Go spends after the worker (the check in ONNX Runtime, scoring)
+// is not in it.
+func (e Event) ETA() (left time.Duration, ok bool) {
+	p := e.Progress()
+	if p <= 0 || e.Elapsed <= 0 {
+		return 0, false
+	}
+	return time.Duration(e.Elapsed * (1 - p) / p * float64(time.Second)), true
 }

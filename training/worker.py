@@ -158,6 +158,10 @@ class Worker:
         m = job.get("model") or job
         self.base, self.depth = int(m.get("base", 16)), int(m.get("depth", 4))
         self.dropout = float(m.get("dropout", 0.1))
+        # fine-tuning on a few cases with small batches: batch norm keeps the parent's statistics
+        # (its scale and shift still learn), so that a batch of 4 slices of one patient does not
+        # re-normalise a network trained on many
+        self.freeze_bn = bool(job.get("freeze_bn"))
         self.seed = int(job.get("seed", 1))
         dev = job.get("device", "auto")
         if dev == "auto":
@@ -319,8 +323,14 @@ class Worker:
         resumed = None
         if job.get("init") and not (job.get("resume") and os.path.exists(ckpt_path)):
             init = job["init"] if os.path.isabs(job["init"]) else os.path.join(self.out, job["init"])
-            sd = load(torch, init, self.device)
-            model.load_state_dict(sd.get("model", sd))
+            if init.endswith(".npz"):
+                info = self.init_from_onnx(model, init)
+            else:
+                sd = load(torch, init, self.device)
+                model.load_state_dict(sd.get("model", sd))
+                info = dict(source="weights", path=init)
+            info.update(self.check_init(model))
+            self.events.emit("init", **info)
         if job.get("resume") and os.path.exists(ckpt_path):
             ck = load(torch, ckpt_path, self.device)
             model.load_state_dict(ck["model"])
@@ -347,7 +357,7 @@ class Worker:
             perm = order[torch.randperm(n, generator=g)]
             if n < batch:
                 perm = perm.repeat((batch + n - 1) // n)
-            model.train()
+            self.set_train(model)
             t_epoch = time.time()
             losses = list(state.get("epoch_losses") or []) if state["step"] > 0 else []
             while state["step"] < steps:
@@ -379,8 +389,8 @@ class Worker:
                 global_step += 1
                 if self.debug.get("sleep_per_step"):
                     time.sleep(float(self.debug["sleep_per_step"]))
-                self.events.emit("step", epoch=ep + 1, step=st + 1, steps=steps, loss=round(lv, 6), lr=lr,
-                                 seconds=round(time.time() - t0, 4))
+                self.events.emit("step", epoch=ep + 1, epochs=epochs, step=st + 1, steps=steps, loss=round(lv, 6), lr=lr,
+                                 seconds=round(time.time() - t0, 4), elapsed=round(time.time() - t_start, 3))
             train_loss = float(np.mean(losses)) if losses else float("nan")
             val = self.validate(model)
             state["epoch"], state["step"] = ep + 1, 0
@@ -393,7 +403,7 @@ class Worker:
                 state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
             else:
                 state["bad_epochs"] += 1
-            self.events.emit("epoch", epochs=epochs, best_epoch=state["best_epoch"], **rec)
+            self.events.emit("epoch", epochs=epochs, best_epoch=state["best_epoch"], elapsed=round(time.time() - t_start, 3), **rec)
             self._checkpoint(ckpt_path, model, opt, state, [])
             self.events.emit("checkpoint", epoch=ep + 1, path=ckpt_path)
             if patience > 0 and state["bad_epochs"] >= patience and state["epoch"] < epochs:
@@ -413,6 +423,119 @@ class Worker:
         self.save_weights(model, done)
         self.export(model, state["best_epoch"])
         self.events.emit("done", **done)
+
+    def set_train(self, model):
+        model.train()
+        if self.freeze_bn:
+            for mod in model.modules():
+                if isinstance(mod, self.torch.nn.BatchNorm2d):
+                    mod.eval()
+
+    # --- initial weights ---------------------------------------------------------------------
+
+    def init_from_onnx(self, model, path):
+        """Starts the U-Net from the weights of an ONNX model that this worker exported (liverseg
+        wrote its initializers, named as this network's state dict, into path: a .npz). The export
+        folded each batch norm into the convolution before it (weight and bias of the convolution);
+        this undoes the folding without changing what the network computes: the batch norm gets the
+        mean and variance that its input has on the training slices, and the scale and shift that
+        cancel them, so the network in eval mode computes the ONNX model's function exactly and in
+        train mode normalises by statistics close to those it will see."""
+        np, torch = self.np, self.torch
+        nn = torch.nn
+        z = np.load(path)
+        tensors = {k: torch.from_numpy(np.array(z[k], dtype=np.float32)) for k in z.files}
+        sd = model.state_dict()
+        mods = list(model.named_modules())
+        new, used, folds = {}, set(), []
+        for i, (name, mod) in enumerate(mods):
+            if isinstance(mod, nn.Conv2d) and mod.bias is None and i + 1 < len(mods) and isinstance(mods[i + 1][1], nn.BatchNorm2d):
+                w, b = tensors.get(name + ".weight"), tensors.get(name + ".bias")
+                if w is None or b is None:
+                    fail(self.events, "init", "%s: no folded weight and bias for %s" % (path, name))
+                new[name + ".weight"] = w
+                used |= {name + ".weight", name + ".bias"}
+                folds.append((mods[i + 1][0], mods[i + 1][1], b))
+        folded = {bn_name + "." + p for bn_name, _, _ in folds for p in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")}
+        for k in sd:
+            if k in tensors and k not in used and k not in folded:
+                new[k] = tensors[k]
+                used.add(k)
+        bad = ["%s %s (the network has %s)" % (k, tuple(v.shape), tuple(sd[k].shape)) for k, v in new.items() if tuple(v.shape) != tuple(sd[k].shape)]
+        unused = sorted(set(tensors) - used)
+        missing = sorted(k for k in sd if k not in new and k not in folded and not k.endswith("num_batches_tracked"))
+        if bad or unused or missing:
+            fail(self.events, "init", "%s does not fit a U-Net of base %d, depth %d: %s" % (
+                path, self.base, self.depth, "; ".join(filter(None, [
+                    "wrong shapes: " + ", ".join(bad) if bad else "",
+                    "not in the network: " + ", ".join(unused[:8]) if unused else "",
+                    "not in the file: " + ", ".join(missing[:8]) if missing else ""]))))
+        model.load_state_dict({k: v.to(self.device) for k, v in new.items()}, strict=False)
+        with torch.no_grad():
+            # identity batch norms first: eval mode then computes the folded (ONNX) function,
+            # whose intermediate values are what each batch norm's statistics must describe
+            for _, bn, b in folds:
+                bn.running_mean.zero_()
+                bn.running_var.fill_(1.0)
+                bn.weight.fill_(math.sqrt(1.0 + bn.eps))
+                bn.bias.copy_(b.to(self.device))
+            stats = {}
+
+            def hook(name):
+                def f(mod, inp, out):
+                    x = inp[0].double()
+                    s = stats.setdefault(name, [0.0, 0.0, 0])
+                    s[0] = s[0] + x.sum((0, 2, 3))
+                    s[1] = s[1] + (x * x).sum((0, 2, 3))
+                    s[2] += x.shape[0] * x.shape[2] * x.shape[3]
+                return f
+            hooks = [bn.register_forward_hook(hook(name)) for name, bn, _ in folds]
+            model.eval()
+            n = self.train_x.shape[0]
+            pick = np.unique(np.linspace(0, n - 1, min(n, int(self.job.get("calibration_slices", 32)))).round().astype(np.int64))
+            for i in range(0, len(pick), 8):
+                idx = torch.from_numpy(pick[i:i + 8]).to(self.train_x.device)
+                model(self.as_float(self.train_x[idx]))
+            for h in hooks:
+                h.remove()
+            for name, bn, b in folds:
+                s, s2, cnt = stats[name]
+                mean = s / cnt
+                var = (s2 / cnt - mean * mean).clamp(min=0)
+                bn.running_mean.copy_(mean.float())
+                bn.running_var.copy_(var.float())
+                bn.weight.copy_(torch.sqrt(var + bn.eps).float())
+                bn.bias.copy_(b.to(self.device) + mean.float())
+        return dict(source="onnx", path=path, tensors=len(tensors), batch_norms=len(folds), calibration_slices=int(len(pick)))
+
+    def check_init(self, model):
+        """Runs the network as initialised on reference slices whose logits liverseg computed
+        with the parent model in ONNX Runtime: a parent whose weights were read wrongly stops the
+        job here, before any training."""
+        c = self.job.get("init_check")
+        if not c:
+            return {}
+        np, torch = self.np, self.torch
+        jobdir = self.out
+
+        def p(f):
+            return f if os.path.isabs(f) else os.path.join(jobdir, f)
+        x = torch.from_numpy(np.load(p(c["inputs"])).astype(np.float32))
+        want = torch.from_numpy(np.load(p(c["logits"])).astype(np.float32))
+        model.eval()
+        got = []
+        with torch.no_grad():
+            for i in range(0, x.shape[0], 4):
+                got.append(model(x[i:i + 4].to(self.device)).float().cpu())
+        got = torch.cat(got)
+        if tuple(got.shape) != tuple(want.shape):
+            fail(self.events, "init", "init check: the network gives %s, the reference logits are %s" % (tuple(got.shape), tuple(want.shape)))
+        diff = float((got - want).abs().max().item())
+        scale = float(want.abs().max().item())
+        tol = float(c.get("tolerance") or 1e-3) * max(1.0, scale)
+        if not diff <= tol:
+            fail(self.events, "init", "the initial weights do not reproduce the parent model: largest logit difference %.3g on %d slices (tolerance %.3g)" % (diff, x.shape[0], tol))
+        return dict(max_diff=diff, reference_slices=int(x.shape[0]))
 
     def save_weights(self, model, done):
         torch = self.torch
@@ -459,7 +582,7 @@ class Worker:
                 fp += int((p & ~t).sum().item())
                 fn += int((~p & t).sum().item())
                 tn += int((~p & ~t).sum().item())
-        model.train()
+        self.set_train(model)
 
         def r(a, b):
             return a / b if b else float("nan")
