@@ -51,12 +51,15 @@ func DefaultCUDAOptions() map[string]string {
 
 // Options say how to open a model.
 type Options struct {
-	LibraryPath string            // ONNX Runtime library (--ort-lib); "" = FindLibrary's search
-	Python      string            // interpreter whose onnxruntime package FindLibrary may use (--python)
-	Device      string            // "auto" (also ""), "cpu" or "cuda"
-	Threads     int               // CPU threads of the session; 0 = every core
-	BatchSize   int               // slices per run; 0 = DefaultBatch(provider)
-	CUDAOptions map[string]string // over DefaultCUDAOptions
+	LibraryPath string // ONNX Runtime library (--ort-lib); "" = FindLibrary's search
+	Python      string // interpreter whose onnxruntime package FindLibrary may use (--python)
+	Device      string // "auto" (also ""), "cpu" or "cuda"
+	Threads     int    // CPU threads of the session; 0 = every core
+	BatchSize   int    // slices per run; 0 = DefaultBatch(provider)
+	// CPUBatchSize, where BatchSize is 0, is the batch on the CPU (a GUI that holds a volume
+	// and its labels keeps the activations small: about 30 MB a slice of batch); 0 = DefaultBatch.
+	CPUBatchSize int
+	CUDAOptions  map[string]string // over DefaultCUDAOptions
 }
 
 // DefaultBatch is the number of slices per run where Options.BatchSize is 0.
@@ -439,7 +442,11 @@ func (m *Model) BatchSize() int {
 	if m.opt.BatchSize > 0 {
 		return m.opt.BatchSize
 	}
-	return DefaultBatch(m.Provider())
+	p := m.Provider()
+	if p == ProviderCPU && m.opt.CPUBatchSize > 0 {
+		return m.opt.CPUBatchSize
+	}
+	return DefaultBatch(p)
 }
 
 // Run runs n slices of input ([n, C, H, W] float32, already pre-processed) and returns their

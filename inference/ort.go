@@ -265,6 +265,7 @@ func Load(path string) (*Runtime, error) {
 		}
 		return nil, fmt.Errorf("%s: ONNX Runtime is already loaded from %s, and a process can load only one", path, rt.path)
 	}
+	pinMmapThreshold()
 	lib, err := openORT(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -61,13 +61,17 @@ func (s *session) model(ctx context.Context) (*inference.Model, string, error) {
 		s.res.model.Close()
 		s.res.model = nil
 	}
-	m, err := inference.OpenModel(ctx, path, inference.Options{Device: s.opts.Device})
+	m, err := inference.OpenModel(ctx, path, inference.Options{Device: s.opts.Device, CPUBatchSize: guiCPUBatch})
 	if err != nil {
 		return nil, "", err
 	}
 	s.res.model, s.res.modelPath = m, path
 	return m, modelVersion(m, version), nil
 }
+
+// guiCPUBatch is the batch of a model run on the CPU in the GUI: smaller than the command
+// line's, to keep the review of a volume within its memory budget (see the note of issue 13).
+const guiCPUBatch = 2
 
 // modelVersion prefers the version the model's metadata gives.
 func modelVersion(m *inference.Model, fallback string) string {
