@@ -93,11 +93,9 @@ func (r *review) content() fyne.CanvasObject {
 	r.truthButton = load
 	check := func(label string, field *bool) *widget.Check {
 		c := widget.NewCheck(label, func(on bool) {
-			if r.syncing {
-				return
+			if !r.syncing && *field != on {
+				r.toggle(field)
 			}
-			*field = on
-			r.apply()
 		})
 		c.Checked = *field
 		r.checks[field] = c
@@ -129,7 +127,7 @@ func (r *review) content() fyne.CanvasObject {
 	r.workBox.Hide()
 
 	r.centre = container.NewStack()
-	r.showLayout()
+	r.showLayout(false)
 
 	bottom := container.NewVBox(r.main.Slider(), r.main.Status())
 	side := r.sidePanel()
@@ -169,12 +167,15 @@ func (r *review) sidePanel() fyne.CanvasObject {
 	return container.NewBorder(figures, r.status.content(), nil, nil, r.list)
 }
 
-// showLayout puts the single view or the three linked panels in the centre.
-func (r *review) showLayout() {
+// showLayout puts the single view or the three linked panels in the centre; focus gives the
+// keyboard to the view (once the centre is on the window).
+func (r *review) showLayout(focus bool) {
 	if !r.sideBySide {
 		r.centre.Objects = []fyne.CanvasObject{r.main}
 		r.centre.Refresh()
-		r.s.win.Canvas().Focus(r.main)
+		if focus {
+			r.s.win.Canvas().Focus(r.main)
+		}
 		return
 	}
 	if r.panels[0] == nil {
@@ -183,7 +184,7 @@ func (r *review) showLayout() {
 			if err != nil {
 				r.s.showError(err)
 				r.sideBySide = false
-				r.showLayout()
+				r.showLayout(focus)
 				return
 			}
 			p := newSliceViewRenderer(rd)
@@ -196,7 +197,9 @@ func (r *review) showLayout() {
 	}
 	r.centre.Objects = []fyne.CanvasObject{container.NewGridWithColumns(3, r.panels[0], r.panels[1], r.panels[2])}
 	r.centre.Refresh()
-	r.s.win.Canvas().Focus(r.panels[0])
+	if focus {
+		r.s.win.Canvas().Focus(r.panels[0])
+	}
 }
 
 // apply gives every view the overlay settings and redraws.
@@ -247,7 +250,7 @@ func (r *review) syncControls() {
 func (r *review) toggle(field *bool) {
 	*field = !*field
 	if field == &r.sideBySide {
-		r.showLayout()
+		r.showLayout(true)
 	}
 	r.apply()
 }
@@ -302,8 +305,10 @@ func (r *review) jumpDisagreement(d int) {
 		i = r.disIdx // not on a listed slice yet: go to the current entry first
 	}
 	i = max(0, min(i, len(r.disagree)-1))
-	r.list.Select(i)
+	r.disIdx = i
+	r.list.Select(i) // calls OnSelected only when i was not selected already
 	r.list.ScrollTo(i)
+	r.main.SetSlice(r.disagree[i].Slice)
 }
 
 // chooseColours lets the reviewer pick the truth and prediction colours.
