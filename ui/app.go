@@ -129,7 +129,8 @@ func (s *session) showWelcome() {
 	sub := widget.NewLabelWithStyle("Liver CT review: open a DICOM series to look through it.", fyne.TextAlignCenter, fyne.TextStyle{})
 	openFolder := widget.NewButton("Open a folder…", s.chooseFolder)
 	openFile := widget.NewButton("Open a file or DICOMDIR…", s.chooseFile)
-	items := []fyne.CanvasObject{title, sub, openFolder, openFile}
+	openPACS := widget.NewButton("Open from PACS…", s.openFromPACS)
+	items := []fyne.CanvasObject{title, sub, openFolder, openFile, openPACS}
 	if p := samplePath(); p != "" {
 		items = append(items, widget.NewButton("Open the sample (IRCAD 3Dircadb1.7)", func() { s.openPath(p) }))
 	}

@@ -110,11 +110,12 @@ func (r *review) content() fyne.CanvasObject {
 	})
 	r.uncSelect.SetSelectedIndex(int(r.uncertainty))
 	colours := widget.NewButton("Colours…", r.chooseColours)
+	send := widget.NewButton("Send to PACS…", r.sendToPACS)
 	help := widget.NewButton("Help (H)", r.showHelp)
 	toolbar := container.NewHBox(run, load, widget.NewSeparator(),
 		check("Truth (T)", &r.showTruth), check("Prediction (P)", &r.showPred),
 		check("Difference (D)", &r.difference), check("Side by side (S)", &r.sideBySide),
-		r.uncSelect, colours, layout.NewSpacer(), help)
+		r.uncSelect, colours, layout.NewSpacer(), send, help)
 
 	r.workLabel = widget.NewLabel("")
 	r.workBar = widget.NewProgressBar()

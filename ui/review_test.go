@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
+	"liverseg/inference"
 	"liverseg/scan"
 	"liverseg/viewer"
 	"liverseg/workspace"
@@ -412,5 +413,33 @@ func TestHelpListsEveryShortcut(t *testing.T) {
 				t.Errorf("key %q of %q is not handled", ru, s.keys)
 			}
 		}
+	}
+}
+
+func TestReviewSendWritesSEG(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv(inference.EnvCache, cache)
+	s, r, q := openReview(t)
+	var errs []error
+	s.onError = func(e error) { errs = append(errs, e) }
+	r.sendToPACS()
+	if len(errs) != 1 || !errors.Is(errs[0], errNothingToSend) {
+		t.Fatalf("send without a prediction: %v", errs)
+	}
+	setLabels(t, r)
+	ended := false
+	s.onWorkDone = func(string, error) { ended = true }
+	r.sendToPACS()
+	drain(t, q, 20*time.Second, "the SEG", func() bool { return ended })
+	segs, _ := filepath.Glob(filepath.Join(cache, "pacs", "outgoing", "seg-*.dcm"))
+	if len(segs) != 1 {
+		t.Fatalf("SEG files %v", segs)
+	}
+	back, err := scan.ReadSEG(segs[0], r.vol, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scan.VolumeML(back, 1) != scan.VolumeML(r.pred, 1) {
+		t.Errorf("the SEG holds %v voxels, the prediction %v", scan.VolumeML(back, 1), scan.VolumeML(r.pred, 1))
 	}
 }

@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"liverseg/inference"
+	"liverseg/scan"
+)
+
+// pacsCacheDir is where retrieved series are kept: the cache folder's pacs/, the folder that
+// `liverseg pacs get` fills too, so that either finds what the other fetched.
+func pacsCacheDir() (string, error) {
+	d, err := inference.CacheDir()
+	if err != nil {
+		return "", fmt.Errorf("PACS cache: no cache folder: %w", err)
+	}
+	return filepath.Join(d, "pacs"), nil
+}
+
+// openFromPACS shows the "Open from PACS" dialog; the retrieved series opens like a folder.
+func (s *session) openFromPACS() {
+	ws, err := s.workspace()
+	if err != nil {
+		s.showError(err)
+		return
+	}
+	dir, err := pacsCacheDir()
+	if err != nil {
+		s.showError(err)
+		return
+	}
+	ShowPACSOpen(s.win, ws, dir, s.openPath)
+}
+
+// errNothingToSend: no label yet.
+var errNothingToSend = errors.New("nothing to send yet: run the model (M) or load a label first")
+
+// sendToPACS writes the current result as a DICOM SEG that references the series (the model's
+// prediction, algorithm type AUTOMATIC) and shows the "Send to PACS" dialog for it.
+func (r *review) sendToPACS() {
+	ws, err := r.s.workspace()
+	if err != nil {
+		r.s.showError(err)
+		return
+	}
+	mask, meta := r.pred, scan.LabelMeta{
+		AlgorithmType: scan.AlgorithmAutomatic, AlgorithmName: "liverseg U-Net", ModelVersion: r.predName,
+		Author: author(), Description: "liver (liverseg)",
+	}
+	if mask == nil {
+		r.s.showError(errNothingToSend)
+		return
+	}
+	vol := r.vol
+	var path string
+	r.start("writing the SEG", func(ctx context.Context, _ func(int, int)) error {
+		dir, err := pacsCacheDir()
+		if err != nil {
+			return err
+		}
+		dir = filepath.Join(dir, "outgoing")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		f, err := os.CreateTemp(dir, "seg-*.dcm")
+		if err != nil {
+			return err
+		}
+		path = f.Name()
+		f.Close()
+		return scan.WriteSEG(path, vol, mask, meta)
+	}, func() { ShowPACSSend(r.s.win, ws, path) })
+}
