@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: setup setup-gpu build run test bench
+.PHONY: setup setup-gpu build run test bench package screenshot
 
 setup:
 	bash scripts/setup.sh
@@ -28,3 +28,12 @@ bench: setup
 	bash bench/codecs.sh
 	bash bench/segment_vs_torch.sh
 	bash bench/train_step.sh
+
+# The desktop package: dist/liverseg-VERSION-linux-ARCH.tar.xz (unpack and start bin/liverseg,
+# or run its install.sh for a menu entry).
+package: setup
+	bash scripts/package.sh dist
+
+# The application under Xvfb on IRCAD case 7: truth, model, side by side; screenshot-ircad7.png.
+screenshot: setup
+	bash scripts/screenshot.sh screenshot-ircad7.png

@@ -42,6 +42,29 @@ type LibrarySearch struct {
 	Getenv   func(string) string // nil = os.Getenv
 	// SkipPython leaves the Python step out (it starts an interpreter: about a second).
 	SkipPython bool
+	// ExeDir is the folder of the running program ("" = that of os.Executable()): a desktop
+	// package (scripts/package.sh) carries the library in ExeDir/../lib/liverseg/.
+	ExeDir string
+}
+
+// bundledLibrary is the library a desktop package carries beside the program, or "".
+func (s LibrarySearch) bundledLibrary() string {
+	dir := s.ExeDir
+	if dir == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return ""
+		}
+		if exe, err = filepath.EvalSymlinks(exe); err != nil {
+			return ""
+		}
+		dir = filepath.Dir(exe)
+	}
+	lib := filepath.Join(dir, "..", "lib", "liverseg", "libonnxruntime.so")
+	if st, err := os.Stat(lib); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+		return filepath.Clean(lib)
+	}
+	return ""
 }
 
 func (s LibrarySearch) getenv(k string) string {
@@ -54,7 +77,7 @@ func (s LibrarySearch) getenv(k string) string {
 // Library is a shared library FindLibrary chose, and why.
 type Library struct {
 	Path   string `json:"path"`
-	Source string `json:"source"` // "--ort-lib", "ONNXRUNTIME_SHARED_LIBRARY_PATH", "python PATH", "cache"
+	Source string `json:"source"` // "--ort-lib", "ONNXRUNTIME_SHARED_LIBRARY_PATH", "package", "python PATH", "cache"
 }
 
 // CacheDir is the folder scripts/setup.sh fills: $LIVERSEG_CACHE, else os.UserCacheDir()/liverseg.
@@ -80,6 +103,9 @@ func FindLibrary(ctx context.Context, s LibrarySearch) (Library, error) {
 	}
 	if p := s.getenv(EnvORTLibrary); p != "" {
 		return Library{Path: p, Source: EnvORTLibrary}, checkExists(p)
+	}
+	if lib := s.bundledLibrary(); lib != "" {
+		return Library{Path: lib, Source: "package"}, nil
 	}
 	var tried []string
 	if !s.SkipPython {

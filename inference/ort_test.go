@@ -51,6 +51,9 @@ func TestFindLibraryOrder(t *testing.T) {
 	touch(t, envLib)
 	flagLib := filepath.Join(dir, "flag", "libonnxruntime.so")
 	touch(t, flagLib)
+	pkgBin := filepath.Join(dir, "pkg", "bin")
+	pkgLib := filepath.Join(dir, "pkg", "lib", "liverseg", "libonnxruntime.so")
+	touch(t, pkgLib)
 
 	cases := []struct {
 		name       string
@@ -59,6 +62,8 @@ func TestFindLibraryOrder(t *testing.T) {
 	}{
 		{"flag first", LibrarySearch{Explicit: flagLib, Getenv: env(map[string]string{EnvORTLibrary: envLib}), CacheDir: cache, SkipPython: true}, flagLib, "--ort-lib"},
 		{"variable next", LibrarySearch{Getenv: env(map[string]string{EnvORTLibrary: envLib}), CacheDir: cache, SkipPython: true}, envLib, EnvORTLibrary},
+		{"variable before the package", LibrarySearch{Getenv: env(map[string]string{EnvORTLibrary: envLib}), ExeDir: pkgBin, CacheDir: cache, SkipPython: true}, envLib, EnvORTLibrary},
+		{"the package's own", LibrarySearch{Getenv: env(nil), ExeDir: pkgBin, CacheDir: cache, SkipPython: true}, pkgLib, "package"},
 		{"newest cached version", LibrarySearch{Getenv: env(nil), CacheDir: cache, SkipPython: true}, filepath.Join(cache, "ort", "1.30.0", "libonnxruntime.so.1"), "cache"},
 		{"LIVERSEG_CACHE", LibrarySearch{Getenv: env(map[string]string{EnvCache: cache}), SkipPython: true}, filepath.Join(cache, "ort", "1.30.0", "libonnxruntime.so.1"), "cache"},
 	}
