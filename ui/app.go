@@ -23,6 +23,7 @@ import (
 
 	"liverseg/scan"
 	"liverseg/viewer"
+	"liverseg/workspace"
 )
 
 // AppID is the application ID, as FyneApp.toml says.
@@ -84,8 +85,9 @@ type session struct {
 	onView     func(*SliceView)
 	onError    func(error)
 	onCancel   func()
-	onWorkDone func(what string, err error) // a review's background job ended
-	onReady    func()                       // the first actions of Options are done
+	onWorkDone func(what string, err error)  // a review's background job ended
+	onReady    func()                        // the first actions of Options are done
+	onSaved    func(*workspace.LabelVersion) // a label version was saved
 }
 
 func newSession(ctx context.Context, a fyne.App) *session {
@@ -104,6 +106,7 @@ func newSession(ctx context.Context, a fyne.App) *session {
 			s.view.TypedRune(r)
 		}
 	})
+	s.addEditShortcuts()
 	return s
 }
 

@@ -47,10 +47,14 @@ type review struct {
 	uncertainty                     viewer.UncertaintyMode
 	truthColor, predColor           color.RGBA
 
-	modelNote string        // the last model run: model, provider, seconds
-	work      *work         // the running background work, nil when none
-	steps     []func() bool // startup actions still to run (see startup)
-	errors    []string      // errors shown during startup, for the ready file
+	editor    *labelEditor    // the label being corrected, nil when not editing
+	editBox   *fyne.Container // the editor's controls in the side panel
+	retrain   *retrainPanel   // the retrain dialog last opened
+	afterWork func()          // called once when the running job has ended, however it ended
+	modelNote string          // the last model run: model, provider, seconds
+	work      *work           // the running background work, nil when none
+	steps     []func() bool   // startup actions still to run (see startup)
+	errors    []string        // errors shown during startup, for the ready file
 
 	// Widgets kept up to date.
 	checks       map[*bool]*widget.Check
@@ -111,8 +115,9 @@ func (r *review) content() fyne.CanvasObject {
 	r.uncSelect.SetSelectedIndex(int(r.uncertainty))
 	colours := widget.NewButton("Colours…", r.chooseColours)
 	send := widget.NewButton("Send to PACS…", r.sendToPACS)
+	edit := widget.NewButton("Edit label (E)", r.openEditor)
 	help := widget.NewButton("Help (H)", r.showHelp)
-	toolbar := container.NewHBox(run, load, widget.NewSeparator(),
+	toolbar := container.NewHBox(run, load, edit, widget.NewSeparator(),
 		check("Truth (T)", &r.showTruth), check("Prediction (P)", &r.showPred),
 		check("Difference (D)", &r.difference), check("Side by side (S)", &r.sideBySide),
 		r.uncSelect, colours, layout.NewSpacer(), send, help)
@@ -160,12 +165,14 @@ func (r *review) sidePanel() fyne.CanvasObject {
 		}
 	}
 	r.status = newReviewStatus(r)
+	r.editBox = container.NewVBox()
+	r.editBox.Hide()
 	figures := container.NewVBox(
 		widget.NewLabelWithStyle("Volume", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), r.volFigures,
 		widget.NewLabelWithStyle("This slice", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), r.sliceFigures,
 		widget.NewLabelWithStyle("Disagreements, worst first (N / B)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), r.listNote)
 	r.updateFigures()
-	return container.NewBorder(figures, r.status.content(), nil, nil, r.list)
+	return container.NewBorder(figures, container.NewVBox(r.editBox, r.status.content()), nil, nil, r.list)
 }
 
 // showLayout puts the single view or the three linked panels in the centre; focus gives the
@@ -286,9 +293,9 @@ func (r *review) changeOpacity(d float64) {
 	r.apply()
 }
 
-// disagreementKey: N the next slice of the list, B the one before.
+// disagreementKey: n the next slice of the list, N the one before.
 func (r *review) disagreementKey(ru rune) {
-	if ru == 'b' || ru == 'B' {
+	if ru == 'N' {
 		r.jumpDisagreement(-1)
 	} else {
 		r.jumpDisagreement(1)

@@ -51,9 +51,15 @@ func synthMasks(v *scan.Volume) (truth, pred *scan.Mask) {
 // a load, with a throw-away workspace. Background work is queued for the test to drain.
 func openReview(t *testing.T) (*session, *review, chan func()) {
 	t.Helper()
+	return openReviewIn(t, t.TempDir())
+}
+
+// openReviewIn is openReview with the workspace in dir.
+func openReviewIn(t *testing.T, dir string) (*session, *review, chan func()) {
+	t.Helper()
 	a := test.NewTempApp(t)
 	s := newSession(context.Background(), a)
-	s.opts = Options{Workspace: t.TempDir(), Layout: LayoutSingle}
+	s.opts = Options{Workspace: dir, Layout: LayoutSingle}
 	t.Cleanup(s.closeResources)
 	q := pump(s)
 	s.right = container.NewStack()

@@ -73,6 +73,10 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 				r.work = nil
 				r.workBox.Hide()
 				r.main.vp.updateStatus()
+				if f := r.afterWork; f != nil {
+					r.afterWork = nil
+					f()
+				}
 			}
 			if r.s.review != r {
 				return
@@ -99,6 +103,11 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 func (r *review) close() {
 	if r.work != nil {
 		r.work.cancel()
+	}
+	if r.editor != nil {
+		r.editor.ed.EndStroke()
+		r.editor.saver.close()
+		r.editor = nil
 	}
 }
 

@@ -45,7 +45,16 @@ func shortcuts() []shortcut {
 		{keys: "D", what: "difference view: agreement, false positive, false negative", runes: "dD", do: on(func(r *review) { r.toggle(&r.difference) })},
 		{keys: "U", what: "uncertainty: off, band (0.25 < p < 0.75), heat", runes: "uU", do: on((*review).cycleUncertainty)},
 		{keys: "S", what: "side by side: image | truth | prediction", runes: "sS", do: on((*review).toggleSideBySide)},
-		{keys: "N / B", what: "next / previous slice of the disagreement list (worst first)", runes: "nNbB", do: (*review).disagreementKey},
+		{keys: "N / Shift+N", what: "next / previous slice of the disagreement list (worst first)", runes: "nN", do: (*review).disagreementKey},
+		{keys: "E", what: "edit the label (the workspace's latest version, else the truth or the prediction) / stop", runes: "eE", do: on((*review).openEditor)},
+		{keys: "B, X, G", what: "edit: brush, eraser, brush within the HU range", runes: "bxXgG", do: (*review).toolKey},
+		{keys: "F / Shift+F", what: "edit: flood fill / flood erase of the region clicked", runes: "fF", do: (*review).toolKey},
+		{keys: "A / Shift+A", what: "edit: lasso fill / lasso cut (drag around the region)", runes: "aA", do: (*review).toolKey},
+		{keys: ", / .", what: "edit: brush radius smaller / larger", runes: ",.", do: (*review).toolKey},
+		{keys: "K, I", what: "edit: keep the largest component; interpolate between edited slices", runes: "kKiI", do: (*review).toolKey},
+		{keys: "V / Shift+V", what: "edit: accept the prediction on this slice / everywhere", runes: "vV", do: (*review).toolKey},
+		{keys: "Ctrl+Z, Ctrl+Shift+Z", what: "edit: undo, redo"},
+		{keys: "Ctrl+S", what: "edit: save the label as a new version in the workspace"},
 		{keys: "H or F1", what: "this help", runes: "hH?", names: []fyne.KeyName{fyne.KeyF1}, do: on((*review).showHelp)},
 	}
 }

@@ -53,6 +53,7 @@ var (
 	letterColor     = color.NRGBA{R: 255, G: 220, B: 0, A: 255}
 	captionColor    = color.NRGBA{R: 230, G: 230, B: 230, A: 255}
 	crosshairColor  = color.NRGBA{R: 0, G: 255, B: 0, A: 160}
+	cursorColor     = color.NRGBA{R: 255, G: 255, B: 255, A: 200}
 	scaleBarColor   = color.NRGBA{R: 255, G: 255, B: 255, A: 230}
 	backgroundColor = color.NRGBA{A: 255}
 )
@@ -88,12 +89,30 @@ type SliceView struct {
 	dragFrom    fyne.Position       // where a right drag started
 	dragWindow  viewer.Window       // the window when it started
 
+	painting bool // OnPointer took the press: drags go to it, not to the pan
+
 	// OnChanged, when set, is called after the slice or the window changed.
 	OnChanged func()
+	// OnPointer, when set, gets the left button's press, drags and release over the slice in
+	// display-pixel coordinates (pixel (i, j) covers [i, i+1) x [j, j+1)); it returns whether
+	// it took the press (an edit tool). A press it does not take starts a pan.
+	OnPointer func(phase PointerPhase, x, y float64) bool
+	// CursorRadius, when set, is the radius in display pixels (along x and y) of the circle drawn
+	// around the pointer: the brush. ok false draws none.
+	CursorRadius func() (rx, ry float64, ok bool)
 	// OnKey, when set, gets the keys the view does not use itself (by name, or the typed rune);
 	// it says whether it used the key.
 	OnKey func(name fyne.KeyName, r rune) bool
 }
+
+// PointerPhase is the stage of a press-drag-release of the left button.
+type PointerPhase int
+
+const (
+	PointerDown PointerPhase = iota
+	PointerDrag
+	PointerUp
+)
 
 // NewSliceView makes a view of v, starting at its middle slice in the liver window.
 func NewSliceView(v *scan.Volume) (*SliceView, error) {
@@ -339,6 +358,11 @@ func (sv *SliceView) MouseMoved(ev *desktop.MouseEvent) {
 	}
 	x, y, ok := sv.ProbeAt(ev.Position)
 	vp.hover, vp.hx, vp.hy, vp.hoverOK = sv, x, y, ok
+	fx, fy, _ := sv.toDisplay(ev.Position)
+	vp.hfx, vp.hfy = float32(fx), float32(fy)
+	if sv.CursorRadius != nil {
+		sv.Refresh()
+	}
 	if vp.crosshair {
 		for _, v := range vp.views {
 			v.Refresh()
@@ -358,22 +382,43 @@ func (sv *SliceView) MouseOut() {
 	sv.vp.updateStatus()
 }
 
-// MouseDown remembers the button (a right drag changes the window) and takes the focus.
+// MouseDown remembers the button (a right drag changes the window), offers a left press to
+// OnPointer, and takes the focus.
 func (sv *SliceView) MouseDown(ev *desktop.MouseEvent) {
 	sv.button = ev.Button
-	if ev.Button == desktop.MouseButtonSecondary {
+	switch ev.Button {
+	case desktop.MouseButtonSecondary:
 		sv.dragFrom = ev.Position
 		sv.dragWindow = sv.vp.win
+	case desktop.MouseButtonPrimary:
+		if sv.OnPointer != nil {
+			if fx, fy, inside := sv.toDisplay(ev.Position); inside {
+				sv.painting = sv.OnPointer(PointerDown, fx, fy)
+			}
+		}
 	}
 	sv.focus()
 }
 
 // MouseUp ends a drag.
-func (sv *SliceView) MouseUp(*desktop.MouseEvent) { sv.button = 0 }
+func (sv *SliceView) MouseUp(ev *desktop.MouseEvent) {
+	if sv.painting {
+		sv.painting = false
+		fx, fy, _ := sv.toDisplay(ev.Position)
+		sv.OnPointer(PointerUp, fx, fy)
+	}
+	sv.button = 0
+}
 
-// Dragged pans the zoomed slice (left or middle button).
+// Dragged paints with OnPointer's tool, or pans the zoomed slice (left or middle button).
 func (sv *SliceView) Dragged(ev *fyne.DragEvent) {
 	if sv.button == desktop.MouseButtonSecondary {
+		return
+	}
+	if sv.painting {
+		fx, fy, _ := sv.toDisplay(ev.Position)
+		sv.OnPointer(PointerDrag, fx, fy)
+		sv.MouseMoved(&desktop.MouseEvent{PointEvent: ev.PointEvent})
 		return
 	}
 	rc := sv.imgRect
@@ -476,6 +521,9 @@ func (sv *SliceView) CreateRenderer() fyne.WidgetRenderer {
 	r.caption.TextStyle = fyne.TextStyle{Bold: true}
 	r.cross[0] = canvas.NewLine(crosshairColor)
 	r.cross[1] = canvas.NewLine(crosshairColor)
+	r.cursor = canvas.NewCircle(color.Transparent)
+	r.cursor.StrokeColor = cursorColor
+	r.cursor.StrokeWidth = 1
 	r.bar = canvas.NewLine(scaleBarColor)
 	r.bar.StrokeWidth = 2
 	r.barText = canvas.NewText("", scaleBarColor)
@@ -495,6 +543,7 @@ type sliceViewRenderer struct {
 	letters [4]*canvas.Text // left, right, top, bottom
 	caption *canvas.Text
 	cross   [2]*canvas.Line // horizontal, vertical
+	cursor  *canvas.Circle  // the brush around the pointer
 	bar     *canvas.Line
 	barText *canvas.Text
 	size    fyne.Size
@@ -543,6 +592,27 @@ func (r *sliceViewRenderer) Layout(size fyne.Size) {
 	place(r.caption, pad, pad)
 	r.layoutScaleBar(rc, cw)
 	r.layoutCrosshair(rc)
+	r.layoutCursor(rc, cw, ch)
+}
+
+// layoutCursor draws the brush circle around the pointer while it is over this view.
+func (r *sliceViewRenderer) layoutCursor(rc rect, cw, ch int) {
+	sv, vp := r.sv, r.sv.vp
+	r.cursor.Hidden = true
+	if sv.CursorRadius == nil || !vp.hoverOK || vp.hover != sv || rc.Size.Width <= 0 {
+		return
+	}
+	rx, ry, ok := sv.CursorRadius()
+	if !ok {
+		return
+	}
+	x0, y0, _, _ := vp.crop()
+	sx, sy := rc.Size.Width/float32(cw), rc.Size.Height/float32(ch)
+	px := rc.Position.X + (vp.hfx-float32(x0))*sx
+	py := rc.Position.Y + (vp.hfy-float32(y0))*sy
+	r.cursor.Position1 = fyne.NewPos(px-float32(rx)*sx, py-float32(ry)*sy)
+	r.cursor.Position2 = fyne.NewPos(px+float32(rx)*sx, py+float32(ry)*sy)
+	r.cursor.Hidden = false
 }
 
 // layoutScaleBar puts a round-length bar (at most a fifth of the image) at the bottom left.
@@ -610,7 +680,7 @@ func (r *sliceViewRenderer) Refresh() {
 
 func (r *sliceViewRenderer) Objects() []fyne.CanvasObject {
 	return []fyne.CanvasObject{r.bg, r.sv.img, r.letters[0], r.letters[1], r.letters[2], r.letters[3],
-		r.caption, r.cross[0], r.cross[1], r.bar, r.barText}
+		r.caption, r.cross[0], r.cross[1], r.cursor, r.bar, r.barText}
 }
 
 func (r *sliceViewRenderer) Destroy() {}

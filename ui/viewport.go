@@ -28,6 +28,7 @@ type viewport struct {
 	// hover is the view under the pointer and the display pixel there (hoverOK false: none).
 	hover      *SliceView
 	hx, hy     int
+	hfx, hfy   float32 // the same in display-pixel coordinates, unrounded
 	hoverOK    bool
 	views      []*SliceView
 	slider     *widget.Slider

@@ -1,0 +1,188 @@
+package ui
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"liverseg/scan"
+	"liverseg/workspace"
+)
+
+// screenAt is the position in sv (widget coordinates) of display pixel (x, y)'s centre.
+func screenAt(sv *SliceView, x, y float64) fyne.Position {
+	rc := sv.imgRect
+	w, h := sv.r.Size()
+	return fyne.NewPos(rc.Position.X+float32((x+0.5)/float64(w))*rc.Size.Width,
+		rc.Position.Y+float32((y+0.5)/float64(h))*rc.Size.Height)
+}
+
+// drag presses the left button at from, drags through to, and releases.
+func drag(sv *SliceView, from, to fyne.Position) {
+	sv.MouseDown(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: from}, Button: desktop.MouseButtonPrimary})
+	sv.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: to}, Dragged: fyne.NewDelta(to.X-from.X, to.Y-from.Y)})
+	sv.MouseUp(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: to}, Button: desktop.MouseButtonPrimary})
+}
+
+func count(m *scan.Mask) int {
+	n := 0
+	for _, v := range m.Voxels {
+		if v != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestEditPaintUndoRedoSave paints with the brush through the slice view, undoes, redoes, saves
+// the label as a version and checks the workspace's version, audit log and autosave.
+func TestEditPaintUndoRedoSave(t *testing.T) {
+	s, r, q := openReview(t)
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	typeRune(r.main, 'e')
+	drain(t, q, 10*time.Second, "the editor", func() bool { return r.editor != nil })
+	le := r.editor
+	if r.truth != le.ed.Mask() {
+		t.Fatal("the truth overlay does not show the label being edited")
+	}
+	typeRune(r.main, 'b')
+	le.radiusMM = 2
+	sv := r.main
+	sv.SetSlice(5)
+	drag(sv, screenAt(sv, 10, 10), screenAt(sv, 20, 10))
+	painted := count(le.ed.Mask())
+	if painted == 0 {
+		t.Fatal("the brush drag painted nothing")
+	}
+	// A 2 mm brush on 0.8 x 1.6 mm pixels: along the 10-pixel stroke, rows 9..11 at least.
+	v := r.vol
+	for _, px := range [][2]int{{10, 10}, {15, 10}, {20, 10}, {15, 9}, {15, 11}} {
+		if le.ed.Mask().Voxels[v.Index(px[0], px[1], 5)] == 0 {
+			t.Errorf("pixel %v of slice 6 not painted", px)
+		}
+	}
+	if u, _ := le.ed.History().Len(); u != 1 {
+		t.Errorf("one drag made %d steps, want 1", u)
+	}
+	// Eraser over part of it.
+	typeRune(sv, 'x')
+	drag(sv, screenAt(sv, 14, 10), screenAt(sv, 16, 10))
+	erased := count(le.ed.Mask())
+	if erased >= painted {
+		t.Errorf("the eraser left %d of %d voxels", erased, painted)
+	}
+	le.undo()
+	if got := count(le.ed.Mask()); got != painted {
+		t.Errorf("after undo %d voxels, want %d", got, painted)
+	}
+	le.redo()
+	if got := count(le.ed.Mask()); got != erased {
+		t.Errorf("after redo %d voxels, want %d", got, erased)
+	}
+	// A click that changes nothing (the eraser on background) adds no step.
+	drag(sv, screenAt(sv, 35, 25), screenAt(sv, 35, 25))
+	if u, _ := le.ed.History().Len(); u != 2 {
+		t.Errorf("%d steps after a no-op click, want 2", u)
+	}
+	// The steps are in the autosave journal before any save.
+	if err := le.saver.flush(); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := s.workspace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ws.Recover(le.caseID)
+	if err != nil {
+		t.Fatalf("no autosave to recover: %v", err)
+	}
+	restored, err := rec.Restore(scan.NewMask(v.Dims))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count(restored) != erased {
+		t.Errorf("the autosave restores %d voxels, the editor holds %d", count(restored), erased)
+	}
+	// Save: version 1, manual, with its voxels; the autosave starts afresh.
+	var saved *workspace.LabelVersion
+	s.onSaved = func(lv *workspace.LabelVersion) { saved = lv }
+	le.save()
+	drain(t, q, 20*time.Second, "the save", func() bool { return saved != nil })
+	if saved.Version != 1 || saved.Origin != workspace.OriginManual {
+		t.Errorf("saved %+v", saved)
+	}
+	back, err := ws.LoadLabel(context.Background(), le.caseID, 1, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count(back) != erased {
+		t.Errorf("version 1 holds %d voxels, the editor %d", count(back), erased)
+	}
+	audit, err := ws.Audit(context.Background(), le.caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools := map[string]int{}
+	for _, a := range audit {
+		tools[a.Tool]++
+	}
+	if tools["brush"] != 1 || tools["eraser"] != 1 || tools["undo eraser"] != 1 || tools["redo eraser"] != 1 || tools["save"] != 1 {
+		t.Errorf("audit tools %v", tools)
+	}
+	if rec, err := ws.Recover(le.caseID); err == nil && (len(rec.Records) > 0 || rec.Snapshot != nil || rec.BaseVersion != 1) {
+		t.Errorf("after saving, the autosave holds %d steps on version %d", len(rec.Records), rec.BaseVersion)
+	}
+	// Running the model never touches the label being edited.
+	before := append([]uint8(nil), le.ed.Mask().Voxels...)
+	_, pred := synthMasks(v)
+	r.pred = pred
+	r.apply()
+	if string(before) != string(le.ed.Mask().Voxels) {
+		t.Error("a new prediction changed the label")
+	}
+	// Accept the prediction on one slice.
+	typeRune(sv, 'v')
+	if got := le.ed.Mask().Voxels[v.Index(20, 12, 5)]; got == 0 {
+		t.Error("v did not accept the prediction on the slice")
+	}
+	typeRune(r.main, 'e')
+	if r.editor != nil || r.truth == le.ed.Mask() {
+		t.Error("e did not close the editor")
+	}
+}
+
+// TestEditRecoversUnsavedStrokes: the editor's steps survive the end of the review without a
+// save (as after a crash), and come back when the case is edited again.
+func TestEditRecoversUnsavedStrokes(t *testing.T) {
+	s, r, q := openReview(t)
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	r.openEditor()
+	drain(t, q, 10*time.Second, "the editor", func() bool { return r.editor != nil })
+	le := r.editor
+	le.radiusMM = 3
+	r.main.SetSlice(4)
+	drag(r.main, screenAt(r.main, 5, 5), screenAt(r.main, 30, 20))
+	want := count(le.ed.Mask())
+	if want == 0 {
+		t.Fatal("nothing painted")
+	}
+	dir := s.opts.Workspace
+	// The review ends without a save (the journal is written, not discarded).
+	s.leaveReview()
+	s.closeResources()
+
+	s2, r2, q2 := openReviewIn(t, dir)
+	drain(t, q2, 10*time.Second, "the case", func() bool { return r2.status.caseID != "" })
+	r2.openEditor()
+	drain(t, q2, 10*time.Second, "the editor", func() bool { return r2.editor != nil })
+	if got := count(r2.editor.ed.Mask()); got != want {
+		t.Errorf("recovered %d voxels, painted %d", got, want)
+	}
+	if !r2.editor.dirty {
+		t.Error("a recovered label is not marked unsaved")
+	}
+	_ = s2
+}

@@ -1,0 +1,368 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"liverseg/training"
+	"liverseg/workspace"
+)
+
+// retrainPanel is the dialog that fine-tunes the model on corrected cases: choose the cases,
+// follow the job (progress, loss curves, time left, cancel), then see the old and the new model
+// side by side on the held-out cases and activate the new one or keep the old. The job is
+// training.FineTune: the PyTorch worker runs in a process of its own, so the window stays
+// responsive and survives the worker's failure.
+type retrainPanel struct {
+	r       *review
+	d       dialog.Dialog
+	cases   []*workspace.Case
+	train   map[string]*widget.Check
+	heldOut map[string]*widget.Check
+	start   *widget.Button
+	note    *widget.Label
+	bar     *widget.ProgressBar
+	chart   *lossChart
+	result  *fyne.Container
+	onDone  func(*training.FineTuneResult) // tests
+	running bool
+}
+
+// showRetrain opens the retrain dialog with the workspace's cases that have a saved label.
+func (r *review) showRetrain() {
+	ws, err := r.s.workspace()
+	if err != nil {
+		r.s.showError(err)
+		return
+	}
+	p := &retrainPanel{r: r, train: map[string]*widget.Check{}, heldOut: map[string]*widget.Check{}}
+	cases, err := ws.Cases(r.s.ctx)
+	if err != nil {
+		r.s.showError(err)
+		return
+	}
+	for _, c := range cases {
+		if _, err := ws.LatestLabel(r.s.ctx, c.ID); err == nil {
+			p.cases = append(p.cases, c)
+		}
+	}
+	r.retrain = p
+	p.show()
+}
+
+func (p *retrainPanel) show() {
+	r := p.r
+	rows := container.NewGridWithColumns(3,
+		widget.NewLabelWithStyle("Case", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle("Train on it", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle("Compare on it", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	current := ""
+	if r.editor != nil {
+		current = r.editor.caseID
+	}
+	for _, c := range p.cases {
+		tc := widget.NewCheck("", nil)
+		hc := widget.NewCheck("", nil)
+		tc.Checked = c.ID == current
+		hc.Checked = c.ID != current
+		id := c.ID
+		tc.OnChanged = func(on bool) {
+			if on {
+				p.heldOut[id].SetChecked(false)
+			}
+		}
+		hc.OnChanged = func(on bool) {
+			if on {
+				p.train[id].SetChecked(false)
+			}
+		}
+		p.train[id], p.heldOut[id] = tc, hc
+		rows.Add(widget.NewLabel(c.ID))
+		rows.Add(tc)
+		rows.Add(hc)
+	}
+	p.note = widget.NewLabel("")
+	p.note.Wrapping = fyne.TextWrapWord
+	if len(p.cases) == 0 {
+		p.note.SetText("No case has a saved label yet: correct a label and save it (Ctrl+S) first.")
+	} else {
+		p.note.SetText("Fine-tunes the active model (else the built-in one) on the cases ticked to train on, then compares the old and the new model on the others.")
+	}
+	p.bar = widget.NewProgressBar()
+	p.chart = newLossChart()
+	p.result = container.NewVBox()
+	p.start = widget.NewButton("Start fine-tuning", p.run)
+	if len(p.cases) == 0 {
+		p.start.Disable()
+	}
+	content := container.NewBorder(
+		container.NewVBox(p.note, container.NewVScroll(rows)),
+		container.NewVBox(p.bar, p.result, p.start), nil, nil, p.chart.img)
+	p.d = dialog.NewCustom("Retrain on corrected cases", "Close", content, r.s.win)
+	p.d.SetOnClosed(func() {
+		if p.running && r.work != nil {
+			r.work.cancel()
+		}
+	})
+	p.d.Resize(fyne.NewSize(720, 640))
+	p.d.Show()
+}
+
+// selected are the case IDs ticked in one column.
+func (p *retrainPanel) selected(m map[string]*widget.Check) []string {
+	var ids []string
+	for _, c := range p.cases {
+		if m[c.ID].Checked {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// run starts the fine-tuning job in the review's background work (the work bar's Cancel, or
+// closing the dialog, stops it: the worker saves a checkpoint and ends).
+func (p *retrainPanel) run() {
+	r := p.r
+	train, held := p.selected(p.train), p.selected(p.heldOut)
+	if len(train) == 0 {
+		r.s.showError(errors.New("tick at least one case to train on"))
+		return
+	}
+	ws, err := r.s.workspace()
+	if err != nil {
+		r.s.showError(err)
+		return
+	}
+	if r.work != nil {
+		r.s.showError(fmt.Errorf("%s is running: wait for it or cancel it first", r.work.what))
+		return
+	}
+	p.start.Disable()
+	p.running = true
+	p.result.RemoveAll()
+	started := time.Now()
+	var res *training.FineTuneResult
+	var mu sync.Mutex
+	lastNote := time.Time{}
+	r.start("fine-tuning", func(ctx context.Context, progress func(int, int)) error {
+		var err error
+		res, err = training.FineTune(ctx, training.FineTuneRequest{
+			Workspace: ws, Train: train, HeldOut: held, Author: author(),
+		}, func(ev training.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			if f := ev.Progress(); f > 0 {
+				progress(int(f*1000), 1000)
+			}
+			chartChanged := p.chart.add(ev)
+			if !chartChanged && time.Since(lastNote) < 500*time.Millisecond {
+				return
+			}
+			lastNote = time.Now()
+			text := eventText(ev, time.Since(started))
+			r.s.do(func() {
+				if chartChanged {
+					p.chart.redraw()
+				}
+				if text != "" {
+					p.note.SetText(text)
+				}
+			})
+		})
+		return err
+	}, func() {
+		p.showResult(res)
+	})
+	r.afterWork = func() {
+		p.running = false
+		p.start.Enable()
+	}
+}
+
+// eventText is the line the dialog shows for a worker event.
+func eventText(ev training.Event, elapsed time.Duration) string {
+	left := ""
+	if eta, ok := ev.ETA(); ok {
+		left = fmt.Sprintf(", about %s left", eta.Round(time.Second))
+	}
+	switch ev.Event {
+	case "start":
+		return fmt.Sprintf("training on %s: %d slices, %d to validate", ev.Device, ev.TrainSlices, ev.ValSlices)
+	case "step":
+		return fmt.Sprintf("epoch %d/%d, step %d/%d, loss %.4f%s", ev.Epoch, ev.Epochs, ev.Step, ev.Steps, ev.Loss, left)
+	case "epoch":
+		return fmt.Sprintf("epoch %d/%d: train loss %.4f, validation loss %.4f, Dice %.4f%s", ev.Epoch, ev.Epochs, ev.TrainLoss, ev.ValLoss, ev.ValDice, left)
+	case "error":
+		return "worker error: " + ev.Message
+	case "cancelled":
+		return "cancelled: the worker saved a checkpoint"
+	case "done", "exported":
+		return fmt.Sprintf("%s after %s; checking and scoring the new model…", ev.Event, elapsed.Round(time.Second))
+	}
+	return ""
+}
+
+// showResult shows the old and the new model on each case, and the choice to activate.
+func (p *retrainPanel) showResult(res *training.FineTuneResult) {
+	r := p.r
+	grid := container.NewGridWithColumns(4,
+		widget.NewLabelWithStyle("Case", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle("Dice, "+res.Parent, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle("Dice, "+res.Version, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle("Difference", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	add := func(s training.CaseScore, what string) {
+		grid.Add(widget.NewLabel(s.CaseID + what))
+		grid.Add(widget.NewLabel(fmt.Sprintf("%.4f", s.OldDice)))
+		grid.Add(widget.NewLabel(fmt.Sprintf("%.4f", s.NewDice)))
+		grid.Add(widget.NewLabel(fmt.Sprintf("%+.4f", s.Gain())))
+	}
+	for _, s := range res.Scores {
+		add(s, " (held out)")
+	}
+	for _, s := range res.TrainScores {
+		add(s, " (trained on)")
+	}
+	p.note.SetText(fmt.Sprintf("Model %s registered (not active), fine-tuned from %s in %s.", res.Version, res.Parent, res.Elapsed.Round(time.Second)))
+	activate := widget.NewButton("Activate "+res.Version, func() {
+		ws, err := r.s.workspace()
+		if err == nil {
+			err = ws.Activate(r.s.ctx, res.Version)
+		}
+		if err != nil {
+			r.s.showError(err)
+			return
+		}
+		p.note.SetText("Model " + res.Version + " is active: the next model run (M) uses it.")
+	})
+	keep := widget.NewButton("Keep "+res.Parent, func() { p.note.SetText("Kept " + res.Parent + "; " + res.Version + " stays in the registry.") })
+	p.result.Objects = []fyne.CanvasObject{grid, container.NewGridWithColumns(2, activate, keep)}
+	p.result.Refresh()
+	if p.onDone != nil {
+		p.onDone(res)
+	}
+}
+
+// lossChart draws the losses of a job as it runs: each step's loss (grey), each epoch's
+// training (orange) and validation (blue) loss.
+type lossChart struct {
+	mu                 sync.Mutex
+	steps              []float64
+	trainLoss, valLoss []float64
+	img                *canvas.Raster
+}
+
+func newLossChart() *lossChart {
+	c := &lossChart{}
+	c.img = canvas.NewRaster(c.draw)
+	c.img.SetMinSize(fyne.NewSize(640, 220))
+	return c
+}
+
+// add records an event's losses; it says whether the chart changed.
+func (c *lossChart) add(ev training.Event) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch ev.Event {
+	case "step":
+		c.steps = append(c.steps, ev.Loss)
+	case "epoch":
+		c.trainLoss = append(c.trainLoss, ev.TrainLoss)
+		c.valLoss = append(c.valLoss, ev.ValLoss)
+	default:
+		return false
+	}
+	return true
+}
+
+func (c *lossChart) redraw() { c.img.Refresh() }
+
+// draw paints the curves on a w x h image, losses scaled to the largest seen.
+func (c *lossChart) draw(w, h int) image.Image {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	bg := color.RGBA{24, 24, 24, 255}
+	for i := 0; i < len(img.Pix); i += 4 {
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = bg.R, bg.G, bg.B, bg.A
+	}
+	top := 0.0
+	for _, s := range [][]float64{c.steps, c.trainLoss, c.valLoss} {
+		for _, v := range s {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				top = math.Max(top, v)
+			}
+		}
+	}
+	if top <= 0 || w < 4 || h < 4 {
+		return img
+	}
+	plot := func(vals []float64, col color.RGBA) {
+		n := len(vals)
+		if n == 0 {
+			return
+		}
+		px, py := -1, -1
+		for i, v := range vals {
+			x := 0
+			if n > 1 {
+				x = i * (w - 1) / (n - 1)
+			}
+			y := h - 1 - int(v/top*float64(h-1))
+			if px >= 0 {
+				line(img, px, py, x, y, col)
+			}
+			px, py = x, y
+		}
+	}
+	plot(c.steps, color.RGBA{120, 120, 120, 255})
+	plot(c.trainLoss, color.RGBA{255, 160, 40, 255})
+	plot(c.valLoss, color.RGBA{60, 160, 255, 255})
+	return img
+}
+
+// line draws a straight line (Bresenham).
+func line(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
+	dx, dy := abs(x1-x0), -abs(y1-y0)
+	sx, sy := 1, 1
+	if x0 > x1 {
+		sx = -1
+	}
+	if y0 > y1 {
+		sy = -1
+	}
+	e := dx + dy
+	for {
+		if image.Pt(x0, y0).In(img.Rect) {
+			img.SetRGBA(x0, y0, c)
+		}
+		if x0 == x1 && y0 == y1 {
+			return
+		}
+		if e2 := 2 * e; e2 >= dy {
+			e += dy
+			x0 += sx
+		} else {
+			e += dx
+			y0 += sy
+		}
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
