@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,4 +186,39 @@ func TestEditRecoversUnsavedStrokes(t *testing.T) {
 		t.Error("a recovered label is not marked unsaved")
 	}
 	_ = s2
+}
+
+// TestRetrainFailureLeavesTheGUI: a fine-tuning job that fails (here the case's series folder is
+// gone, so the export cannot read it) ends in an error dialog naming the reason; the dialog's
+// Start button comes back and the review goes on.
+func TestRetrainFailureLeavesTheGUI(t *testing.T) {
+	s, r, q := openReview(t)
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	ws, err := s.workspace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, _ := synthMasks(r.vol)
+	if _, err := ws.SaveLabel(context.Background(), r.status.caseID, r.vol, truth, workspace.OriginManual, 0, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	var errs []error
+	s.onError = func(e error) { errs = append(errs, e) }
+	r.showRetrain()
+	p := r.retrain
+	if len(p.cases) != 1 || p.start.Disabled() {
+		t.Fatalf("retrain lists %d cases, start disabled %v", len(p.cases), p.start.Disabled())
+	}
+	p.train[p.cases[0].ID].SetChecked(true)
+	p.run()
+	if !p.start.Disabled() || r.work == nil {
+		t.Fatal("no job started")
+	}
+	drain(t, q, 60*time.Second, "the failure", func() bool { return len(errs) > 0 && r.work == nil })
+	if msg := errorText(errs[0]); !strings.Contains(msg, "/synthetic") {
+		t.Errorf("error %q does not name the series folder", msg)
+	}
+	if p.start.Disabled() || s.review != r {
+		t.Error("after the failure the Start button is disabled or the review is gone")
+	}
 }
