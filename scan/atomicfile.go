@@ -8,9 +8,15 @@ import (
 	"path/filepath"
 )
 
-// writeAtomic writes through write to a temporary file beside path and renames it into place,
-// so that a reader never sees half a file and a failure leaves none.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
+// writeAtomic writes a label or image file (mode 0644) with WriteFileAtomic.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	return WriteFileAtomic(path, 0o644, write)
+}
+
+// WriteFileAtomic writes through write to a temporary file beside path, synced, with mode perm,
+// and renames it into place (the folder synced too), so that a reader never sees half a file, a
+// failure leaves none, and after a crash path holds the old content or the new, never a mix.
+func WriteFileAtomic(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -31,8 +37,8 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = tmp.Sync(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	// CreateTemp makes the file private (0600); a label is an ordinary document.
-	if err = tmp.Chmod(0o644); err != nil {
+	// CreateTemp makes the file private (0600).
+	if err = tmp.Chmod(perm); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err = tmp.Close(); err != nil {
@@ -40,6 +46,10 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+		d.Sync() // make the rename durable
+		d.Close()
 	}
 	return nil
 }

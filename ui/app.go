@@ -436,26 +436,13 @@ func (s *session) loadSeries(i int) {
 	box := container.NewVBox(label, bar, container.NewCenter(btn))
 	s.setRight(container.NewPadded(container.NewVBox(layout.NewSpacer(), box, layout.NewSpacer())))
 
-	// Load calls progress from several goroutines; mu keeps the updates in order and last
-	// skips the ones that would not change the bar.
-	var mu sync.Mutex
-	last := -1
-	progress := func(done, total int) {
-		mu.Lock()
-		defer mu.Unlock()
-		pct := done * 100 / max(total, 1)
-		if pct == last {
+	progress := s.percentProgress(func(done, total int) {
+		if gen != s.gen {
 			return
 		}
-		last = pct
-		s.do(func() {
-			if gen != s.gen {
-				return
-			}
-			bar.SetValue(float64(done) / float64(max(total, 1)))
-			label.SetText(fmt.Sprintf("Loading %s: %d of %d slices", name, done, total))
-		})
-	}
+		bar.SetValue(float64(done) / float64(max(total, 1)))
+		label.SetText(fmt.Sprintf("Loading %s: %d of %d slices", name, done, total))
+	})
 	var r *viewer.Renderer
 	s.background(gen, func() error {
 		v, err := e.Load(ctx, progress)
@@ -484,6 +471,24 @@ func (s *session) loadSeries(i int) {
 		}
 		s.showView(e, newSliceViewRenderer(r))
 	})
+}
+
+// percentProgress makes a progress callback for work that reports from several goroutines:
+// it passes on only the reports that change the whole percentage, in order, to update on the
+// Fyne goroutine.
+func (s *session) percentProgress(update func(done, total int)) func(done, total int) {
+	var mu sync.Mutex
+	last := -1
+	return func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		pct := done * 100 / max(total, 1)
+		if pct == last {
+			return
+		}
+		last = pct
+		s.do(func() { update(done, total) })
+	}
 }
 
 // loadError makes sure a load error names a file: the series' path when it names none.

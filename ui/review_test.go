@@ -190,15 +190,15 @@ func TestReviewDisagreementListJumps(t *testing.T) {
 	if !strings.Contains(r.sliceFigures.Text, "slice 11:") || !strings.Contains(r.sliceFigures.Text, "false positive 4") {
 		t.Errorf("slice figures %q", r.sliceFigures.Text)
 	}
-	// N walks the list; B walks back.
+	// n walks the list; Shift+N walks back.
 	r.main.SetSlice(0)
 	typeRune(r.main, 'n')
 	if r.main.Slice() != r.disagree[3].Slice {
 		t.Errorf("n from off the list went to slice %d, want the current entry %d", r.main.Slice(), r.disagree[3].Slice)
 	}
-	typeRune(r.main, 'b')
+	typeRune(r.main, 'N')
 	if r.main.Slice() != r.disagree[2].Slice {
-		t.Errorf("b went to slice %d, want %d", r.main.Slice(), r.disagree[2].Slice)
+		t.Errorf("Shift+N went to slice %d, want %d", r.main.Slice(), r.disagree[2].Slice)
 	}
 	if !strings.Contains(r.volFigures.Text, "Dice 0.") || !strings.Contains(r.volFigures.Text, "mIoU") {
 		t.Errorf("volume figures %q", r.volFigures.Text)
@@ -406,7 +406,7 @@ func TestReviewModelFailureShowsError(t *testing.T) {
 
 func TestHelpListsEveryShortcut(t *testing.T) {
 	text := helpText()
-	for _, want := range []string{"M or F5", "Right drag", "Ctrl+wheel", "Shift+T", "S\t", "N / B", "U\t"} {
+	for _, want := range []string{"M or F5", "Right drag", "Ctrl+wheel", "Shift+T", "S\t", "N / Shift+N", "U\t", "Ctrl+Z", "E\t"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("help lacks %q", want)
 		}
@@ -415,7 +415,7 @@ func TestHelpListsEveryShortcut(t *testing.T) {
 	_, r, _ := openReview(t)
 	for _, s := range shortcuts() {
 		for _, ru := range s.runes {
-			if s.do != nil && !strings.ContainsRune("mMF5lLhH?", ru) && !r.handleKey("", ru) {
+			if s.do != nil && !strings.ContainsRune("mMF5lLhH?eE", ru) && !r.handleKey("", ru) {
 				t.Errorf("key %q of %q is not handled", ru, s.keys)
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -42,22 +41,11 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 	r.workBox.Show()
 	r.main.vp.updateStatus()
 
-	var mu sync.Mutex
-	last := -1
-	progress := func(d, total int) {
-		mu.Lock()
-		defer mu.Unlock()
-		pct := d * 100 / max(total, 1)
-		if pct == last {
-			return
+	progress := r.s.percentProgress(func(d, total int) {
+		if r.work == w {
+			r.workBar.SetValue(float64(d) / float64(max(total, 1)))
 		}
-		last = pct
-		r.s.do(func() {
-			if r.work == w {
-				r.workBar.SetValue(float64(d) / float64(max(total, 1)))
-			}
-		})
-	}
+	})
 	go func() {
 		err := func() (err error) {
 			defer func() {

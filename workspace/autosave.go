@@ -337,37 +337,9 @@ func readSnapshotFile(path string) (autosaveHeader, *scan.Mask, error) {
 	return readSnapshot(path, bufio.NewReader(f))
 }
 
-// writeAutosaveFile writes a file through a temporary one beside it, synced and renamed, so that
-// after a crash the path holds either the old content or the new, never a mix.
-func writeAutosaveFile(path string, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	syncDir(filepath.Dir(path))
-	return nil
+// writeAutosaveFile writes an autosave file atomically and privately (labels are patient data).
+func writeAutosaveFile(path string, write func(io.Writer) error) error {
+	return scan.WriteFileAtomic(path, 0o600, write)
 }
 
 // OpenAutosave starts (or continues) the journal of a case whose label, of the given dimensions,
