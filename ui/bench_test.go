@@ -92,3 +92,32 @@ func BenchmarkNextSlicePainted(b *testing.B) {
 		w.Canvas().Capture()
 	}
 }
+
+// BenchmarkBrushStampRedraw is one drag event of a 10 mm brush in the GUI: the stamp along the
+// path, the changed pixels redrawn into the image on screen (target at most 2 ms).
+func BenchmarkBrushStampRedraw(b *testing.B) {
+	sv, _ := benchView(b)
+	ed, err := viewer.NewEditor(sv.Renderer().Volume(), sv.Renderer().Truth.Mask)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sv.Renderer().Truth.Mask = ed.Mask()
+	k := sv.Slice()
+	if err := ed.BeginStroke(k, viewer.Brush{RadiusMM: 10}); err != nil {
+		b.Fatal(err)
+	}
+	x := 100.0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		x += 2
+		if x > 400 {
+			x = 100
+		}
+		dirty, err := ed.StrokeTo(viewer.Point{X: x, Y: 300})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sv.RedrawRect(dirty.Inset(-1))
+	}
+}

@@ -316,12 +316,20 @@ func (le *labelEditor) pointer(phase PointerPhase, x, y float64) bool {
 	return true
 }
 
+// strokeTo extends the brush stroke to p and redraws only what it may have changed (the
+// stroke's end redraws everything, the figures and the linked panels included).
 func (le *labelEditor) strokeTo(p viewer.Point) {
-	if _, err := le.ed.StrokeTo(p); err != nil {
+	dirty, err := le.ed.StrokeTo(p)
+	if err != nil {
 		le.r.s.showError(err)
 		return
 	}
-	le.r.main.Redraw()
+	if le.r.sideBySide {
+		le.r.main.Redraw()
+		return
+	}
+	// One pixel more: a changed pixel turns its neighbours' outlines on or off.
+	le.r.main.RedrawRect(dirty.Inset(-1))
 }
 
 // record keeps a step: to the autosave journal and the audit log, and redraws. A tool that

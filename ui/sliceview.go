@@ -241,6 +241,23 @@ func (sv *SliceView) ToggleCrosshair() {
 // Redraw renders the current slice of every linked view again and updates the status line.
 func (sv *SliceView) Redraw() { sv.vp.redraw() }
 
+// RedrawRect renders again only the pixels of rect (display pixels of the current slice) of this
+// view, into the image on screen: what a brush stroke changed (Renderer.RenderRect gives each
+// pixel exactly what a whole render would). The other linked views are not redrawn.
+func (sv *SliceView) RedrawRect(rect image.Rectangle) {
+	if rect.Empty() {
+		return
+	}
+	sv.r.Window = sv.vp.win
+	if err := sv.r.RenderRect(sv.bufs[sv.cur], sv.vp.k, rect); err != nil {
+		sv.err = err
+		sv.vp.updateStatus()
+		return
+	}
+	sv.showCrop()
+	sv.img.Refresh()
+}
+
 // refresh renders this view's current slice and shows it.
 func (sv *SliceView) refresh() {
 	sv.draw()
