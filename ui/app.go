@@ -510,7 +510,7 @@ func (s *session) showView(e *scan.SeriesEntry, sv *SliceView) {
 	s.review = r
 	s.setRight(r.content())
 	if s.split != nil {
-		s.split.SetOffset(0.2)
+		s.split.SetOffset(0.14)
 	}
 	s.win.SetTitle(fmt.Sprintf("liverseg — %s — %s", seriesCell(e, 0), seriesCell(e, 2)))
 	s.win.Canvas().Focus(sv)

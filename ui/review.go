@@ -170,7 +170,7 @@ func (r *review) sidePanel() fyne.CanvasObject {
 	figures := container.NewVBox(
 		widget.NewLabelWithStyle("Volume", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), r.volFigures,
 		widget.NewLabelWithStyle("This slice", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), r.sliceFigures,
-		widget.NewLabelWithStyle("Disagreements, worst first (N / B)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), r.listNote)
+		widget.NewLabelWithStyle("Disagreements, worst first (N / Shift+N)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), r.listNote)
 	r.updateFigures()
 	return container.NewBorder(figures, container.NewVBox(r.editBox, r.status.content()), nil, nil, r.list)
 }
