@@ -119,6 +119,10 @@ type Params struct {
 	// FreezeBN keeps batch norm in eval mode while training (its scale and shift still learn):
 	// for fine-tuning on a few cases with small batches (FineTuneParams).
 	FreezeBN bool `json:"freeze_bn,omitempty"`
+	// Focus is the share (0..1) of each epoch's draws taken in proportion to the pixels where the
+	// starting network disagrees with the labels, the rest drawn as usual: a fine-tune on corrected
+	// labels then spends its few steps on the corrections rather than on slices it already knows.
+	Focus float64 `json:"focus,omitempty"`
 }
 
 // Augment is the worker's augmentation, applied on the device a batch at a time.
@@ -243,6 +247,8 @@ func (p Params) Check(k inference.Contract) error {
 		return fmt.Errorf("learning rate %g must be positive", p.LR)
 	case p.Dropout < 0 || p.Dropout >= 1:
 		return fmt.Errorf("dropout %g: want 0 <= dropout < 1", p.Dropout)
+	case p.Focus < 0 || p.Focus > 1:
+		return fmt.Errorf("focus %g: want a share from 0 to 1", p.Focus)
 	}
 	switch strings.ToLower(p.Optimizer) {
 	case "adam", "adamw", "sgd":

@@ -319,7 +319,7 @@ class Worker:
         if job.get("max_steps_per_epoch"):
             steps = min(steps, int(job["max_steps_per_epoch"]))
         ckpt_path = os.path.join(self.out, "checkpoint.pt")
-        state = dict(epoch=0, step=0, best_loss=None, best_epoch=-1, bad_epochs=0, history=[], best_state=None)
+        state = dict(epoch=0, step=0, best_loss=None, best_epoch=-1, bad_epochs=0, history=[], best_state=None, focus_errors=None)
         resumed = None
         if job.get("init") and not (job.get("resume") and os.path.exists(ckpt_path)):
             init = job["init"] if os.path.isabs(job["init"]) else os.path.join(self.out, job["init"])
@@ -339,6 +339,12 @@ class Worker:
                 state[k] = ck["state"].get(k, state[k])
             torch.set_rng_state(ck["rng"])
             resumed = dict(epoch=state["epoch"], step=state["step"])
+        focus = min(1.0, max(0.0, float(job.get("focus") or 0)))
+        if focus > 0 and state["focus_errors"] is None:
+            state["focus_errors"] = self.slice_errors(model)
+            errs = state["focus_errors"]
+            self.events.emit("focus", share=focus, slices=len(errs), wrong_slices=sum(1 for e in errs if e > 0),
+                             wrong_pixels=int(sum(errs)), max_wrong=int(max(errs) if errs else 0))
         self.events.emit("start", protocol=PROTOCOL, torch=torch.__version__, numpy=np.__version__,
                          python=sys.version.split()[0], device=str(self.device),
                          device_name=torch.cuda.get_device_name(0) if self.device.type == "cuda" else "cpu",
@@ -355,6 +361,13 @@ class Worker:
             g = torch.Generator()
             g.manual_seed(self.seed * 100003 + ep)
             perm = order[torch.randperm(n, generator=g)]
+            if focus > 0 and sum(state["focus_errors"]) > 0:
+                # a share of the epoch's draws in proportion to where the starting network and the
+                # labels disagree (the corrections), the rest as usual
+                w = torch.tensor(state["focus_errors"], dtype=torch.float64)[order]
+                k = int(round(focus * n))
+                hard = order[torch.multinomial(w, k, replacement=True, generator=g)]
+                perm = torch.cat([hard, perm[:n - k]])[torch.randperm(n, generator=g)]
             if n < batch:
                 perm = perm.repeat((batch + n - 1) // n)
             self.set_train(model)
@@ -507,6 +520,20 @@ class Worker:
                 bn.weight.copy_(torch.sqrt(var + bn.eps).float())
                 bn.bias.copy_(b.to(self.device) + mean.float())
         return dict(source="onnx", path=path, tensors=len(tensors), batch_norms=len(folds), calibration_slices=int(len(pick)))
+
+    def slice_errors(self, model):
+        """The pixels of each training slice where the network, as it starts, disagrees with the
+        label: where fine-tuning has something to learn."""
+        torch = self.torch
+        model.eval()
+        out = []
+        with torch.no_grad():
+            for i in range(0, self.train_x.shape[0], 16):
+                logits = model(self.as_float(self.train_x[i:i + 16]))
+                y = self.train_y[i:i + 16].unsqueeze(1) > 0
+                out += [int(v) for v in ((logits > 0) != y).flatten(1).sum(1).cpu()]
+        self.set_train(model)
+        return out
 
     def check_init(self, model):
         """Runs the network as initialised on reference slices whose logits liverseg computed
