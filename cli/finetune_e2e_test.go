@@ -339,13 +339,24 @@ func regions(w, h int, in func(int) bool) [][]int {
 	return out
 }
 
-// regionAt is the 4-connected region of p where in holds, or nil when it touches the slice's
-// border (not a hole).
+// regionAt is the 4-connected region of p where in holds, or nil when it reaches the slice's
+// border (not a hole); it stops at the border rather than flood the whole background.
 func regionAt(w, h, p int, in func(int) bool) []int {
-	r := flood(w, h, p, in, make([]bool, w*h))
-	for _, q := range r {
-		if x, y := q%w, q/w; x == 0 || y == 0 || x == w-1 || y == h-1 {
+	seen := map[int]bool{p: true}
+	r, stack := []int{}, []int{p}
+	for len(stack) > 0 {
+		q := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		x, y := q%w, q/w
+		if x == 0 || y == 0 || x == w-1 || y == h-1 {
 			return nil
+		}
+		r = append(r, q)
+		for _, n := range [4]int{q - 1, q + 1, q - w, q + w} {
+			if !seen[n] && in(n) {
+				seen[n] = true
+				stack = append(stack, n)
+			}
 		}
 	}
 	return r
@@ -367,7 +378,7 @@ func flood(w, h, p int, in func(int) bool, seen []bool) []int {
 			}
 		}
 	}
-	sort.Ints(r)
+	sort.Ints(r) // the stamps then go along the region row by row, as a hand would
 	return r
 }
 

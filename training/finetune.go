@@ -94,7 +94,8 @@ const (
 // events and the worker's init/start/step/epoch/checkpoint/exported/done), verifies and registers
 // the exported model (not activated), then scores old and new models on the held-out and
 // training cases. ctx cancel → SIGINT to the worker, clean end, error wrapping context.Canceled
-// (and ErrCancelled once the worker ran). A request that names an unknown case or a case without
+// (and ErrCancelled once the worker ran). Once the model is registered, an error (a cancel during
+// the scoring, say) comes with the result so far: Version and Model set, the scores missing. A request that names an unknown case or a case without
 // a label fails before any work, wrapping workspace.ErrNotFound; a worker that fails leaves its
 // job folder (named in the error, with its worker.log) and registers nothing.
 //

@@ -3,10 +3,12 @@ package training
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"liverseg/inference"
 	"liverseg/scan"
@@ -384,4 +386,78 @@ func TestEventETA(t *testing.T) {
 	if p := (Event{Event: "epoch", Epoch: 4, Epochs: 4, Elapsed: 9}).Progress(); p != 1 {
 		t.Errorf("last epoch progress %v", p)
 	}
+}
+
+// TestFineTuneHeldOut: a whole (one-step) job with a held-out case: the new model is registered
+// but not activated, with the built-in model as its parent in its metadata; both models are
+// scored on the held-out and the training case; the held-out case is the worker's validation.
+func TestFineTuneHeldOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("segments two IRCAD cases with two models")
+	}
+	py := torchPython(t)
+	ort := ortOptions(t)
+	ws, trainID, _ := ircadWorkspace(t, "1")
+	ctx := context.Background()
+	// IRCAD 17 as a second case of the same workspace
+	root := filepath.Join(os.Getenv("LIVERSEG_DATA"), "ct", "ircad", "3Dircadb1.17")
+	v17, err := scan.LoadVolume(ctx, filepath.Join(root, "PATIENT_DICOM"), "", nil)
+	if err != nil {
+		t.Skipf("no IRCAD case 17: %v", err)
+	}
+	truth17, err := scan.LoadLabel(filepath.Join(root, "MASKS_DICOM", "liver"), v17, scan.LabelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c17, err := ws.EnsureCase(ctx, workspace.SeriesCase(&v17.Series))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.SaveLabel(ctx, c17.ID, v17, truth17, workspace.OriginImported, 0, "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	var epochs []Event
+	res, err := FineTune(ctx, FineTuneRequest{Workspace: ws, Train: []string{trainID}, HeldOut: []string{c17.ID}, Params: quickParams(),
+		Python: py, ORT: ort, Author: "tester", Version: "ft-1"}, func(ev Event) {
+		if ev.Event == "epoch" {
+			epochs = append(epochs, ev)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Version != "ft-1" || res.Parent != BuiltIn || res.Model == nil || res.Model.Active || res.Model.Version != "ft-1" {
+		t.Fatalf("result %+v", res)
+	}
+	if len(epochs) != 1 || !(epochs[0].ValLoss > 0) || epochs[0].Epochs != 1 {
+		t.Errorf("epoch events %+v: want one with a validation loss (the held-out case)", epochs)
+	}
+	if len(res.Scores) != 1 || res.Scores[0].CaseID != c17.ID || len(res.TrainScores) != 1 || res.TrainScores[0].CaseID != trainID {
+		t.Fatalf("scores %+v / %+v", res.Scores, res.TrainScores)
+	}
+	for _, s := range append(res.Scores, res.TrainScores...) {
+		// one step at a low rate barely moves a converged model
+		if s.OldDice < 0.9 || s.NewDice < 0.9 || math.Abs(s.Gain()) > 0.02 || s.Label != 1 {
+			t.Errorf("%+v", s)
+		}
+	}
+	meta, err := inference.ReadMetadata(res.Model.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta[inference.KeyParent] != BuiltIn || meta[inference.KeyVersion] != "ft-1" {
+		t.Errorf("metadata parent %q version %q", meta[inference.KeyParent], meta[inference.KeyVersion])
+	}
+	if a, err := ws.Active(ctx); err == nil {
+		t.Errorf("FineTune activated %s", a.Version)
+	}
+	j, err := ReadJob(res.JobDir)
+	if err != nil || j.Author != "tester" || j.Parent != BuiltIn || !j.FreezeBN {
+		t.Errorf("job.json %+v %v", j, err)
+	}
+	if rec, err := ws.Job(ctx, filepath.Base(res.JobDir)); err != nil || rec.Status != "done" || rec.Model != "ft-1" {
+		t.Errorf("job record %+v %v", rec, err)
+	}
+	t.Logf("held-out %s: Dice %.4f -> %.4f; training %s: %.4f -> %.4f; %v", c17.ID, res.Scores[0].OldDice, res.Scores[0].NewDice,
+		trainID, res.TrainScores[0].OldDice, res.TrainScores[0].NewDice, res.Elapsed.Round(time.Second))
 }
