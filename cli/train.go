@@ -34,7 +34,7 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	importDir := fs.String("import", "", "a job folder a worker finished elsewhere: check, report and register its model")
 	assets := fs.String("assets", "", "with --import: also write model.onnx, MODEL_CARD.md and report/ into this folder (the default model: assets)")
 	resume := fs.String("resume", "", "take up a cancelled job (its ID or folder) from its checkpoint")
-	from := fs.String("from", "", "fine-tune this registered model (version)")
+	from := fs.String("from", "", "fine-tune this model: a registered version, or built-in")
 	search := fs.Int("search", 0, "run N random trials over the study's grid and rank them")
 	activate := fs.Bool("activate", false, "make the new model the active one")
 	version := fs.String("version", "", "the new model's version (default: the job ID)")
