@@ -37,6 +37,7 @@ type retrainPanel struct {
 	chart   *lossChart
 	result  *fyne.Container
 	onDone  func(*training.FineTuneResult) // tests
+	params  *training.Params               // nil: training.FineTuneParams (tests shorten the job)
 	running bool
 }
 
@@ -159,7 +160,7 @@ func (p *retrainPanel) run() {
 	r.start("fine-tuning", func(ctx context.Context, progress func(int, int)) error {
 		var err error
 		res, err = training.FineTune(ctx, training.FineTuneRequest{
-			Workspace: ws, Train: train, HeldOut: held, Author: author(),
+			Workspace: ws, Train: train, HeldOut: held, Author: author(), Params: p.params,
 		}, func(ev training.Event) {
 			mu.Lock()
 			defer mu.Unlock()
