@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -453,6 +454,7 @@ func (s *session) loadSeries(i int) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", e.Series.Path, err)
 		}
+		debug.FreeOSMemory() // the load's scratch, before the review's jobs add to the volume
 		return nil
 	}, func(err error) {
 		s.progress, s.cancelBtn = nil, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -55,6 +56,9 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 			}()
 			return job(ctx, progress)
 		}()
+		// A job leaves its scratch behind (file buffers, a model run's batches): give it back
+		// to the system now, before the next job's peak lands on top of it.
+		debug.FreeOSMemory()
 		r.s.do(func() {
 			cancel()
 			if r.work == w {
