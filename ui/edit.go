@@ -146,7 +146,7 @@ func (r *review) openEditor() {
 		}
 		r.editBox.Objects = []fyne.CanvasObject{le.content()}
 		r.editBox.Refresh()
-		r.editBox.Show()
+		r.side.Select(r.editTab)
 		r.apply()
 		if recovered > 0 {
 			r.modelNote = fmt.Sprintf("restored %d unsaved steps of case %s from the autosave", recovered, caseID)
@@ -177,8 +177,13 @@ func (r *review) closeEditor() {
 	for _, v := range r.views() {
 		v.OnPointer, v.CursorRadius = nil, nil
 	}
-	r.editBox.Hide()
+	r.editBox.Objects = []fyne.CanvasObject{widget.NewLabel("Edit label (E) starts correcting the label here.")}
+	r.editBox.Refresh()
+	r.side.Select(r.reviewTab)
 	r.apply()
+	if r.work == nil {
+		r.rescore()
+	}
 }
 
 // views are the review's slice views that exist: the single view and the panels.
@@ -215,7 +220,7 @@ func (le *labelEditor) content() fyne.CanvasObject {
 	le.info = widget.NewLabel("")
 	le.info.Wrapping = fyne.TextWrapWord
 	r := le.r
-	buttons := container.NewGridWithColumns(3,
+	buttons := container.NewGridWithColumns(2,
 		widget.NewButton("Undo", le.undo), widget.NewButton("Redo", le.redo),
 		widget.NewButton("Save version", le.save),
 		widget.NewButton("Keep largest", func() { le.record(le.ed.KeepLargest()) }),
@@ -227,8 +232,10 @@ func (le *labelEditor) content() fyne.CanvasObject {
 	return container.NewVBox(
 		widget.NewLabelWithStyle("Label editing (E to stop)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		le.toolSel,
-		container.NewBorder(nil, nil, widget.NewLabel("radius mm"), nil, le.radius),
-		container.NewGridWithColumns(4, widget.NewLabel("HU from"), le.huLo, widget.NewLabel("to"), le.huHi),
+		container.NewBorder(nil, nil, widget.NewLabel("Radius mm"), nil, le.radius),
+		container.NewGridWithColumns(2,
+			container.NewBorder(nil, nil, widget.NewLabel("HU ≥"), nil, le.huLo),
+			container.NewBorder(nil, nil, widget.NewLabel("≤"), nil, le.huHi)),
 		buttons, le.info)
 }
 

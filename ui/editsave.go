@@ -192,6 +192,7 @@ func (le *labelEditor) save() {
 		le.update()
 		r.modelNote = fmt.Sprintf("label of case %s saved as version %d", caseID, lv.Version)
 		r.main.vp.updateStatus()
+		r.rescore() // the figures now score the prediction against the saved label
 		if r.s.onSaved != nil {
 			r.s.onSaved(lv)
 		}

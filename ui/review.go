@@ -47,14 +47,17 @@ type review struct {
 	uncertainty                     viewer.UncertaintyMode
 	truthColor, predColor           color.RGBA
 
-	editor    *labelEditor    // the label being corrected, nil when not editing
-	editBox   *fyne.Container // the editor's controls in the side panel
-	retrain   *retrainPanel   // the retrain dialog last opened
-	afterWork func()          // called once when the running job has ended, however it ended
-	modelNote string          // the last model run: model, provider, seconds
-	work      *work           // the running background work, nil when none
-	steps     []func() bool   // startup actions still to run (see startup)
-	errors    []string        // errors shown during startup, for the ready file
+	editor    *labelEditor       // the label being corrected, nil when not editing
+	editBox   *fyne.Container    // the editor's controls in the side panel
+	side      *container.AppTabs // the side panel: the review's figures and status, the editor
+	reviewTab *container.TabItem
+	editTab   *container.TabItem
+	retrain   *retrainPanel // the retrain dialog last opened
+	afterWork func()        // called once when the running job has ended, however it ended
+	modelNote string        // the last model run: model, provider, seconds
+	work      *work         // the running background work, nil when none
+	steps     []func() bool // startup actions still to run (see startup)
+	errors    []string      // errors shown during startup, for the ready file
 
 	// Widgets kept up to date.
 	checks       map[*bool]*widget.Check
@@ -165,14 +168,16 @@ func (r *review) sidePanel() fyne.CanvasObject {
 		}
 	}
 	r.status = newReviewStatus(r)
-	r.editBox = container.NewVBox()
-	r.editBox.Hide()
+	r.editBox = container.NewVBox(widget.NewLabel("Edit label (E) starts correcting the label here."))
 	figures := container.NewVBox(
 		widget.NewLabelWithStyle("Volume", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), r.volFigures,
 		widget.NewLabelWithStyle("This slice", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), r.sliceFigures,
 		widget.NewLabelWithStyle("Disagreements, worst first (N / Shift+N)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), r.listNote)
 	r.updateFigures()
-	return container.NewBorder(figures, container.NewVBox(r.editBox, r.status.content()), nil, nil, r.list)
+	r.reviewTab = container.NewTabItem("Review", container.NewBorder(figures, r.status.content(), nil, nil, r.list))
+	r.editTab = container.NewTabItem("Edit", container.NewVScroll(r.editBox))
+	r.side = container.NewAppTabs(r.reviewTab, r.editTab)
+	return r.side
 }
 
 // showLayout puts the single view or the three linked panels in the centre; focus gives the

@@ -61,6 +61,7 @@ func openReviewIn(t *testing.T, dir string) (*session, *review, chan func()) {
 	s := newSession(context.Background(), a)
 	s.opts = Options{Workspace: dir, Layout: LayoutSingle}
 	t.Cleanup(s.closeResources)
+	t.Cleanup(s.win.Close)
 	q := pump(s)
 	s.right = container.NewStack()
 	s.win.SetContent(s.right)

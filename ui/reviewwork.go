@@ -248,3 +248,29 @@ func providerName(p string) string {
 	}
 	return p
 }
+
+// rescore computes the figures again for the truth shown now (the label being edited, once
+// saved, or the reference again) against the prediction, off the Fyne goroutine. The label is
+// copied first: the editor may change it meanwhile.
+func (r *review) rescore() {
+	if r.truth == nil || r.pred == nil {
+		r.setMetrics(nil)
+		return
+	}
+	truth := r.truth
+	if r.editor != nil && truth == r.editor.ed.Mask() {
+		truth = &scan.Mask{Dims: truth.Dims, Voxels: append([]uint8(nil), truth.Voxels...)}
+	}
+	pred, shown := r.pred, r.truth
+	rd := r.main.Renderer()
+	var m *scan.Metrics
+	r.start("scoring", func(context.Context, func(int, int)) error {
+		var err error
+		m, err = rd.Compare(truth, pred)
+		return err
+	}, func() {
+		if r.truth == shown && r.pred == pred {
+			r.setMetrics(m)
+		}
+	})
+}
