@@ -98,7 +98,7 @@ func (r *Renderer) Compose(dst *image.RGBA, k, gap int, background color.RGBA) (
 	}
 	for p, ls := range [3]layers{0, layerTruth, layerPrediction} {
 		sub := panel(dst, p*(w+gap), w, h)
-		if err := r.render(&sub, k, ls); err != nil {
+		if err := r.render(&sub, k, ls, image.Rect(0, 0, w, h)); err != nil {
 			return nil, err
 		}
 	}

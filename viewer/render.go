@@ -184,7 +184,8 @@ func (r *Renderer) Render(k int) (*image.RGBA, error) {
 // RenderTo draws canonical slice k into dst, whose bounds must be Size() (at any origin, so a
 // sub-image of a larger picture works).
 func (r *Renderer) RenderTo(dst *image.RGBA, k int) error {
-	return r.render(dst, k, layerAll)
+	w, h := r.Size()
+	return r.render(dst, k, layerAll, image.Rect(0, 0, w, h))
 }
 
 type layers uint8
@@ -205,13 +206,20 @@ func (r *Renderer) checkDims(d [3]int, n int, what string) error {
 	return nil
 }
 
-func (r *Renderer) render(dst *image.RGBA, k int, ls layers) error {
+// render draws the layers ls of canonical slice k into the pixels of rect (slice pixel
+// coordinates, clipped to the slice) of dst, whose bounds must be the slice's size; the other
+// pixels of dst are left as they are. RenderTo draws the whole slice, RenderRect a part.
+func (r *Renderer) render(dst *image.RGBA, k int, ls layers, rect image.Rectangle) error {
 	w, h := r.Size()
 	if k < 0 || k >= r.canon.Dims[2] {
 		return fmt.Errorf("viewer: %w: %d of %d", ErrSlice, k, r.canon.Dims[2])
 	}
 	if dst.Rect.Dx() != w || dst.Rect.Dy() != h {
 		return fmt.Errorf("viewer: destination is %dx%d, slice is %dx%d", dst.Rect.Dx(), dst.Rect.Dy(), w, h)
+	}
+	rect = rect.Intersect(image.Rect(0, 0, w, h))
+	if rect.Empty() {
+		return nil
 	}
 	var truth, pred []uint8
 	if r.Truth.Mask != nil && (r.Truth.Mode != Off || r.Difference.Enabled) {
@@ -243,12 +251,12 @@ func (r *Renderer) render(dst *image.RGBA, k int, ls layers) error {
 	vox := r.vol.Voxels
 	lut := &r.lut
 	offs := r.offs
+	x0, n := rect.Min.X, rect.Dx()
 
 	// Pass 1: grey and uncertainty.
-	for j := 0; j < h; j++ {
-		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+j):]
-		pix = pix[:4*w]
-		row := offs[j*w : (j+1)*w]
+	for j := rect.Min.Y; j < rect.Max.Y; j++ {
+		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X+x0, dst.Rect.Min.Y+j):][:4*n]
+		row := offs[j*w+x0 : j*w+x0+n]
 		if prob == nil {
 			for i, o := range row {
 				g := lut[uint16(vox[o+shift])]
@@ -276,14 +284,14 @@ func (r *Renderer) render(dst *image.RGBA, k int, ls layers) error {
 		if truth == nil && pred == nil {
 			return nil
 		}
-		r.drawDifference(dst, truth, pred, shift)
+		r.drawDifference(dst, truth, pred, shift, rect)
 		return nil
 	}
 	if truth != nil && ls&layerTruth != 0 && r.Truth.Mode != Off {
-		r.drawMask(dst, truth, shift, r.Truth)
+		r.drawMask(dst, truth, shift, r.Truth, rect)
 	}
 	if pred != nil && ls&layerPrediction != 0 && r.Prediction.Mode != Off {
-		r.drawMask(dst, pred, shift, r.Prediction)
+		r.drawMask(dst, pred, shift, r.Prediction, rect)
 	}
 	return nil
 }
@@ -305,24 +313,26 @@ func blend(p []uint8, c color.RGBA, a uint32) {
 	p[2] = uint8((uint32(c.B)*a + uint32(p[2])*na) >> 8)
 }
 
-func (r *Renderer) drawMask(dst *image.RGBA, m []uint8, shift int32, ov Overlay) {
+// drawMask blends ov's colour over the pixels of rect where m is set (Outline: only where a
+// 4-neighbour is not, or lies outside the slice).
+func (r *Renderer) drawMask(dst *image.RGBA, m []uint8, shift int32, ov Overlay, rect image.Rectangle) {
 	w, h := r.Size()
 	a := alpha256(ov.Opacity)
 	if a == 0 {
 		return
 	}
 	offs := r.offs
-	for j := 0; j < h; j++ {
-		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+j):]
-		pix = pix[:4*w]
-		rowStart := j * w
-		row := offs[rowStart : rowStart+w]
-		for i, o := range row {
+	x0, n := rect.Min.X, rect.Dx()
+	for j := rect.Min.Y; j < rect.Max.Y; j++ {
+		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X+x0, dst.Rect.Min.Y+j):][:4*n]
+		rowStart := j*w + x0
+		row := offs[rowStart : rowStart+n]
+		for di, o := range row {
 			if m[o+shift] == 0 {
 				continue
 			}
 			if ov.Mode == Outline {
-				idx := rowStart + i
+				i, idx := x0+di, rowStart+di
 				inner := i > 0 && i < w-1 && j > 0 && j < h-1 &&
 					m[offs[idx-1]+shift] != 0 && m[offs[idx+1]+shift] != 0 &&
 					m[offs[idx-w]+shift] != 0 && m[offs[idx+w]+shift] != 0
@@ -330,23 +340,23 @@ func (r *Renderer) drawMask(dst *image.RGBA, m []uint8, shift int32, ov Overlay)
 					continue
 				}
 			}
-			blend(pix[4*i:4*i+4:4*i+4], ov.Color, a)
+			blend(pix[4*di:4*di+4:4*di+4], ov.Color, a)
 		}
 	}
 }
 
-func (r *Renderer) drawDifference(dst *image.RGBA, truth, pred []uint8, shift int32) {
-	w, h := r.Size()
+// drawDifference colours the pixels of rect by agreement of truth and pred.
+func (r *Renderer) drawDifference(dst *image.RGBA, truth, pred []uint8, shift int32, rect image.Rectangle) {
+	w, _ := r.Size()
 	d := r.Difference
 	a := alpha256(d.Opacity)
 	if a == 0 {
 		return
 	}
-	offs := r.offs
-	for j := 0; j < h; j++ {
-		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+j):]
-		pix = pix[:4*w]
-		row := offs[j*w : (j+1)*w]
+	x0, n := rect.Min.X, rect.Dx()
+	for j := rect.Min.Y; j < rect.Max.Y; j++ {
+		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X+x0, dst.Rect.Min.Y+j):][:4*n]
+		row := r.offs[j*w+x0 : j*w+x0+n]
 		for i, o := range row {
 			o += shift
 			t := truth != nil && truth[o] != 0
