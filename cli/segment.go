@@ -217,10 +217,8 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // writeProb writes the probability map (0..255) as a NIfTI volume on the series' grid.
 func writeProb(path string, v *scan.Volume, prob *scan.Prob) error {
 	pv := *v
-	pv.Voxels = make([]int16, len(prob.Voxels))
-	for i, p := range prob.Voxels {
-		pv.Voxels[i] = int16(p)
-	}
+	pv.Voxels = make([]int16, v.Len())
+	prob.Each(func(o int, b uint8) { pv.Voxels[o] = int16(b) })
 	return scan.WriteNIfTIVolume(path, &pv)
 }
 

@@ -24,31 +24,38 @@ func ThresholdByte(t float64) uint8 {
 }
 
 // PostProcess turns a probability map into the liver mask: threshold, keep the largest 3D
-// 6-connected component, fill the holes of every axial slice (can gives the axial slices of the
-// volume's grid). The probability map is left as it is.
-func PostProcess(prob *scan.Prob, can scan.Canonical, threshold float64) *scan.Mask {
+// 6-connected component, fill the holes of every axial slice (the map's canonical slices). The
+// probability map is left as it is.
+func PostProcess(prob *scan.Prob, threshold float64) *scan.Mask {
 	m := Threshold(prob, threshold)
 	KeepLargestComponent(m)
-	FillHolesAxial(m, can)
+	FillHolesAxial(m, prob.Canon)
 	return m
 }
 
-// Threshold is the mask of voxels whose probability reaches t (see ThresholdByte).
+// Threshold is the mask of voxels whose probability reaches t (see ThresholdByte). Only the
+// map's nonzero rectangles are read; slices go to the workers in turn (they write distinct voxels).
 func Threshold(prob *scan.Prob, t float64) *scan.Mask {
 	m := scan.NewMask(prob.Dims)
 	q := ThresholdByte(t)
-	n := len(prob.Voxels)
-	workers := min(runtime.GOMAXPROCS(0), max(1, n>>20))
+	can := prob.Canon
+	slices := can.Dims[2]
+	workers := min(runtime.GOMAXPROCS(0), max(1, prob.Bytes()>>20))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
-		lo, hi := w*n/workers, (w+1)*n/workers
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			src, dst := prob.Voxels[lo:hi], m.Voxels[lo:hi]
-			for i, p := range src {
-				if p >= q {
-					dst[i] = scan.Liver
+			for k := w; k < slices; k += workers {
+				s := prob.Slice(k)
+				dx := s.Rect.Dx()
+				for j := s.Rect.Min.Y; j < s.Rect.Max.Y; j++ {
+					row := s.Pix[(j-s.Rect.Min.Y)*dx:][:dx]
+					for i, p := range row {
+						if p >= q {
+							m.Voxels[can.Offset(s.Rect.Min.X+i, j, k)] = scan.Liver
+						}
+					}
 				}
 			}
 		}()

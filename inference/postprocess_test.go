@@ -49,6 +49,16 @@ func identityCanonical(dims [3]int) scan.Canonical {
 	return scan.NewCanonical(dims, [3]float64{1, 1, 1}, [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}})
 }
 
+// probOf is the probability map of dense volume-ordered voxels on an axial grid.
+func probOf(t testing.TB, dims [3]int, voxels []uint8) *scan.Prob {
+	t.Helper()
+	p, err := scan.ProbFromVoxels(dims, identityCanonical(dims), voxels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestThresholdByte(t *testing.T) {
 	if q := ThresholdByte(0.5); q != 128 {
 		t.Fatalf("ThresholdByte(0.5) = %d, want 128", q)
@@ -64,7 +74,7 @@ func TestThresholdByte(t *testing.T) {
 	if ThresholdByte(0.001) != 1 || ThresholdByte(0.999) != 255 {
 		t.Fatalf("extremes: %d %d", ThresholdByte(0.001), ThresholdByte(0.999))
 	}
-	prob := &scan.Prob{Voxels: []uint8{0, 127, 128, 255}, Dims: [3]int{4, 1, 1}}
+	prob := probOf(t, [3]int{4, 1, 1}, []uint8{0, 127, 128, 255})
 	if got := Threshold(prob, 0.5).Voxels; string(got) != string([]uint8{0, 0, 1, 1}) {
 		t.Fatalf("threshold %v", got)
 	}
@@ -163,20 +173,20 @@ func TestFillHolesAxialSagittal(t *testing.T) {
 
 func TestPostProcess(t *testing.T) {
 	// Probabilities: a ring of 200 with a 100 hole (below threshold) and a far small blob.
-	prob := &scan.Prob{Dims: [3]int{6, 6, 1}, Voxels: []uint8{
+	prob := probOf(t, [3]int{6, 6, 1}, []uint8{
 		0, 0, 0, 0, 0, 0,
 		0, 200, 200, 200, 0, 0,
 		0, 200, 100, 200, 0, 0,
 		0, 200, 200, 200, 0, 0,
 		0, 0, 0, 0, 0, 0,
 		0, 0, 0, 0, 0, 250,
-	}}
-	m := PostProcess(prob, identityCanonical(prob.Dims), 0.5)
+	})
+	m := PostProcess(prob, 0.5)
 	want := maskFrom("...... .###.. .###.. .###.. ...... ......")
 	if drawMask(m) != drawMask(want) {
 		t.Fatalf("post-processed:\n%s\nwant:\n%s", drawMask(m), drawMask(want))
 	}
-	if prob.Voxels[14] != 100 {
+	if prob.Voxels()[14] != 100 {
 		t.Fatal("the probability map changed")
 	}
 }
@@ -185,25 +195,25 @@ func TestPostProcess(t *testing.T) {
 // ellipsoid and scattered false positives.
 func BenchmarkPostProcess(b *testing.B) {
 	dims := [3]int{512, 512, 151}
-	prob := &scan.Prob{Voxels: make([]uint8, dims[0]*dims[1]*dims[2]), Dims: dims}
+	voxels := make([]uint8, dims[0]*dims[1]*dims[2])
 	for k := 0; k < dims[2]; k++ {
 		for j := 0; j < dims[1]; j++ {
 			for i := 0; i < dims[0]; i++ {
 				x, y, z := float64(i-180)/120, float64(j-240)/100, float64(k-75)/60
 				idx := (k*dims[1]+j)*dims[0] + i
 				if x*x+y*y+z*z < 1 {
-					prob.Voxels[idx] = 230
+					voxels[idx] = 230
 				}
 				if (i*7+j*13+k*31)%997 == 0 {
-					prob.Voxels[idx] = 200
+					voxels[idx] = 200
 				}
 			}
 		}
 	}
-	can := identityCanonical(dims)
+	prob := probOf(b, dims, voxels)
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
-		PostProcess(prob, can, 0.5)
+		PostProcess(prob, 0.5)
 	}
 }
 
@@ -211,16 +221,16 @@ func BenchmarkPostProcess(b *testing.B) {
 // model), the worst case of the largest component.
 func BenchmarkPostProcessFull(b *testing.B) {
 	dims := [3]int{512, 512, 151}
-	prob := &scan.Prob{Voxels: make([]uint8, dims[0]*dims[1]*dims[2]), Dims: dims}
-	for i := range prob.Voxels {
+	voxels := make([]uint8, dims[0]*dims[1]*dims[2])
+	for i := range voxels {
 		if i%97 != 0 {
-			prob.Voxels[i] = 200
+			voxels[i] = 200
 		}
 	}
-	can := identityCanonical(dims)
+	prob := probOf(b, dims, voxels)
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
-		PostProcess(prob, can, 0.5)
+		PostProcess(prob, 0.5)
 	}
 }
 

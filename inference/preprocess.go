@@ -16,6 +16,7 @@ type Preprocessor struct {
 	offsets   []int     // volume offsets of one canonical slice
 	plane     []float32 // one canonical slice, windowed
 	restored  []float32 // a probability slice at canonical size
+	restoredB []uint8   // the same, scaled to bytes
 	// cache holds the last Channels resized slices: with 2.5D input, neighbouring slices share
 	// their planes (slice k is a channel of k-1, k and k+1), so each is windowed and resized once.
 	cache []cachedPlane
@@ -44,6 +45,7 @@ func NewPreprocessor(c Contract, v *scan.Volume) (*Preprocessor, error) {
 		offsets:   make([]int, n),
 		plane:     make([]float32, n),
 		restored:  make([]float32, n),
+		restoredB: make([]uint8, n),
 	}
 	if c.Channels > 1 {
 		p.cache = make([]cachedPlane, c.Channels)
@@ -121,23 +123,23 @@ func (p *Preprocessor) resized(k int, dst []float32) {
 }
 
 // Restore resizes a probability slice (H x W, values 0..1) back to canonical slice k and stores
-// it, scaled to 0..255, in prob (a volume-shaped map).
-func (p *Preprocessor) Restore(k int, probHW []float32, prob []uint8) {
+// it, scaled to 0..255, in prob. Different slices may be restored into one map at once.
+func (p *Preprocessor) Restore(k int, probHW []float32, prob *scan.Prob) {
 	c := p.Contract
 	cols, rows := p.Canonical.Dims[0], p.Canonical.Dims[1]
 	Resize(probHW, c.InputW, c.InputH, p.restored, cols, rows)
-	p.Canonical.SliceOffsets(k, p.offsets)
-	for i, o := range p.offsets {
-		v := p.restored[i]*255 + 0.5
+	for i, f := range p.restored {
+		v := f*255 + 0.5
 		switch {
 		case v <= 0:
-			prob[o] = 0
+			p.restoredB[i] = 0
 		case v >= 255:
-			prob[o] = 255
+			p.restoredB[i] = 255
 		default:
-			prob[o] = uint8(v)
+			p.restoredB[i] = uint8(v)
 		}
 	}
+	prob.SetSlice(k, p.restoredB)
 }
 
 // MaskSlice writes canonical slice k of a volume-shaped mask into dst (H x W bytes, 0 or 1),

@@ -73,16 +73,17 @@ func TestRestoreInvertsInput(t *testing.T) {
 	}
 	c := Contract{Channels: 1, WindowLow: -200, WindowHigh: 300, InputH: 4, InputW: 4, Orientation: "LPS", Threshold: 0.5}
 	p, _ := NewPreprocessor(c, v)
-	prob := make([]uint8, len(v.Voxels))
+	prob := scan.NewProb(v.Dims, p.Canonical)
 	in := make([]float32, p.InputLen())
 	for k := 0; k < p.Slices(); k++ {
 		p.Input(k, in)
 		p.Restore(k, in, prob)
 	}
+	got := prob.Voxels()
 	for i, hu := range v.Voxels {
 		want := uint8(math.Round(float64(hu+200) / 500 * 255))
-		if d := int(prob[i]) - int(want); d < -1 || d > 1 {
-			t.Fatalf("voxel %d: restored %d, want %d", i, prob[i], want)
+		if d := int(got[i]) - int(want); d < -1 || d > 1 {
+			t.Fatalf("voxel %d: restored %d, want %d", i, got[i], want)
 		}
 	}
 }

@@ -27,7 +27,7 @@ type Timings struct {
 // Segment infers the liver of v with m: the one pipeline from a volume to a mask, which
 // `liverseg segment`, the GUI and the training report all call. Batches of canonical (axial)
 // slices go through Preprocessor.Input, the model, a sigmoid and Preprocessor.Restore into the
-// probability map (one byte a voxel); PostProcess then makes the mask. Memory beyond the mask and
+// probability map (a byte a voxel, kept sparse: scan.Prob); PostProcess then makes the mask. Memory beyond the mask and
 // the probability map is bounded by the batch. progress (may be nil) gets the slices done.
 func Segment(ctx context.Context, m *Model, v *scan.Volume, progress func(done, total int)) (*scan.Mask, *scan.Prob, Timings, error) {
 	var tm Timings
@@ -51,7 +51,7 @@ func Segment(ctx context.Context, m *Model, v *scan.Volume, progress func(done, 
 		batch = total
 	}
 	tm.BatchSize = batch
-	prob := &scan.Prob{Voxels: make([]uint8, v.Len()), Dims: v.Dims}
+	prob := scan.NewProb(v.Dims, can)
 	if progress != nil {
 		progress(0, total)
 	}
@@ -96,7 +96,7 @@ func Segment(ctx context.Context, m *Model, v *scan.Volume, progress func(done, 
 	}
 	tm.Infer = time.Since(start).Seconds()
 	t0 := time.Now()
-	mask := PostProcess(prob, can, c.Threshold)
+	mask := PostProcess(prob, c.Threshold)
 	tm.Post = time.Since(t0).Seconds()
 	return mask, prob, tm, nil
 }
@@ -120,7 +120,7 @@ func restore(pres []*Preprocessor, k0, n int, logits []float32, prob *scan.Prob)
 		for j, x := range out {
 			out[j] = sigmoid(x)
 		}
-		p.Restore(k0+i, out, prob.Voxels)
+		p.Restore(k0+i, out, prob)
 	})
 }
 

@@ -153,8 +153,9 @@ func TestSegmentEveryOrientation(t *testing.T) {
 	if tm.Batches != 3 || tm.BatchSize != 4 {
 		t.Fatalf("timings %+v: want 3 batches of 4", tm)
 	}
+	dense0 := prob0.Voxels()
 	lo, hi, liver := 255, 0, 0
-	for i, x := range prob0.Voxels {
+	for i, x := range dense0 {
 		lo, hi = min(lo, int(x)), max(hi, int(x))
 		liver += int(mask0.Voxels[i])
 	}
@@ -182,8 +183,8 @@ func TestSegmentEveryOrientation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !tmO.Overlap || tmO.Batches != 3 || string(probO.Voxels) != string(prob0.Voxels) {
-		t.Fatalf("overlapped pipeline: %+v, same map %v", tmO, string(probO.Voxels) == string(prob0.Voxels))
+	if !tmO.Overlap || tmO.Batches != 3 || string(probO.Voxels()) != string(dense0) {
+		t.Fatalf("overlapped pipeline: %+v, same map %v", tmO, string(probO.Voxels()) == string(dense0))
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,11 +196,12 @@ func TestSegmentEveryOrientation(t *testing.T) {
 			if mask.Dims != nv.Dims || prob.Dims != nv.Dims {
 				t.Fatalf("dims %v %v, volume %v", mask.Dims, prob.Dims, nv.Dims)
 			}
+			dense := prob.Voxels()
 			for ni, oi := range back {
-				if d := int(prob.Voxels[ni]) - int(prob0.Voxels[oi]); d < -1 || d > 1 {
-					t.Fatalf("probability at voxel %d: %d, stored axially %d", ni, prob.Voxels[ni], prob0.Voxels[oi])
+				if d := int(dense[ni]) - int(dense0[oi]); d < -1 || d > 1 {
+					t.Fatalf("probability at voxel %d: %d, stored axially %d", ni, dense[ni], dense0[oi])
 				}
-				if mask.Voxels[ni] != mask0.Voxels[oi] && prob0.Voxels[oi] != 127 && prob0.Voxels[oi] != 128 {
+				if mask.Voxels[ni] != mask0.Voxels[oi] && dense0[oi] != 127 && dense0[oi] != 128 {
 					t.Fatalf("mask at voxel %d differs", ni)
 				}
 			}
@@ -308,7 +310,7 @@ func TestSegmentFixedBatch(t *testing.T) {
 		if p == fixed && (tm.BatchSize != 4 || tm.Batches != 3) {
 			t.Fatalf("fixed batch: %+v, want 3 batches of 4", tm)
 		}
-		probs = append(probs, prob.Voxels)
+		probs = append(probs, prob.Voxels())
 	}
 	for i := range probs[0] {
 		if d := int(probs[0][i]) - int(probs[1][i]); d < -1 || d > 1 {

@@ -50,12 +50,6 @@ type Mask struct {
 	Dims   [3]int
 }
 
-// Prob is a per-voxel liver probability scaled to 0..255, one byte a voxel.
-type Prob struct {
-	Voxels []uint8
-	Dims   [3]int
-}
-
 // Liver is the label value of the liver in a Mask.
 const Liver uint8 = 1
 

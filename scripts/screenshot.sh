@@ -47,5 +47,6 @@ xvfb-run -a -s "-screen 0 1600x1000x24" bash "$work/run.sh"
 t1=$(date +%s.%N)
 echo "screenshot: $out"
 cat "$work/ready.json"
-echo "screenshot: peak resident memory of the application: $(( $(tail -1 "$work/rss") / 1024 )) MB (target 400)"
+kib=$(tail -1 "$work/rss")   # GNU time's %M: KiB
+echo "screenshot: peak resident memory of the application: $(( kib / 1024 )) MiB = $(( kib * 1024 / 1000000 )) MB (target 400 MB)"
 echo "screenshot: wall time $(echo "$t1 - $t0" | bc) s (start, load, truth, model, screenshot)"

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -66,6 +67,9 @@ func (s *session) model(ctx context.Context) (*inference.Model, string, error) {
 		return nil, "", err
 	}
 	s.res.model, s.res.modelPath = m, path
+	// Opening read the model file (and the built-in model out of the program): give that back
+	// before the run's own memory lands on top of it.
+	debug.FreeOSMemory()
 	return m, modelVersion(m, version), nil
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"image"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -356,6 +357,7 @@ func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
 	if r.main.Renderer().Uncertainty.Mode != viewer.UncertaintyBand || r.main.Renderer().Uncertainty.Prob == nil {
 		t.Error("u did not turn the uncertainty band on")
 	}
+	checkBandDrawn(t, r.main.Renderer(), r.prob)
 
 	// A label of another geometry: an error naming the file, the review goes on.
 	other := &scan.Volume{Dims: [3]int{8, 8, 3}, Spacing: [3]float64{1, 1, 1}, Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}
@@ -449,4 +451,37 @@ func TestReviewSendWritesSEG(t *testing.T) {
 	if scan.VolumeML(back, 1) != scan.VolumeML(r.pred, 1) {
 		t.Errorf("the SEG holds %v voxels, the prediction %v", scan.VolumeML(back, 1), scan.VolumeML(r.pred, 1))
 	}
+}
+
+// checkBandDrawn: the uncertainty band changes the pixel of a voxel where the model hesitates
+// (0.25 < p < 0.75) and leaves a certain voxel of the same slice as it was.
+func checkBandDrawn(t *testing.T, rd *viewer.Renderer, prob *scan.Prob) {
+	t.Helper()
+	for k := 0; k < rd.Slices(); k++ {
+		s := prob.Slice(k)
+		for i, b := range s.Pix {
+			if b < 64 || b > 191 {
+				continue
+			}
+			x, y := s.Rect.Min.X+i%s.Rect.Dx(), s.Rect.Min.Y+i/s.Rect.Dx()
+			w, h := rd.Size()
+			on, off := image.NewRGBA(image.Rect(0, 0, w, h)), image.NewRGBA(image.Rect(0, 0, w, h))
+			mode := rd.Uncertainty.Mode
+			err1 := rd.RenderTo(on, k)
+			rd.Uncertainty.Mode = viewer.UncertaintyOff
+			err2 := rd.RenderTo(off, k)
+			rd.Uncertainty.Mode = mode
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			if on.RGBAAt(x, y) == off.RGBAAt(x, y) {
+				t.Errorf("slice %d (%d,%d), p = %d/255: the band left the pixel as it was", k, x, y, b)
+			}
+			if on.RGBAAt(0, 0) != off.RGBAAt(0, 0) {
+				t.Errorf("slice %d: the band drew over the certain corner", k)
+			}
+			return
+		}
+	}
+	t.Fatal("the model's map has no voxel between 0.25 and 0.75: the band tests nothing")
 }

@@ -40,13 +40,14 @@ func TestRenderEditMatchesRender(t *testing.T) {
 	const w, h, n = 40, 30, 4
 	v := codedVol(w, h, n, dir, [3]float64{0.8, 1.1, 2})
 	pred := scan.NewMask(v.Dims)
-	prob := &scan.Prob{Voxels: make([]uint8, v.Len()), Dims: v.Dims}
+	probs := make([]uint8, v.Len())
 	for o := range pred.Voxels {
 		if rng.IntN(3) == 0 {
 			pred.Voxels[o] = 1
 		}
-		prob.Voxels[o] = uint8(rng.IntN(256))
+		probs[o] = uint8(rng.IntN(256))
 	}
+	prob := probOf(v, probs)
 	type setup struct {
 		name string
 		set  func(r *Renderer)

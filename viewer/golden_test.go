@@ -54,7 +54,7 @@ func benchVolume(cols, rows, slices int) (*scan.Volume, *scan.Mask, *scan.Mask) 
 
 // uncertainProb is a probability map that falls from 1 to 0 across the prediction's edge.
 func uncertainProb(v *scan.Volume, pred *scan.Mask) *scan.Prob {
-	p := &scan.Prob{Voxels: make([]uint8, v.Len()), Dims: v.Dims}
+	voxels := make([]uint8, v.Len())
 	cols, rows := v.Dims[0], v.Dims[1]
 	for k := 0; k < v.Dims[2]; k++ {
 		for j := 0; j < rows; j++ {
@@ -73,9 +73,18 @@ func uncertainProb(v *scan.Volume, pred *scan.Mask) *scan.Prob {
 						}
 					}
 				}
-				p.Voxels[v.Index(i, j, k)] = uint8(255 * in / n)
+				voxels[v.Index(i, j, k)] = uint8(255 * in / n)
 			}
 		}
+	}
+	return probOf(v, voxels)
+}
+
+// probOf is the probability map of v from dense volume-ordered bytes.
+func probOf(v *scan.Volume, voxels []uint8) *scan.Prob {
+	p, err := scan.ProbFromVoxels(v.Dims, scan.NewCanonical(v.Dims, v.Spacing, v.Direction), voxels)
+	if err != nil {
+		panic(err) // the tests' own volumes: a wrong size is a bug of the test
 	}
 	return p
 }

@@ -123,6 +123,7 @@ type Renderer struct {
 	lutValid  bool
 	lutBuilds int            // how many times the LUT was built (tests check it changes only with the window)
 	unc       [256][4]uint32 // r, g, b, alpha(0..256) per probability byte
+	probRow   []uint8        // one row of the probability map
 	buf       *image.RGBA
 }
 
@@ -234,13 +235,18 @@ func (r *Renderer) render(dst *image.RGBA, k int, ls layers, rect image.Rectangl
 		}
 		pred = r.Prediction.Mask.Voxels
 	}
-	var prob []uint8
+	var prob *scan.Prob
 	if ls&layerUncertainty != 0 && r.Uncertainty.Prob != nil && r.Uncertainty.Mode != UncertaintyOff {
-		p := r.Uncertainty.Prob
-		if err := r.checkDims(p.Dims, len(p.Voxels), "probability map"); err != nil {
+		prob = r.Uncertainty.Prob
+		if err := r.checkDims(prob.Dims, r.vol.Len(), "probability map"); err != nil {
 			return err
 		}
-		prob = p.Voxels
+		if prob.Canon != r.canon {
+			return fmt.Errorf("viewer: probability map is kept in other slices than the volume's axial ones")
+		}
+		if len(r.probRow) < w {
+			r.probRow = make([]uint8, w)
+		}
 		r.buildUncertainty()
 	}
 	if !r.lutValid || r.lutWin != r.Window {
@@ -266,10 +272,12 @@ func (r *Renderer) render(dst *image.RGBA, k int, ls layers, rect image.Rectangl
 			continue
 		}
 		unc := &r.unc
+		pr := r.probRow[:n]
+		prob.Row(k, j, x0, pr)
 		for i, o := range row {
 			o += shift
 			g := uint32(lut[uint16(vox[o])])
-			u := &unc[prob[o]]
+			u := &unc[pr[i]]
 			p := pix[4*i : 4*i+4 : 4*i+4]
 			a := u[3]
 			p[0] = uint8((u[0]*a + g*(256-a)) >> 8)

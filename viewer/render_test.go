@@ -244,7 +244,7 @@ func TestDifferenceColours(t *testing.T) {
 func TestUncertainty(t *testing.T) {
 	probs := []uint8{0, 63, 64, 128, 191, 192, 255}
 	v := newVol(len(probs), 1, 1, 40)
-	p := &scan.Prob{Voxels: append([]uint8(nil), probs...), Dims: v.Dims}
+	p := probOf(v, probs)
 	r := mustRenderer(t, v)
 	r.Uncertainty = Uncertainty{Prob: p, Mode: UncertaintyBand, Color: color.RGBA{255, 255, 0, 255}, Opacity: 1}
 	img := mustRender(t, r, 0)
@@ -287,9 +287,16 @@ func TestRenderErrors(t *testing.T) {
 		t.Error("mask of the wrong size accepted")
 	}
 	r.Truth = Overlay{}
-	r.Uncertainty = Uncertainty{Prob: &scan.Prob{Voxels: make([]uint8, 3), Dims: [3]int{3, 1, 1}}, Mode: UncertaintyHeat}
+	small := newVol(3, 1, 1, 0)
+	r.Uncertainty = Uncertainty{Prob: probOf(small, make([]uint8, 3)), Mode: UncertaintyHeat}
 	if _, err := r.Render(0); err == nil {
 		t.Error("probability map of the wrong size accepted")
+	}
+	flipped := newVol(4, 3, 2, 0)
+	flipped.Direction = [3][3]float64{{-1, 0, 0}, {0, 1, 0}, {0, 0, 1}}
+	r.Uncertainty = Uncertainty{Prob: probOf(flipped, make([]uint8, 24)), Mode: UncertaintyHeat}
+	if _, err := r.Render(0); err == nil {
+		t.Error("probability map kept in other slices accepted")
 	}
 	r.Uncertainty = Uncertainty{}
 	if err := r.RenderTo(image.NewRGBA(image.Rect(0, 0, 3, 4)), 0); err == nil {

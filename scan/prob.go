@@ -1,0 +1,129 @@
+package scan
+
+import (
+	"fmt"
+	"image"
+)
+
+// Prob is the model's liver probability, scaled to 0..255, one byte a voxel. It is kept by
+// canonical axial slice, each slice as the smallest rectangle that holds its nonzero bytes (0
+// outside it): away from the liver the sigmoid rounds to 0, so that the map of IRCAD case 7 keeps
+// 8.8 % of its voxels (3.5 MB instead of 40). The review GUI holds a volume, two masks and this
+// map; a dense map was a tenth of its memory.
+//
+// Every consumer (the renderer, the threshold, the writers) walks canonical slices, so a slice
+// is the unit. Distinct slices may be set from different goroutines at once.
+type Prob struct {
+	Dims   [3]int    // the volume's columns, rows, slices
+	Canon  Canonical // the turn from the volume to the slices the map is kept in
+	slices []ProbSlice
+}
+
+// ProbSlice is one canonical slice of a Prob: the bytes of Rect (canonical columns and rows), row
+// by row. An empty Rect is a slice of zeros.
+type ProbSlice struct {
+	Rect image.Rectangle
+	Pix  []uint8
+}
+
+// NewProb is an all-zero map of a volume of dims, kept in canonical slices of can.
+func NewProb(dims [3]int, can Canonical) *Prob {
+	return &Prob{Dims: dims, Canon: can, slices: make([]ProbSlice, can.Dims[2])}
+}
+
+// ProbFromVoxels is the map of voxels, a dense volume-ordered probability (Dims voxels).
+func ProbFromVoxels(dims [3]int, can Canonical, voxels []uint8) (*Prob, error) {
+	if n := dims[0] * dims[1] * dims[2]; len(voxels) != n {
+		return nil, fmt.Errorf("%w: probability map of %d voxels for a volume of %s", ErrGeometry, len(voxels), dimsString(dims))
+	}
+	p := NewProb(dims, can)
+	offs := make([]int, can.Dims[0]*can.Dims[1])
+	plane := make([]uint8, len(offs))
+	for k := range p.slices {
+		can.SliceOffsets(k, offs)
+		for i, o := range offs {
+			plane[i] = voxels[o]
+		}
+		p.SetSlice(k, plane)
+	}
+	return p, nil
+}
+
+// SetSlice stores canonical slice k from plane (canonical columns x rows bytes, row by row),
+// keeping a copy of its nonzero rectangle only.
+func (p *Prob) SetSlice(k int, plane []uint8) {
+	cols, rows := p.Canon.Dims[0], p.Canon.Dims[1]
+	r := image.Rectangle{Min: image.Pt(cols, rows)}
+	for j := 0; j < rows; j++ {
+		row := plane[j*cols : (j+1)*cols]
+		lo := 0
+		for lo < cols && row[lo] == 0 {
+			lo++
+		}
+		if lo == cols {
+			continue
+		}
+		hi := cols
+		for row[hi-1] == 0 {
+			hi--
+		}
+		r.Min.X, r.Max.X = min(r.Min.X, lo), max(r.Max.X, hi)
+		r.Min.Y, r.Max.Y = min(r.Min.Y, j), j+1
+	}
+	if r.Empty() {
+		p.slices[k] = ProbSlice{}
+		return
+	}
+	pix := make([]uint8, r.Dx()*r.Dy())
+	for j := r.Min.Y; j < r.Max.Y; j++ {
+		copy(pix[(j-r.Min.Y)*r.Dx():], plane[j*cols+r.Min.X:j*cols+r.Max.X])
+	}
+	p.slices[k] = ProbSlice{Rect: r, Pix: pix}
+}
+
+// Slice is canonical slice k (shared, not copied).
+func (p *Prob) Slice(k int) ProbSlice { return p.slices[k] }
+
+// Row writes the bytes of canonical row j of slice k, from column x0 on, into dst.
+func (p *Prob) Row(k, j, x0 int, dst []uint8) {
+	clear(dst)
+	s := p.slices[k]
+	if j < s.Rect.Min.Y || j >= s.Rect.Max.Y {
+		return
+	}
+	lo, hi := max(x0, s.Rect.Min.X), min(x0+len(dst), s.Rect.Max.X)
+	if lo >= hi {
+		return
+	}
+	src := s.Pix[(j-s.Rect.Min.Y)*s.Rect.Dx():]
+	copy(dst[lo-x0:hi-x0], src[lo-s.Rect.Min.X:hi-s.Rect.Min.X])
+}
+
+// Each calls f with the volume offset and byte of every voxel kept (the nonzero rectangles);
+// every other voxel is 0.
+func (p *Prob) Each(f func(offset int, b uint8)) {
+	for k, s := range p.slices {
+		for j := s.Rect.Min.Y; j < s.Rect.Max.Y; j++ {
+			row := s.Pix[(j-s.Rect.Min.Y)*s.Rect.Dx():][:s.Rect.Dx()]
+			for i, b := range row {
+				f(p.Canon.Offset(s.Rect.Min.X+i, j, k), b)
+			}
+		}
+	}
+}
+
+// Voxels is the map as a dense volume-ordered array (a new one, a byte a voxel).
+func (p *Prob) Voxels() []uint8 {
+	out := make([]uint8, p.Dims[0]*p.Dims[1]*p.Dims[2])
+	p.Each(func(o int, b uint8) { out[o] = b })
+	return out
+}
+
+// Bytes is the memory the map's slices hold.
+func (p *Prob) Bytes() int {
+	n := 0
+	for _, s := range p.slices {
+		n += len(s.Pix)
+	}
+	return n
+}
