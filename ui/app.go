@@ -140,11 +140,16 @@ func (s *session) showWelcome() {
 	}
 	if recent := s.recent(); len(recent) > 0 {
 		items = append(items, widget.NewLabelWithStyle("Recent", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-		for _, p := range recent {
+		statuses := make([]*widget.Label, len(recent))
+		for i, p := range recent {
 			b := widget.NewButton(p, func() { s.openPath(p) })
 			b.Alignment = widget.ButtonAlignLeading
-			items = append(items, b)
+			statuses[i] = widget.NewLabel("")
+			statuses[i].Importance = widget.LowImportance
+			statuses[i].Hide()
+			items = append(items, b, statuses[i])
 		}
+		s.fillRecent(recent, statuses)
 	}
 	s.win.SetContent(container.NewCenter(container.NewVBox(items...)))
 }
