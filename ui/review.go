@@ -77,13 +77,14 @@ type review struct {
 
 // newReview makes the review of a loaded series around its view.
 func newReview(s *session, e *scan.SeriesEntry, sv *SliceView) *review {
+	look := loadOverlayLook(s.app.Preferences(), overlayLook{truth: viewer.ColorTruth, pred: viewer.ColorPrediction, opacity: 0.45})
 	r := &review{
 		s: s, entry: e, vol: sv.r.Volume(), main: sv,
 		showTruth: true, showPred: true,
 		truthMode: viewer.Fill, predMode: viewer.Fill,
-		opacity:     0.45,
+		opacity:     look.opacity,
 		uncertainty: viewer.UncertaintyOff,
-		truthColor:  viewer.ColorTruth, predColor: viewer.ColorPrediction,
+		truthColor:  look.truth, predColor: look.pred,
 		checks: map[*bool]*widget.Check{},
 	}
 	sv.Caption = ""
@@ -295,7 +296,13 @@ func (r *review) opacityKey(ru rune) {
 
 func (r *review) changeOpacity(d float64) {
 	r.opacity = math.Round(math.Max(0.1, math.Min(1, r.opacity+d))*10) / 10
+	r.saveLook()
 	r.apply()
+}
+
+// saveLook keeps the overlay colours and opacity for the next session.
+func (r *review) saveLook() {
+	saveOverlayLook(r.s.app.Preferences(), overlayLook{truth: r.truthColor, pred: r.predColor, opacity: r.opacity})
 }
 
 // disagreementKey: n the next slice of the list, N the one before.
@@ -330,6 +337,7 @@ func (r *review) chooseColours() {
 		d := dialog.NewColorPicker(title, "", func(c color.Color) {
 			cr, cg, cb, _ := c.RGBA()
 			*dst = color.RGBA{uint8(cr >> 8), uint8(cg >> 8), uint8(cb >> 8), 255}
+			r.saveLook()
 			r.apply()
 		}, r.s.win)
 		d.Advanced = true
