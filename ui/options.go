@@ -7,20 +7,23 @@ import (
 	"io"
 	"os"
 	"os/user"
+
+	"liverseg/scan"
 )
 
 // Options say what the GUI opens and does first. `liverseg [flags] [PATH]` fills them; the
 // flags let a script (bench/, scripts/screenshot.sh) drive the real application.
 type Options struct {
-	Path       string // a folder, a DICOMDIR or a file; "" shows the welcome window
-	Truth      string // a label to load once the series is shown (any LABEL format)
-	Infer      bool   // run the model once the series is shown
-	Layout     string // LayoutSingle or LayoutSideBySide
-	Slice      int    // 1-based slice to show first; 0: the middle, or the worst disagreement once scored
-	Device     string // auto, cpu or cuda
-	Workspace  string // the workspace folder; "" is workspace.DefaultDir
-	ReadyFile  string // written (with the figures) once the series is shown and the first actions are done
-	FullScreen bool   // the window fills the screen
+	Path       string            // a folder, a DICOMDIR or a file; "" shows the welcome window
+	Truth      string            // a label to load once the series is shown (any LABEL format)
+	TruthOpts  scan.LabelOptions // how to read it: a PNG stack reversed, a SEG's segment
+	Infer      bool              // run the model once the series is shown
+	Layout     string            // LayoutSingle or LayoutSideBySide
+	Slice      int               // 1-based slice to show first; 0: the middle, or the worst disagreement once scored
+	Device     string            // auto, cpu or cuda
+	Workspace  string            // the workspace folder; "" is workspace.DefaultDir
+	ReadyFile  string            // written (with the figures) once the series is shown and the first actions are done
+	FullScreen bool              // the window fills the screen
 }
 
 // ErrUsage marks a bad command line of the GUI.
@@ -32,6 +35,8 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs := flag.NewFlagSet("liverseg", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Truth, "truth", "", "load this label (NIfTI, DICOM SEG, mask folder, PNG stack) as the truth")
+	fs.BoolVar(&o.TruthOpts.Reverse, "reverse", false, "PNG stacks: file i is slice n-1-i")
+	fs.IntVar(&o.TruthOpts.Segment, "segment", 0, "DICOM SEG: the segment number to read (default: the one labelled liver)")
 	fs.BoolVar(&o.Infer, "infer", false, "run the model on the series once it is shown")
 	fs.StringVar(&o.Layout, "layout", LayoutSingle, "single or side-by-side (image | truth | prediction)")
 	fs.IntVar(&o.Slice, "slice", 0, "show this slice first (1-based); default: the middle, or the worst disagreement")
@@ -63,6 +68,9 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	case "auto", "cpu", "cuda":
 	default:
 		return o, fmt.Errorf("%w: --device %s: auto, cpu or cuda", ErrUsage, o.Device)
+	}
+	if o.TruthOpts.Segment < 0 {
+		return o, fmt.Errorf("%w: --segment %d: a segment number is 1 or more (0: the liver)", ErrUsage, o.TruthOpts.Segment)
 	}
 	if (o.Truth != "" || o.Infer || o.ReadyFile != "") && o.Path == "" {
 		return o, fmt.Errorf("%w: --truth, --infer and --ready-file need a PATH", ErrUsage)

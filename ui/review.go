@@ -37,6 +37,7 @@ type review struct {
 	truth, pred         *scan.Mask
 	prob                *scan.Prob
 	truthName, predName string
+	labelOpts           scan.LabelOptions // the label dialog's last choices
 	metrics             *scan.Metrics
 	disagree            []scan.SliceMetrics
 	disIdx              int

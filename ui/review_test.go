@@ -333,7 +333,7 @@ func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
 		t.Fatal(err)
 	}
 	typeRune(r.main, 'l') // the label dialog opens; load directly as its buttons do
-	r.loadTruth(path)
+	r.loadTruth(path, scan.LabelOptions{})
 	drain(t, q, 20*time.Second, "the truth", func() bool { return len(done) == 1 })
 	if r.truth == nil || len(errs) > 0 {
 		t.Fatalf("truth not loaded: %v", errs)
@@ -366,7 +366,7 @@ func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
 	if err := scan.WriteNIfTILabel(bad, other, scan.NewMask(other.Dims)); err != nil {
 		t.Fatal(err)
 	}
-	r.loadTruth(bad)
+	r.loadTruth(bad, scan.LabelOptions{})
 	drain(t, q, 20*time.Second, "the error", func() bool { return len(errs) > 0 })
 	if msg := errorText(errs[0]); !strings.Contains(msg, bad) {
 		t.Errorf("error %q does not name %s", msg, bad)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,9 +143,31 @@ func (r *review) runModel() {
 }
 
 // chooseTruth asks for a label in any format: a file (NIfTI, DICOM SEG) or a folder (per-slice
-// mask DICOM files, a PNG stack); a mask folder found beside the series is offered first.
+// mask DICOM files, a PNG stack); a mask folder found beside the series is offered first. Below,
+// how to read it: a PNG stack whose first file is the last slice, a SEG's segment.
 func (r *review) chooseTruth() {
 	var d dialog.Dialog
+	reverse := widget.NewCheck("PNG stack: the first file is the last slice", nil)
+	reverse.SetChecked(r.labelOpts.Reverse)
+	segment := widget.NewEntry()
+	segment.SetPlaceHolder("the one labelled liver")
+	if r.labelOpts.Segment > 0 {
+		segment.SetText(strconv.Itoa(r.labelOpts.Segment))
+	}
+	// load reads path with the choices made; a bad segment number is said, not guessed.
+	load := func(path string) {
+		opts := scan.LabelOptions{Reverse: reverse.Checked}
+		if t := strings.TrimSpace(segment.Text); t != "" {
+			n, err := strconv.Atoi(t)
+			if err != nil || n < 1 {
+				r.s.showError(fmt.Errorf("%s: segment %q: a segment number (1, 2, …), or empty for the liver", path, t))
+				return
+			}
+			opts.Segment = n
+		}
+		r.labelOpts = opts
+		r.loadTruth(path, opts)
+	}
 	pickFile := widget.NewButton("A file: NIfTI (.nii, .nii.gz) or DICOM SEG…", func() {
 		d.Hide()
 		fd := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
@@ -155,7 +178,7 @@ func (r *review) chooseTruth() {
 			if rc != nil {
 				p := rc.URI().Path()
 				rc.Close()
-				r.loadTruth(p)
+				load(p)
 			}
 		}, r.s.win)
 		r.s.startIn(fd)
@@ -170,7 +193,7 @@ func (r *review) chooseTruth() {
 				return
 			}
 			if u != nil {
-				r.loadTruth(u.Path())
+				load(u.Path())
 			}
 		}, r.s.win)
 		r.s.startIn(fd)
@@ -181,10 +204,11 @@ func (r *review) chooseTruth() {
 	if p := nearbyTruth(r.vol.Series.Path); p != "" {
 		items = append(items, widget.NewButton("The liver mask beside the series: "+filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p), func() {
 			d.Hide()
-			r.loadTruth(p)
+			load(p)
 		}))
 	}
-	items = append(items, pickFile, pickFolder)
+	items = append(items, pickFile, pickFolder, widget.NewSeparator(), reverse,
+		container.NewBorder(nil, nil, widget.NewLabel("DICOM SEG segment:"), nil, segment))
 	d = dialog.NewCustom("Load a label", "Cancel", container.NewVBox(items...), r.s.win)
 	d.Show()
 }
@@ -204,7 +228,7 @@ func nearbyTruth(seriesDir string) string {
 
 // loadTruth reads a label in any format, aligned to the series, and scores the prediction
 // against it.
-func (r *review) loadTruth(path string) {
+func (r *review) loadTruth(path string, opts scan.LabelOptions) {
 	vol, pred := r.vol, r.pred
 	var (
 		mask    *scan.Mask
@@ -213,7 +237,7 @@ func (r *review) loadTruth(path string) {
 	rd := r.main.Renderer()
 	r.start("loading "+filepath.Base(path), func(ctx context.Context, _ func(int, int)) error {
 		var err error
-		mask, err = scan.LoadLabel(path, vol, scan.LabelOptions{})
+		mask, err = scan.LoadLabel(path, vol, opts)
 		if err != nil {
 			return namePath(path, err)
 		}

@@ -16,7 +16,7 @@ import (
 func (r *review) startup(o Options) {
 	var steps []func() bool // a step returns whether it started a background job
 	if o.Truth != "" {
-		steps = append(steps, func() bool { r.loadTruth(o.Truth); return r.work != nil })
+		steps = append(steps, func() bool { r.loadTruth(o.Truth, o.TruthOpts); return r.work != nil })
 	}
 	if o.Infer {
 		steps = append(steps, func() bool { r.runModel(); return r.work != nil })
