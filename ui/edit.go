@@ -143,6 +143,7 @@ func (r *review) openEditor() {
 		for _, v := range r.views() {
 			v.OnPointer = le.pointer
 			v.CursorRadius = le.cursor
+			v.Path = le.lassoPath
 		}
 		r.editBox.Objects = []fyne.CanvasObject{le.content()}
 		r.editBox.Refresh()
@@ -175,7 +176,7 @@ func (r *review) closeEditor() {
 	r.editor = nil
 	r.truth, r.truthName = le.prevTruth, le.prevTruthName
 	for _, v := range r.views() {
-		v.OnPointer, v.CursorRadius = nil, nil
+		v.OnPointer, v.CursorRadius, v.Path = nil, nil, nil
 	}
 	r.editBox.Objects = []fyne.CanvasObject{widget.NewLabel("Edit label (E) starts correcting the label here.")}
 	r.editBox.Refresh()
@@ -307,7 +308,10 @@ func (le *labelEditor) pointer(phase PointerPhase, x, y float64) bool {
 			le.slice = r.main.Slice()
 			le.lasso = append(le.lasso[:0], p)
 		case PointerDrag:
-			le.lasso = append(le.lasso, p)
+			// A point a pixel a step is all a lasso needs: the polygon and its drawing stay small.
+			if n := len(le.lasso); n == 0 || math.Hypot(p.X-le.lasso[n-1].X, p.Y-le.lasso[n-1].Y) >= 1 {
+				le.lasso = append(le.lasso, p)
+			}
 		case PointerUp:
 			le.lasso = append(le.lasso, p)
 			if len(le.lasso) >= 3 {
@@ -318,9 +322,20 @@ func (le *labelEditor) pointer(phase PointerPhase, x, y float64) bool {
 				}
 			}
 			le.lasso = le.lasso[:0]
+			for _, v := range r.views() {
+				v.Refresh() // takes the path away
+			}
 		}
 	}
 	return true
+}
+
+// lassoPath is the lasso being drawn, on the slice it is drawn on, for the views to show.
+func (le *labelEditor) lassoPath() []viewer.Point {
+	if len(le.lasso) == 0 || le.r.main.Slice() != le.slice {
+		return nil
+	}
+	return le.lasso
 }
 
 // strokeTo extends the brush stroke to p and redraws only what it may have changed (the

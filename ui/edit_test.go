@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
 
 	"liverseg/scan"
 	"liverseg/workspace"
@@ -220,5 +222,44 @@ func TestRetrainFailureLeavesTheGUI(t *testing.T) {
 	}
 	if p.start.Disabled() || s.review != r {
 		t.Error("after the failure the Start button is disabled or the review is gone")
+	}
+}
+
+// TestEditLassoDrawnWhileDragging: the lasso shows as a closed path while it is dragged, fills
+// on release, and leaves no path behind.
+func TestEditLassoDrawnWhileDragging(t *testing.T) {
+	_, r, q := openReview(t)
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	typeRune(r.main, 'e')
+	drain(t, q, 10*time.Second, "the editor", func() bool { return r.editor != nil })
+	sv := r.main
+	typeRune(sv, 'a')
+	sv.SetSlice(5)
+	before := count(r.editor.ed.Mask())
+	pathLines := func() int {
+		n := 0
+		for _, o := range test.WidgetRenderer(sv).Objects() {
+			if l, ok := o.(*canvas.Line); ok && l.Visible() && l.StrokeWidth == 1.5 {
+				n++
+			}
+		}
+		return n
+	}
+	corners := []fyne.Position{screenAt(sv, 5, 5), screenAt(sv, 25, 5), screenAt(sv, 25, 20), screenAt(sv, 5, 20)}
+	sv.MouseDown(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: corners[0]}, Button: desktop.MouseButtonPrimary})
+	for i, c := range corners[1:] {
+		prev := corners[i]
+		sv.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: c}, Dragged: fyne.NewDelta(c.X-prev.X, c.Y-prev.Y)})
+		if got, want := pathLines(), i+2; got != want {
+			t.Fatalf("after %d drags: %d path segments shown, want %d (closed)", i+1, got, want)
+		}
+	}
+	sv.MouseUp(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: corners[3]}, Button: desktop.MouseButtonPrimary})
+	if n := pathLines(); n != 0 {
+		t.Errorf("%d path segments left after the release", n)
+	}
+	// about 20 x 15 pixels filled
+	if filled := count(r.editor.ed.Mask()) - before; filled < 250 || filled > 350 {
+		t.Errorf("the lasso filled %d voxels, want about 300", filled)
 	}
 }

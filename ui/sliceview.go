@@ -100,6 +100,9 @@ type SliceView struct {
 	// CursorRadius, when set, is the radius in display pixels (along x and y) of the circle drawn
 	// around the pointer: the brush. ok false draws none.
 	CursorRadius func() (rx, ry float64, ok bool)
+	// Path, when set, is a polygon in display-pixel coordinates drawn over the slice, closed
+	// back to its first point: the lasso while it is being drawn. Fewer than two points draw none.
+	Path func() []viewer.Point
 	// OnKey, when set, gets the keys the view does not use itself (by name, or the typed rune);
 	// it says whether it used the key.
 	OnKey func(name fyne.KeyName, r rune) bool
@@ -377,7 +380,7 @@ func (sv *SliceView) MouseMoved(ev *desktop.MouseEvent) {
 	vp.hover, vp.hx, vp.hy, vp.hoverOK = sv, x, y, ok
 	fx, fy, _ := sv.toDisplay(ev.Position)
 	vp.hfx, vp.hfy = float32(fx), float32(fy)
-	if sv.CursorRadius != nil {
+	if sv.CursorRadius != nil || sv.Path != nil {
 		sv.Refresh()
 	}
 	if vp.crosshair {
@@ -561,6 +564,7 @@ type sliceViewRenderer struct {
 	caption *canvas.Text
 	cross   [2]*canvas.Line // horizontal, vertical
 	cursor  *canvas.Circle  // the brush around the pointer
+	path    []*canvas.Line  // the lasso's segments (a pool: those past the lasso are hidden)
 	bar     *canvas.Line
 	barText *canvas.Text
 	size    fyne.Size
@@ -610,6 +614,35 @@ func (r *sliceViewRenderer) Layout(size fyne.Size) {
 	r.layoutScaleBar(rc, cw)
 	r.layoutCrosshair(rc)
 	r.layoutCursor(rc, cw, ch)
+	r.layoutPath(rc, cw, ch)
+}
+
+// layoutPath draws sv.Path, closed, over the image.
+func (r *sliceViewRenderer) layoutPath(rc rect, cw, ch int) {
+	var pts []viewer.Point
+	if r.sv.Path != nil && rc.Size.Width > 0 {
+		pts = r.sv.Path()
+	}
+	n := len(pts) // segments, the closing one included
+	if n < 2 {
+		n = 0
+	}
+	for len(r.path) < n {
+		l := canvas.NewLine(cursorColor)
+		l.StrokeWidth = 1.5
+		r.path = append(r.path, l)
+	}
+	x0, y0, _, _ := r.sv.vp.crop()
+	sx, sy := rc.Size.Width/float32(cw), rc.Size.Height/float32(ch)
+	at := func(p viewer.Point) fyne.Position {
+		return fyne.NewPos(rc.Position.X+(float32(p.X)-float32(x0))*sx, rc.Position.Y+(float32(p.Y)-float32(y0))*sy)
+	}
+	for i, l := range r.path {
+		l.Hidden = i >= n
+		if !l.Hidden {
+			l.Position1, l.Position2 = at(pts[i]), at(pts[(i+1)%n])
+		}
+	}
 }
 
 // layoutCursor draws the brush circle around the pointer while it is over this view.
@@ -696,8 +729,12 @@ func (r *sliceViewRenderer) Refresh() {
 }
 
 func (r *sliceViewRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.bg, r.sv.img, r.letters[0], r.letters[1], r.letters[2], r.letters[3],
+	objs := []fyne.CanvasObject{r.bg, r.sv.img, r.letters[0], r.letters[1], r.letters[2], r.letters[3],
 		r.caption, r.cross[0], r.cross[1], r.cursor, r.bar, r.barText}
+	for _, l := range r.path {
+		objs = append(objs, l)
+	}
+	return objs
 }
 
 func (r *sliceViewRenderer) Destroy() {}
