@@ -263,3 +263,29 @@ func TestEditLassoDrawnWhileDragging(t *testing.T) {
 		t.Errorf("the lasso filled %d voxels, want about 300", filled)
 	}
 }
+
+// TestEditCaseLockedElsewhere: a case another editor holds (another liverseg on the workspace)
+// does not open for editing; the dialog says who holds it, and the review goes on.
+func TestEditCaseLockedElsewhere(t *testing.T) {
+	s, r, q := openReview(t)
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	ws, err := s.workspace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ws.OpenAutosave(r.status.caseID, 0, r.vol.Dims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var errs []error
+	s.onError = func(e error) { errs = append(errs, e) }
+	r.openEditor()
+	drain(t, q, 10*time.Second, "the error", func() bool { return len(errs) > 0 })
+	if msg := errorText(errs[0]); !strings.Contains(msg, "being edited elsewhere") || !strings.Contains(msg, ".lock") {
+		t.Errorf("error %q does not say the case is held and by which lock", msg)
+	}
+	if r.editor != nil || s.review != r {
+		t.Error("a held case opened for editing, or dropped the review")
+	}
+}

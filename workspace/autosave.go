@@ -59,6 +59,7 @@ type Autosave struct {
 	size     int64    // the journal's length after the last good record
 	records  int      // records in the journal (after its header)
 	err      error    // set when a failed write could not be undone: the journal cannot be trusted
+	lock     *caseLock
 }
 
 // Run is a stretch of voxels after an edit: the volume offset (k*cols*rows + j*cols + i) of its
@@ -348,8 +349,9 @@ func writeAutosaveFile(path string, write func(io.Writer) error) error {
 // A journal already there for the same base version and dimensions is continued: the editor that
 // recovered it keeps editing, and the journal keeps recording on top of what it recovered. A torn
 // tail is cut off first, so that new records do not land behind it. A journal or snapshot for
-// another base version or other dimensions is ErrExists: recover or discard it first.
-func (w *Workspace) OpenAutosave(caseID string, baseVersion int, dims [3]int) (*Autosave, error) {
+// another base version or other dimensions is ErrExists: recover or discard it first. A case
+// whose autosave is open elsewhere (another process, or an Autosave not closed) is ErrLocked.
+func (w *Workspace) OpenAutosave(caseID string, baseVersion int, dims [3]int) (a *Autosave, err error) {
 	if err := CheckCaseID(caseID); err != nil {
 		return nil, err
 	}
@@ -360,8 +362,17 @@ func (w *Workspace) OpenAutosave(caseID string, baseVersion int, dims [3]int) (*
 	if baseVersion < 0 {
 		return nil, fmt.Errorf("autosave of case %s: base version %d", caseID, baseVersion)
 	}
-	a := &Autosave{caseID: caseID, path: w.journalPath(caseID), snapPath: w.snapshotPath(caseID),
-		base: baseVersion, dims: dims, voxels: voxels}
+	lock, err := w.lockCase(caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.unlock()
+		}
+	}()
+	a = &Autosave{caseID: caseID, path: w.journalPath(caseID), snapPath: w.snapshotPath(caseID),
+		base: baseVersion, dims: dims, voxels: voxels, lock: lock}
 	if err := os.MkdirAll(filepath.Dir(a.path), 0o755); err != nil {
 		return nil, fmt.Errorf("autosave of case %s: %w", caseID, err)
 	}
@@ -573,6 +584,7 @@ func (a *Autosave) Records() int {
 func (a *Autosave) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	defer a.lock.unlock() // after the journal is closed (or removed)
 	if a.f == nil {
 		return nil
 	}
@@ -593,6 +605,7 @@ func (a *Autosave) Close() error {
 func (a *Autosave) Discard() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	defer a.lock.unlock()
 	if a.f != nil {
 		a.f.Close()
 		a.f = nil
@@ -601,13 +614,17 @@ func (a *Autosave) Discard() error {
 }
 
 // Discard removes a case's journal and snapshot, once its label is saved as a version (or the
-// user chose not to recover). Nothing there is no error. An Autosave open on the case in this
-// process must be closed first (or use its own Discard): its later appends would go to a removed
-// file.
+// user chose not to recover). Nothing there is no error. A case whose autosave is open (here or
+// in another process) is ErrLocked: close it first, or use the Autosave's own Discard.
 func (w *Workspace) Discard(caseID string) error {
 	if err := CheckCaseID(caseID); err != nil {
 		return err
 	}
+	lock, err := w.lockCase(caseID)
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
 	return discardFiles(w.journalPath(caseID), w.snapshotPath(caseID))
 }
 

@@ -594,6 +594,13 @@ wait:
 				t.Fatalf("editor said %q", line)
 			}
 			reported = n
+			if n == 5 {
+				// While the child edits, the case is its own: no second editor gets it.
+				_, err := (&Workspace{Dir: dir}).lockCase(caseID)
+				if want := fmt.Sprintf("process %d ", cmd.Process.Pid); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), want) {
+					t.Errorf("locking the case the child edits: %v, want ErrLocked naming %q", err, want)
+				}
+			}
 			if n >= killAfter {
 				break wait
 			}
@@ -667,7 +674,8 @@ wait:
 		t.Fatalf("a torn record changed the steps from %d to %d", steps, again)
 	}
 
-	// The editor starts again on what it recovered and goes on; then saves and discards.
+	// The editor starts again on what it recovered and goes on (the killed child's lock went with
+	// it); then saves and discards.
 	a, err := w.OpenAutosave(caseID, 1, killDims)
 	if err != nil {
 		t.Fatal(err)
@@ -751,5 +759,44 @@ func TestAutosaveTimerCheckpoint(t *testing.T) {
 	got, err := r.Restore(nil)
 	if err != nil || !bytes.Equal(got.Voxels, m.Voxels) || stepsIn(got) != 120 {
 		t.Fatalf("after %d checkpoints: %d steps restored, %v", checkpoints, stepsIn(got), err)
+	}
+}
+
+// One editor a case: a second Autosave, or a Discard, while one is open is ErrLocked, naming the
+// lock file; closing (or discarding) gives the case back.
+func TestAutosaveLock(t *testing.T) {
+	w, _ := openTest(t)
+	dims := [3]int{8, 6, 3}
+	a, err := w.OpenAutosave("c1", 0, dims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.OpenAutosave("c1", 0, dims); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), w.lockPath("c1")) {
+		t.Errorf("a second editor of c1: %v, want ErrLocked naming %s", err, w.lockPath("c1"))
+	}
+	if err := w.Discard("c1"); !errors.Is(err, ErrLocked) {
+		t.Errorf("discarding under an open editor: %v, want ErrLocked", err)
+	}
+	b, err := w.OpenAutosave("c2", 0, dims)
+	if err != nil {
+		t.Fatalf("another case is free: %v", err)
+	}
+	b.Discard()
+	if err := a.Append([]Run{{Offset: 3, Values: []uint8{1}}}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a, err = w.OpenAutosave("c1", 0, dims)
+	if err != nil {
+		t.Fatalf("after Close: %v", err)
+	}
+	if err := a.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Discard("c1"); err != nil {
+		t.Fatalf("after Discard: %v", err)
+	}
+	if p, err := w.Pending(context.Background()); err != nil || len(p) != 0 {
+		t.Errorf("lock files count as pending edits: %v %v", p, err)
 	}
 }
