@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"liverseg/inference"
@@ -108,15 +107,6 @@ func openPacsClient(ctx context.Context, c pacsCommon) (*pacs.Client, error) {
 // PACSServerConfig turns a workspace server into the client's configuration.
 func PACSServerConfig(s workspace.PACSServer) pacs.Server {
 	return pacs.Server{Name: s.Name, URL: s.URL, User: s.User, Password: s.Password, Token: s.Token, Insecure: s.Insecure}
-}
-
-// DefaultPACSCache is where `pacs get` puts series: the cache folder's pacs/.
-func DefaultPACSCache() (string, error) {
-	d, err := inference.CacheDir()
-	if err != nil {
-		return "", fmt.Errorf("PACS cache: no cache folder: %w", err)
-	}
-	return filepath.Join(d, "pacs"), nil
 }
 
 // serverJSON is one server of `pacs servers --json`: the secrets are never printed, only
@@ -355,7 +345,7 @@ func pacsGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dir := *cache
 	if dir == "" {
 		var err error
-		if dir, err = DefaultPACSCache(); err != nil {
+		if dir, err = inference.PACSCacheDir(); err != nil {
 			return fail(stderr, err)
 		}
 	}

@@ -83,6 +83,16 @@ type Library struct {
 // CacheDir is the folder scripts/setup.sh fills: $LIVERSEG_CACHE, else os.UserCacheDir()/liverseg.
 func CacheDir() (string, error) { return cacheDir(os.Getenv) }
 
+// PACSCacheDir is where series retrieved from a PACS are kept (`liverseg pacs get`, the GUI's
+// Open from PACS): the cache folder's pacs/, which both find again without asking.
+func PACSCacheDir() (string, error) {
+	d, err := CacheDir()
+	if err != nil {
+		return "", fmt.Errorf("PACS cache: no cache folder: %w", err)
+	}
+	return filepath.Join(d, "pacs"), nil
+}
+
 func cacheDir(getenv func(string) string) (string, error) {
 	if d := getenv(EnvCache); d != "" {
 		return d, nil

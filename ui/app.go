@@ -453,7 +453,7 @@ func (s *session) loadSeries(i int) {
 	s.background(gen, func() error {
 		v, err := e.Load(ctx, progress)
 		if err != nil {
-			return loadError(e, err)
+			return namePath(e.Series.Path, err)
 		}
 		r, err = viewer.NewRenderer(v)
 		if err != nil {
@@ -496,17 +496,6 @@ func (s *session) percentProgress(update func(done, total int)) func(done, total
 		last = pct
 		s.do(func() { update(done, total) })
 	}
-}
-
-// loadError makes sure a load error names a file: the series' path when it names none.
-func loadError(e *scan.SeriesEntry, err error) error {
-	if errors.Is(err, context.Canceled) {
-		return err
-	}
-	if e.Series.Path != "" && !strings.Contains(err.Error(), string(filepath.Separator)) {
-		return fmt.Errorf("%s: %w", e.Series.Path, err)
-	}
-	return err
 }
 
 // showView puts the review of a loaded series beside the list (made narrow) and gives the view

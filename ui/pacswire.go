@@ -3,23 +3,12 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
 	"liverseg/inference"
 	"liverseg/scan"
 )
-
-// pacsCacheDir is where retrieved series are kept: the cache folder's pacs/, the folder that
-// `liverseg pacs get` fills too, so that either finds what the other fetched.
-func pacsCacheDir() (string, error) {
-	d, err := inference.CacheDir()
-	if err != nil {
-		return "", fmt.Errorf("PACS cache: no cache folder: %w", err)
-	}
-	return filepath.Join(d, "pacs"), nil
-}
 
 // openFromPACS shows the "Open from PACS" dialog; the retrieved series opens like a folder.
 func (s *session) openFromPACS() {
@@ -28,7 +17,7 @@ func (s *session) openFromPACS() {
 		s.showError(err)
 		return
 	}
-	dir, err := pacsCacheDir()
+	dir, err := inference.PACSCacheDir()
 	if err != nil {
 		s.showError(err)
 		return
@@ -58,7 +47,7 @@ func (r *review) sendToPACS() {
 	vol := r.vol
 	var path string
 	r.start("writing the SEG", func(ctx context.Context, _ func(int, int)) error {
-		dir, err := pacsCacheDir()
+		dir, err := inference.PACSCacheDir()
 		if err != nil {
 			return err
 		}
