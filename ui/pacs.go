@@ -114,7 +114,7 @@ func newPACSOpen(parent fyne.Window, ws *workspace.Workspace, cacheDir string, o
 	p.status.Wrapping = fyne.TextWrapWord
 
 	form := widget.NewForm(
-		widget.NewFormItem("Server", p.server),
+		widget.NewFormItem("Server", container.NewBorder(nil, nil, nil, widget.NewButton("Add…", p.addServer), p.server)),
 		widget.NewFormItem("Patient name", p.patient),
 		widget.NewFormItem("Patient ID", p.patientID),
 		widget.NewFormItem("Study date", container.NewGridWithColumns(2, p.from, p.to)),
@@ -148,7 +148,7 @@ func (p *pacsOpen) loadServers() {
 	case err != nil:
 		p.fail(err)
 	case len(names) == 0:
-		p.fail(errors.New("no PACS server configured: add one with `liverseg pacs servers add NAME URL --user USER --password -`"))
+		p.fail(errNoServers)
 	default:
 		p.server.SetOptions(names)
 		p.server.SetSelectedIndex(0)
@@ -156,6 +156,9 @@ func (p *pacsOpen) loadServers() {
 	}
 	p.searchBtn.Disable()
 }
+
+// errNoServers says how to add a server, in the dialog or on the command line.
+var errNoServers = errors.New("no PACS server configured: Add… one here, or with `liverseg pacs servers add NAME URL --user USER --password -`")
 
 func serverNames(ws *workspace.Workspace) ([]string, error) {
 	if ws == nil {
@@ -407,7 +410,16 @@ func newPACSSend(parent fyne.Window, ws *workspace.Workspace, segPath string) *p
 	p.status.Wrapping = fyne.TextWrapWord
 	file := widget.NewLabel(segPath)
 	file.Wrapping = fyne.TextWrapBreak
-	form := widget.NewForm(widget.NewFormItem("Server", p.server), widget.NewFormItem("DICOM SEG", file))
+	add := widget.NewButton("Add…", func() {
+		showServerForm(parent, ws, func(name string) {
+			p.server.SetOptions(append(p.server.Options, name))
+			p.server.SetSelected(name)
+			p.status.Importance = widget.MediumImportance
+			p.status.SetText("")
+			p.sendBtn.Enable()
+		})
+	})
+	form := widget.NewForm(widget.NewFormItem("Server", container.NewBorder(nil, nil, nil, add, p.server)), widget.NewFormItem("DICOM SEG", file))
 	p.dlg = dialog.NewCustomWithoutButtons("Send to PACS", container.NewVBox(form, p.bar, p.status), parent)
 	p.dlg.SetButtons([]fyne.CanvasObject{closeBtn, p.cancelBtn, p.sendBtn})
 	p.dlg.SetOnClosed(func() {
@@ -422,7 +434,7 @@ func newPACSSend(parent fyne.Window, ws *workspace.Workspace, segPath string) *p
 		p.fail(err)
 		p.sendBtn.Disable()
 	case len(names) == 0:
-		p.fail(errors.New("no PACS server configured: add one with `liverseg pacs servers add NAME URL --user USER --password -`"))
+		p.fail(errNoServers)
 		p.sendBtn.Disable()
 	default:
 		p.server.SetOptions(names)
