@@ -158,7 +158,7 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.SliceSets = append(cfg.SliceSets, ss)
 	}
-	hp.apply(fs, cfg)
+	hp.apply(cfg)
 	var ws *workspace.Workspace
 	if !*exportOnly || *from != "" {
 		w, err := openWS()
@@ -227,77 +227,65 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// hyperFlags override the config's hyper-parameters where given.
-type hyperFlags struct {
-	epochs, batch, patience, base, depth, seed, size *int
-	lr, dropout                                      *float64
-	optimizer, device, schedule                      *string
-	noAugment                                        *bool
-	maxSeconds                                       *float64
-}
+// hyperFlags override the config's hyper-parameters where given: a flag set on the command line
+// queues its change, and apply makes the changes once the config is read.
+type hyperFlags struct{ set []func(*training.Config) }
 
 func (h *hyperFlags) add(fs *flag.FlagSet) {
-	h.epochs = fs.Int("epochs", 0, "epochs (default: the config's, else 15)")
-	h.batch = fs.Int("batch", 0, "batch size (default 4)")
-	h.patience = fs.Int("patience", -1, "stop after this many epochs without a better validation loss; 0 = never (default 3)")
-	h.base = fs.Int("base", 0, "U-Net channels of the first level (default 16)")
-	h.depth = fs.Int("depth", 0, "U-Net levels (default 4)")
-	h.seed = fs.Int("seed", 0, "random seed")
-	h.size = fs.Int("size", 0, "input size H = W (default: the config's, else 256)")
-	h.lr = fs.Float64("lr", 0, "learning rate (default 1e-3)")
-	h.dropout = fs.Float64("dropout", -1, "dropout (default 0.1)")
-	h.optimizer = fs.String("optimizer", "", "adam, adamw or sgd (default adam)")
-	h.schedule = fs.String("schedule", "", "learning-rate schedule: cosine, step or none")
-	h.device = fs.String("device", "", "where torch trains: auto, cpu or cuda")
-	h.noAugment = fs.Bool("no-augment", false, "no augmentation")
-	h.maxSeconds = fs.Float64("max-seconds", 0, "stop training after this long (the best epoch so far is exported)")
+	queue := func(f func(*training.Config)) { h.set = append(h.set, f) }
+	intFlag := func(name, usage string, to func(*training.Config, int)) {
+		fs.Func(name, usage, func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return errors.New("want a whole number")
+			}
+			queue(func(c *training.Config) { to(c, n) })
+			return nil
+		})
+	}
+	floatFlag := func(name, usage string, to func(*training.Config, float64)) {
+		fs.Func(name, usage, func(s string) error {
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return errors.New("want a number")
+			}
+			queue(func(c *training.Config) { to(c, x) })
+			return nil
+		})
+	}
+	stringFlag := func(name, usage string, to func(*training.Config, string)) {
+		fs.Func(name, usage, func(s string) error {
+			queue(func(c *training.Config) { to(c, s) })
+			return nil
+		})
+	}
+	intFlag("epochs", "epochs (default: the config's, else 15)", func(c *training.Config, n int) { c.Train.Epochs = n })
+	intFlag("batch", "batch size (default 4)", func(c *training.Config, n int) { c.Train.Batch = n })
+	intFlag("patience", "stop after this many epochs without a better validation loss; 0 = never (default 3)", func(c *training.Config, n int) { c.Train.Patience = n })
+	intFlag("base", "U-Net channels of the first level (default 16)", func(c *training.Config, n int) { c.Train.Base = n })
+	intFlag("depth", "U-Net levels (default 4)", func(c *training.Config, n int) { c.Train.Depth = n })
+	intFlag("seed", "random seed", func(c *training.Config, n int) { c.Train.Seed = n })
+	intFlag("size", "input size H = W (default: the config's, else 256)", func(c *training.Config, n int) { c.Contract.InputSize = [2]int{n, n} })
+	floatFlag("lr", "learning rate (default 1e-3)", func(c *training.Config, x float64) { c.Train.LR = x })
+	floatFlag("dropout", "dropout (default 0.1)", func(c *training.Config, x float64) { c.Train.Dropout = x })
+	floatFlag("max-seconds", "stop training after this long (the best epoch so far is exported)", func(c *training.Config, x float64) { c.Train.MaxSeconds = x })
+	stringFlag("optimizer", "adam, adamw or sgd (default adam)", func(c *training.Config, s string) { c.Train.Optimizer = s })
+	stringFlag("schedule", "learning-rate schedule: cosine, step or none", func(c *training.Config, s string) { c.Train.Schedule = s })
+	stringFlag("device", "where torch trains: auto, cpu or cuda", func(c *training.Config, s string) { c.Train.Device = s })
+	fs.BoolFunc("no-augment", "no augmentation", func(s string) error {
+		off, err := strconv.ParseBool(s)
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		queue(func(c *training.Config) { c.Train.Augment.Disabled = off })
+		return nil
+	})
 }
 
-func (h *hyperFlags) apply(fs *flag.FlagSet, cfg *training.Config) {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	p := &cfg.Train
-	if set["epochs"] {
-		p.Epochs = *h.epochs
-	}
-	if set["batch"] {
-		p.Batch = *h.batch
-	}
-	if set["patience"] {
-		p.Patience = *h.patience
-	}
-	if set["base"] {
-		p.Base = *h.base
-	}
-	if set["depth"] {
-		p.Depth = *h.depth
-	}
-	if set["seed"] {
-		p.Seed = *h.seed
-	}
-	if set["size"] {
-		cfg.Contract.InputSize = [2]int{*h.size, *h.size}
-	}
-	if set["lr"] {
-		p.LR = *h.lr
-	}
-	if set["dropout"] {
-		p.Dropout = *h.dropout
-	}
-	if set["optimizer"] {
-		p.Optimizer = *h.optimizer
-	}
-	if set["schedule"] {
-		p.Schedule = *h.schedule
-	}
-	if set["device"] {
-		p.Device = *h.device
-	}
-	if *h.noAugment {
-		p.Augment.Disabled = true
-	}
-	if set["max-seconds"] {
-		p.MaxSeconds = *h.maxSeconds
+// apply makes the changes of the flags given, in their order on the command line.
+func (h *hyperFlags) apply(cfg *training.Config) {
+	for _, f := range h.set {
+		f(cfg)
 	}
 }
 
