@@ -232,52 +232,51 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 type hyperFlags struct{ set []func(*training.Config) }
 
 func (h *hyperFlags) add(fs *flag.FlagSet) {
-	queue := func(f func(*training.Config)) { h.set = append(h.set, f) }
-	intFlag := func(name, usage string, to func(*training.Config, int)) {
-		fs.Func(name, usage, func(s string) error {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				return errors.New("want a whole number")
-			}
-			queue(func(c *training.Config) { to(c, n) })
-			return nil
-		})
-	}
-	floatFlag := func(name, usage string, to func(*training.Config, float64)) {
-		fs.Func(name, usage, func(s string) error {
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return errors.New("want a number")
-			}
-			queue(func(c *training.Config) { to(c, x) })
-			return nil
-		})
-	}
-	stringFlag := func(name, usage string, to func(*training.Config, string)) {
-		fs.Func(name, usage, func(s string) error {
-			queue(func(c *training.Config) { to(c, s) })
-			return nil
-		})
-	}
-	intFlag("epochs", "epochs (default: the config's, else 15)", func(c *training.Config, n int) { c.Train.Epochs = n })
-	intFlag("batch", "batch size (default 4)", func(c *training.Config, n int) { c.Train.Batch = n })
-	intFlag("patience", "stop after this many epochs without a better validation loss; 0 = never (default 3)", func(c *training.Config, n int) { c.Train.Patience = n })
-	intFlag("base", "U-Net channels of the first level (default 16)", func(c *training.Config, n int) { c.Train.Base = n })
-	intFlag("depth", "U-Net levels (default 4)", func(c *training.Config, n int) { c.Train.Depth = n })
-	intFlag("seed", "random seed", func(c *training.Config, n int) { c.Train.Seed = n })
-	intFlag("size", "input size H = W (default: the config's, else 256)", func(c *training.Config, n int) { c.Contract.InputSize = [2]int{n, n} })
-	floatFlag("lr", "learning rate (default 1e-3)", func(c *training.Config, x float64) { c.Train.LR = x })
-	floatFlag("dropout", "dropout (default 0.1)", func(c *training.Config, x float64) { c.Train.Dropout = x })
-	floatFlag("max-seconds", "stop training after this long (the best epoch so far is exported)", func(c *training.Config, x float64) { c.Train.MaxSeconds = x })
-	stringFlag("optimizer", "adam, adamw or sgd (default adam)", func(c *training.Config, s string) { c.Train.Optimizer = s })
-	stringFlag("schedule", "learning-rate schedule: cosine, step or none", func(c *training.Config, s string) { c.Train.Schedule = s })
-	stringFlag("device", "where torch trains: auto, cpu or cuda", func(c *training.Config, s string) { c.Train.Device = s })
+	whole := plainly(strconv.Atoi, "want a whole number")
+	number := plainly(func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }, "want a number")
+	text := func(s string) (string, error) { return s, nil }
+	flagTo(h, fs, "epochs", "epochs (default: the config's, else 15)", whole, func(c *training.Config, n int) { c.Train.Epochs = n })
+	flagTo(h, fs, "batch", "batch size (default 4)", whole, func(c *training.Config, n int) { c.Train.Batch = n })
+	flagTo(h, fs, "patience", "stop after this many epochs without a better validation loss; 0 = never (default 3)", whole, func(c *training.Config, n int) { c.Train.Patience = n })
+	flagTo(h, fs, "base", "U-Net channels of the first level (default 16)", whole, func(c *training.Config, n int) { c.Train.Base = n })
+	flagTo(h, fs, "depth", "U-Net levels (default 4)", whole, func(c *training.Config, n int) { c.Train.Depth = n })
+	flagTo(h, fs, "seed", "random seed", whole, func(c *training.Config, n int) { c.Train.Seed = n })
+	flagTo(h, fs, "size", "input size H = W (default: the config's, else 256)", whole, func(c *training.Config, n int) { c.Contract.InputSize = [2]int{n, n} })
+	flagTo(h, fs, "lr", "learning rate (default 1e-3)", number, func(c *training.Config, x float64) { c.Train.LR = x })
+	flagTo(h, fs, "dropout", "dropout (default 0.1)", number, func(c *training.Config, x float64) { c.Train.Dropout = x })
+	flagTo(h, fs, "max-seconds", "stop training after this long (the best epoch so far is exported)", number, func(c *training.Config, x float64) { c.Train.MaxSeconds = x })
+	flagTo(h, fs, "optimizer", "adam, adamw or sgd (default adam)", text, func(c *training.Config, s string) { c.Train.Optimizer = s })
+	flagTo(h, fs, "schedule", "learning-rate schedule: cosine, step or none", text, func(c *training.Config, s string) { c.Train.Schedule = s })
+	flagTo(h, fs, "device", "where torch trains: auto, cpu or cuda", text, func(c *training.Config, s string) { c.Train.Device = s })
 	fs.BoolFunc("no-augment", "no augmentation", func(s string) error {
 		off, err := strconv.ParseBool(s)
 		if err != nil {
 			return errors.New("want true or false")
 		}
-		queue(func(c *training.Config) { c.Train.Augment.Disabled = off })
+		h.set = append(h.set, func(c *training.Config) { c.Train.Augment.Disabled = off })
+		return nil
+	})
+}
+
+// plainly is parse with its error said as want (the flag package adds the flag and the value).
+func plainly[T any](parse func(string) (T, error), want string) func(string) (T, error) {
+	return func(s string) (T, error) {
+		v, err := parse(s)
+		if err != nil {
+			return v, errors.New(want)
+		}
+		return v, nil
+	}
+}
+
+// flagTo registers a flag whose value, parsed, queues the change to makes.
+func flagTo[T any](h *hyperFlags, fs *flag.FlagSet, name, usage string, parse func(string) (T, error), to func(*training.Config, T)) {
+	fs.Func(name, usage, func(s string) error {
+		v, err := parse(s)
+		if err != nil {
+			return err
+		}
+		h.set = append(h.set, func(c *training.Config) { to(c, v) })
 		return nil
 	})
 }
