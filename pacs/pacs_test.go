@@ -178,6 +178,23 @@ func TestRetrieveAndCache(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("cache holds %d entries, want the series folder only", len(entries))
 	}
+
+	// A file left short (a power cut before the disk had it all) makes the entry incomplete:
+	// the next retrieve fetches the series again, whole.
+	if err := os.Truncate(filepath.Join(r.Dir, "000003.dcm"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := CachedSeries(cache, testSeries); ok {
+		t.Fatal("a series with an empty instance counts as cached")
+	}
+	f2 := newFakeServer(t, "ok", 5)
+	r3, err := f2.client(t).Retrieve(t.Context(), cache, SeriesRef{SeriesUID: testSeries}, nil)
+	if err != nil || r3.Cached || f2.wados.Load() != 1 {
+		t.Fatalf("retrieve over a damaged entry: %+v, %v, %d WADO requests", r3, err, f2.wados.Load())
+	}
+	if b, err := os.ReadFile(filepath.Join(r3.Dir, "000003.dcm")); err != nil || !bytes.Equal(b, fakeInstance(2, 100_000)) {
+		t.Errorf("instance 3 after the second retrieve: %d bytes, %v", len(b), err)
+	}
 }
 
 func TestRetrieveFailuresLeaveNothing(t *testing.T) {
