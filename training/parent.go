@@ -23,7 +23,7 @@ import (
 // BuiltIn names the model built into liverseg (assets/model.onnx) where a model version is
 // expected: as a parent to fine-tune, and in the lineage of the models made from it. The GUI
 // shows the built-in model under the same name.
-const BuiltIn = "built-in"
+const BuiltIn = workspace.BuiltInModel
 
 // Parent is a model to fine-tune: where it is, the input it was trained for, the shape of its
 // network, and the weights the worker starts from. `liverseg train --from` and FineTune both

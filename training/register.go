@@ -95,14 +95,8 @@ func (t *Trainer) Complete(ctx context.Context, dir string, activate bool) (*Res
 // Register records a checked model in the workspace (models/VERSION/).
 func (t *Trainer) Register(ctx context.Context, out *Outcome, activate bool) (*Result, error) {
 	r := out.Report
-	parent := r.Parent
-	if parent == BuiltIn {
-		// The registry links registered models only; the built-in model is in none, so the
-		// lineage stays in the model's metadata (liverseg.parent), its card and its report.
-		parent = ""
-	}
 	m, err := t.WS.RegisterModel(ctx, workspace.NewModel{
-		Version: r.Version, Parent: parent, SourceDir: out.Dir, Data: r.Dataset, Params: r.Params,
+		Version: r.Version, Parent: r.Parent, SourceDir: out.Dir, Data: r.Dataset, Params: r.Params,
 		Metrics: summaryOf(r), ValDice: r.ValDice, Job: r.Job, Activate: activate,
 	})
 	if err != nil {

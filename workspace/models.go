@@ -47,6 +47,10 @@ var versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 // modelFiles are copied from a job into models/VERSION/.
 var modelFiles = []string{"model.onnx", "weights.pt", "MODEL_CARD.md", "report"}
 
+// BuiltInModel is the parent of a model fine-tuned from the one built into liverseg, which the
+// registry does not hold: the lineage reads "built-in" rather than nothing.
+const BuiltInModel = "built-in"
+
 // RegisterModel copies the model's files into models/VERSION/ and records it. A version that
 // exists is an error. The folder appears complete or not at all: it is filled under a temporary
 // name and renamed, and removed again if the record cannot be written.
@@ -57,7 +61,7 @@ func (w *Workspace) RegisterModel(ctx context.Context, m NewModel) (*Model, erro
 	if _, err := w.Model(ctx, m.Version); err == nil {
 		return nil, fmt.Errorf("model %s: %w", m.Version, ErrExists)
 	}
-	if m.Parent != "" {
+	if m.Parent != "" && m.Parent != BuiltInModel {
 		if _, err := w.Model(ctx, m.Parent); err != nil {
 			return nil, fmt.Errorf("parent model %s: %w", m.Parent, err)
 		}

@@ -136,6 +136,13 @@ func TestModelRegistry(t *testing.T) {
 	if active != 1 {
 		t.Fatalf("%d active models", active)
 	}
+	if _, err := w.RegisterModel(ctx, NewModel{Version: "v9", Parent: "v8", SourceDir: modelDir(t, "nine")}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a parent the registry lacks: %v, want ErrNotFound", err)
+	}
+	ft, err := w.RegisterModel(ctx, NewModel{Version: "ft", Parent: BuiltInModel, SourceDir: modelDir(t, "ft")})
+	if err != nil || ft.Parent != BuiltInModel {
+		t.Fatalf("a model fine-tuned from the built-in one: %+v, %v", ft, err)
+	}
 }
 
 func TestJobs(t *testing.T) {
