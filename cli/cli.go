@@ -117,6 +117,19 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 	}
 }
 
+// parseOnlyFlags is parseFlags for a command that takes no positional argument: one is a usage
+// error naming it.
+func parseOnlyFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
+	rest, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code, false
+	}
+	if len(rest) > 0 {
+		return usageError(stderr, fs, "unexpected argument %q", rest[0]), false
+	}
+	return 0, true
+}
+
 // fail prints err as "liverseg: FILE: reason" and returns the failure code.
 func fail(stderr io.Writer, err error) int {
 	msg := err.Error()

@@ -85,12 +85,8 @@ func Doctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ortLib := fset.String("ort-lib", "", "ONNX Runtime shared library (default: $"+inference.EnvORTLibrary+", python's onnxruntime, the setup's cache)")
 	python := fset.String("python", "", "Python interpreter with torch (default: $"+inference.EnvPython+", "+inference.SystemPython+", python3 on PATH)")
 	wsDir := fset.String("workspace", "", "workspace folder (default: $XDG_DATA_HOME/liverseg or ~/.local/share/liverseg)")
-	rest, code, ok := parseFlags(fset, args)
-	if !ok {
+	if code, ok := parseOnlyFlags(fset, args, stderr); !ok {
 		return code
-	}
-	if len(rest) > 0 {
-		return usageError(stderr, fset, "unexpected argument %q", rest[0])
 	}
 
 	r := RunDoctor(ctx, *ortLib, *python, *wsDir)

@@ -18,12 +18,8 @@ func Eval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	perSlice := fs.Bool("per-slice", false, "also the figures of every slice")
 	asJSON := fs.Bool("json", false, "print JSON")
 	lf := addLabelFlags(fs)
-	rest, code, ok := parseFlags(fs, args)
-	if !ok {
+	if code, ok := parseOnlyFlags(fs, args, stderr); !ok {
 		return code
-	}
-	if len(rest) > 0 {
-		return usageError(stderr, fs, "unexpected argument %q", rest[0])
 	}
 	if *series == "" || *truthPath == "" || *predPath == "" {
 		return usageError(stderr, fs, "--series, --truth and --pred are required")

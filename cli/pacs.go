@@ -260,12 +260,8 @@ func pacsSearch(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&q.StudyUID, "study", "", "the series of one study")
 	fs.IntVar(&q.Limit, "limit", 200, "at most this many results")
 	studies := fs.Bool("studies", false, "list studies, not series")
-	rest, code, ok := parseFlags(fs, args)
-	if !ok {
+	if code, ok := parseOnlyFlags(fs, args, stderr); !ok {
 		return code
-	}
-	if len(rest) > 0 {
-		return usageError(stderr, fs, "unexpected argument %q", rest[0])
 	}
 	for _, d := range []string{q.DateFrom, q.DateTo} {
 		if _, err := pacs.NormalizeDate(d); err != nil {

@@ -64,12 +64,8 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	author := fs.String("author", "", "DICOM SEG: the content creator")
 	asJSON := fs.Bool("json", false, "print JSON")
 	lf := addLabelFlags(fs)
-	rest, code, ok := parseFlags(fs, args)
-	if !ok {
+	if code, ok := parseOnlyFlags(fs, args, stderr); !ok {
 		return code
-	}
-	if len(rest) > 0 {
-		return usageError(stderr, fs, "unexpected argument %q", rest[0])
 	}
 	if *in == "" {
 		return usageError(stderr, fs, "--in is required")

@@ -146,6 +146,9 @@ func TestSegmentErrors(t *testing.T) {
 		{[]string{"segment", "--in", "x", "--out", "y.txt"}, ExitUsage, "cannot tell the format"},
 		{[]string{"segment", "--in", "x", "--out", "y.nii", "--prob", "p.png"}, ExitUsage, "written as NIfTI"},
 		{[]string{"segment", "--in", "x", "--out", "y.nii", "--threads", "-1"}, ExitUsage, "must not be negative"},
+		{[]string{"segment", "--in", "x", "stray", "--out", "y.nii"}, ExitUsage, `unexpected argument "stray"`},
+		{[]string{"eval", "--series", "x", "stray"}, ExitUsage, `unexpected argument "stray"`},
+		{[]string{"doctor", "now"}, ExitUsage, `unexpected argument "now"`},
 	}
 	for _, tc := range cases {
 		code, _, errOut := run(t, tc.args...)

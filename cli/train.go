@@ -45,12 +45,8 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// hyper-parameters over the config's
 	var hp hyperFlags
 	hp.add(fs)
-	rest, code, ok := parseFlags(fs, args)
-	if !ok {
+	if code, ok := parseOnlyFlags(fs, args, stderr); !ok {
 		return code
-	}
-	if len(rest) > 0 {
-		return usageError(stderr, fs, "unexpected argument %q", rest[0])
 	}
 	modes := 0
 	for _, on := range []bool{*importDir != "", *resume != "", *configPath != "" || len(cases) > 0 || len(sets) > 0} {
