@@ -152,15 +152,21 @@ func modelFields(data []byte) ([]protoField, error) {
 // ReadMetadata returns the metadata_props of an ONNX file, without ONNX Runtime. Where a key
 // appears twice the last value counts, as in ONNX Runtime.
 func ReadMetadata(onnxPath string) (map[string]string, error) {
-	data, err := os.ReadFile(onnxPath)
+	return parseFile(onnxPath, metadataOf)
+}
+
+// parseFile reads the ONNX file at path and parses it; its errors name the file.
+func parseFile[T any](path string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, pathErr(onnxPath, err)
+		return zero, pathErr(path, err)
 	}
-	m, err := metadataOf(data)
+	v, err := parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", onnxPath, err)
+		return zero, fmt.Errorf("%s: %w", path, err)
 	}
-	return m, nil
+	return v, nil
 }
 
 func metadataOf(data []byte) (map[string]string, error) {
@@ -269,12 +275,11 @@ func (t tensorIO) shapeString() string {
 	return "[" + strings.Join(parts, ",") + "]"
 }
 
-// graphIO lists the inputs and outputs of the model's graph. Inputs that are also initializers
-// (older exporters list weights as inputs) are left to the caller to ignore by name.
-func graphIO(data []byte) (inputs, outputs []tensorIO, err error) {
+// graphFields are the fields of the model's graph (the last graph field, as protobuf merges).
+func graphFields(data []byte) ([]protoField, error) {
 	fs, err := modelFields(data)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var graph []byte
 	for _, f := range fs {
@@ -282,7 +287,13 @@ func graphIO(data []byte) (inputs, outputs []tensorIO, err error) {
 			graph = f.val
 		}
 	}
-	gfs, err := protoFields(graph)
+	return protoFields(graph)
+}
+
+// graphIO lists the inputs and outputs of the model's graph. Inputs that are also initializers
+// (older exporters list weights as inputs) are left to the caller to ignore by name.
+func graphIO(data []byte) (inputs, outputs []tensorIO, err error) {
+	gfs, err := graphFields(data)
 	if err != nil {
 		return nil, nil, err
 	}

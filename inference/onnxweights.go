@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 )
 
@@ -56,15 +55,7 @@ type Initializer struct {
 // the folding. A renamed initializer whose module cannot be told is an error naming it: a silently
 // skipped weight would start fine-tuning from noise.
 func ReadInitializers(path string) ([]Initializer, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, pathErr(path, err)
-	}
-	inits, err := initializersOf(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return inits, nil
+	return parseFile(path, initializersOf)
 }
 
 type nodeInfo struct {
@@ -74,17 +65,7 @@ type nodeInfo struct {
 }
 
 func initializersOf(data []byte) ([]Initializer, error) {
-	fs, err := modelFields(data)
-	if err != nil {
-		return nil, err
-	}
-	var graph []byte
-	for _, f := range fs {
-		if f.num == modelGraph && f.wire == 2 {
-			graph = f.val
-		}
-	}
-	gfs, err := protoFields(graph)
+	gfs, err := graphFields(data)
 	if err != nil {
 		return nil, err
 	}
