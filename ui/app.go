@@ -67,15 +67,16 @@ type session struct {
 	opts Options
 	res  resources // the workspace and the model, opened on first use
 
-	cat    *scan.Catalog
-	table  *widget.Table
-	split  *container.Split
-	right  *fyne.Container // the pane beside the series list
-	view   *SliceView
-	review *review            // of the loaded series
-	gen    int                // counts loads and discoveries; a result of an older one is dropped
-	cancel context.CancelFunc // of the running discovery or load
-	do     func(func())       // runs a function on the Fyne goroutine: fyne.Do (tests queue it)
+	cat        *scan.Catalog
+	wantSeries string // the SeriesInstanceUID to load once the catalog of the path opened shows
+	table      *widget.Table
+	split      *container.Split
+	right      *fyne.Container // the pane beside the series list
+	view       *SliceView
+	review     *review            // of the loaded series
+	gen        int                // counts loads and discoveries; a result of an older one is dropped
+	cancel     context.CancelFunc // of the running discovery or load
+	do         func(func())       // runs a function on the Fyne goroutine: fyne.Do (tests queue it)
 
 	// progress is the bar and the Cancel button of the running load (nil when none).
 	progress  *widget.ProgressBar
@@ -399,7 +400,7 @@ func (s *session) showCatalog(cat *scan.Catalog) {
 	if s.onCatalog != nil {
 		s.onCatalog(cat)
 	}
-	if len(cat.Series) == 1 {
+	if !s.pickWanted(t) && len(cat.Series) == 1 {
 		t.Select(widget.TableCellID{Row: 0, Col: 0})
 	}
 }

@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"errors"
+	"os"
+
+	"fyne.io/fyne/v2/widget"
+
+	"liverseg/workspace"
+)
+
+// nextCase is the case to review after the one whose ID is current: the first case after it, in
+// the order the workspace added them, whose review is not completed and whose series is still
+// there (exists), going round to the first case; nil when every other case is done or gone. A
+// reader works down the list without going back to the welcome window.
+func nextCase(cases []*workspace.Case, reviews []*workspace.Review, current string, exists func(path string) bool) *workspace.Case {
+	done := make(map[string]bool, len(reviews))
+	for _, r := range reviews {
+		done[r.CaseID] = r.Status == workspace.StatusCompleted
+	}
+	at := -1
+	for i, c := range cases {
+		if c.ID == current {
+			at = i
+		}
+	}
+	for step := 1; step <= len(cases); step++ {
+		c := cases[(at+step+len(cases))%len(cases)]
+		if c.ID != current && !done[c.ID] && exists(c.SeriesPath) {
+			return c
+		}
+	}
+	return nil
+}
+
+func pathExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// openNextCase opens the series of the next case to review (see nextCase), the series itself
+// chosen where its folder holds several. The workspace is read off the Fyne goroutine.
+func (r *review) openNextCase() {
+	s, current := r.s, r.status.caseID
+	go func() {
+		ws, err := s.workspace()
+		var (
+			cases   []*workspace.Case
+			reviews []*workspace.Review
+		)
+		if err == nil {
+			cases, err = ws.Cases(s.ctx)
+		}
+		if err == nil {
+			reviews, err = ws.Reviews(s.ctx)
+		}
+		next := (*workspace.Case)(nil)
+		if err == nil {
+			next = nextCase(cases, reviews, current, pathExists)
+		}
+		s.do(func() {
+			switch {
+			case err != nil:
+				s.showError(err)
+			case next == nil:
+				s.showError(errors.New("no case left to review: every other case of the workspace is completed (or its series is gone)"))
+			default:
+				s.wantSeries = next.SeriesUID
+				s.openPath(next.SeriesPath)
+			}
+		})
+	}()
+}
+
+// pickWanted selects, in a series list just shown, the series openNextCase asked for.
+func (s *session) pickWanted(t *widget.Table) bool {
+	uid := s.wantSeries
+	s.wantSeries = ""
+	if uid == "" {
+		return false
+	}
+	for i, e := range s.cat.Series {
+		if e.Series.SeriesUID == uid {
+			t.Select(widget.TableCellID{Row: i, Col: 0})
+			return true
+		}
+	}
+	return false
+}
