@@ -72,6 +72,20 @@ func (r *review) openNextCase() {
 	}()
 }
 
+// nextCaseKey: J opens the next case; Shift+J marks this one completed (its comment kept) first.
+func (r *review) nextCaseKey(ru rune) {
+	if ru != 'J' {
+		r.openNextCase()
+		return
+	}
+	if r.status.caseID == "" {
+		r.s.showError(errors.New("the case is not in the workspace yet: its review cannot be saved"))
+		return
+	}
+	r.status.sel.SetSelected(string(workspace.StatusCompleted))
+	r.status.saveThen(r.openNextCase)
+}
+
 // pickWanted selects, in a series list just shown, the series openNextCase asked for.
 func (s *session) pickWanted(t *widget.Table) bool {
 	uid := s.wantSeries

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,5 +81,23 @@ func TestNextCaseKey(t *testing.T) {
 	})
 	if listed < 2 {
 		t.Errorf("the case's folder listed %d series: the choice of the CT was not tested", listed)
+	}
+
+	// Shift+J: 1.17 completed, and then no case is left (1.1 is done, the synthetic one's folder
+	// does not exist): said in a dialog, the review stays.
+	r2 := s.review
+	drain(t, q, 10*time.Second, "the case of 1.17", func() bool { return r2.status.caseID != "" })
+	var errs []error
+	s.onError = func(e error) { errs = append(errs, e) }
+	typeRune(r2.main, 'J')
+	drain(t, q, 10*time.Second, "the end of the list", func() bool { return len(errs) > 0 })
+	if msg := errorText(errs[0]); !strings.Contains(msg, "no case left to review") {
+		t.Errorf("error %q", msg)
+	}
+	if rv, err := ws.Review(ctx, r2.status.caseID); err != nil || rv.Status != workspace.StatusCompleted {
+		t.Errorf("Shift+J left 1.17 %v (%v), want completed", rv, err)
+	}
+	if s.review != r2 {
+		t.Error("the review was left with no case to go to")
 	}
 }

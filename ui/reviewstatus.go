@@ -97,7 +97,10 @@ func (rs *reviewStatus) show(rv *workspace.Review) {
 }
 
 // saveNow writes the status and the comment to the workspace.
-func (rs *reviewStatus) saveNow() {
+func (rs *reviewStatus) saveNow() { rs.saveThen(nil) }
+
+// saveThen is saveNow, then (where not nil) once the save succeeded.
+func (rs *reviewStatus) saveThen(then func()) {
 	if rs.caseID == "" {
 		return
 	}
@@ -125,6 +128,9 @@ func (rs *reviewStatus) saveNow() {
 			}
 			if rs.onSaved != nil {
 				rs.onSaved()
+			}
+			if then != nil {
+				then()
 			}
 		})
 	}()

@@ -46,7 +46,7 @@ func shortcuts() []shortcut {
 		{keys: "U", what: "uncertainty: off, band (0.25 < p < 0.75), heat", runes: "uU", do: on((*review).cycleUncertainty)},
 		{keys: "S", what: "side by side: image | truth | prediction", runes: "sS", do: on((*review).toggleSideBySide)},
 		{keys: "N / Shift+N", what: "next / previous slice of the disagreement list (worst first)", runes: "nN", do: (*review).disagreementKey},
-		{keys: "J", what: "the next case to review: the workspace's next case not completed", runes: "jJ", do: on((*review).openNextCase)},
+		{keys: "J / Shift+J", what: "the next case to review (the workspace's next not completed); Shift: mark this one completed first", runes: "jJ", do: (*review).nextCaseKey},
 		{keys: "E", what: "edit the label (the workspace's latest version, else the truth or the prediction) / stop", runes: "eE", do: on((*review).openEditor)},
 		{keys: "B, X, G", what: "edit: brush, eraser, brush within the HU range", runes: "bxXgG", do: (*review).toolKey},
 		{keys: "F / Shift+F", what: "edit: flood fill / flood erase of the region clicked", runes: "fF", do: (*review).toolKey},
