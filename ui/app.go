@@ -90,6 +90,7 @@ type session struct {
 	onWorkDone func(what string, err error)  // a review's background job ended
 	onReady    func()                        // the first actions of Options are done
 	onSaved    func(*workspace.LabelVersion) // a label version was saved
+	onWorkList func(*workList)               // the work list is shown
 }
 
 func newSession(ctx context.Context, a fyne.App) *session {
@@ -135,7 +136,8 @@ func (s *session) showWelcome() {
 	openFolder := widget.NewButton("Open a folder…", s.chooseFolder)
 	openFile := widget.NewButton("Open a file or DICOMDIR…", s.chooseFile)
 	openPACS := widget.NewButton("Open from PACS…", s.openFromPACS)
-	items := []fyne.CanvasObject{title, sub, openFolder, openFile, openPACS}
+	cases := widget.NewButton("Cases of the workspace…", s.showWorkList)
+	items := []fyne.CanvasObject{title, sub, openFolder, openFile, openPACS, cases}
 	if p := samplePath(); p != "" {
 		items = append(items, widget.NewButton("Open the sample (IRCAD 3Dircadb1.7)", func() { s.openPath(p) }))
 	}
@@ -307,12 +309,15 @@ var seriesColumns = []struct {
 	{"Patient", 120}, {"Study date", 95}, {"Description", 130}, {"Slices", 55}, {"Matrix", 80},
 }
 
+// personName is a DICOM person name (FAMILY^GIVEN^...) as people write it.
+func personName(pn string) string { return strings.ReplaceAll(strings.TrimSpace(pn), "^", " ") }
+
 // seriesCell is the text of column col for series e.
 func seriesCell(e *scan.SeriesEntry, col int) string {
 	s := e.Series
 	switch col {
 	case 0:
-		name := strings.ReplaceAll(strings.TrimSpace(s.PatientName), "^", " ")
+		name := personName(s.PatientName)
 		if name == "" {
 			name = s.PatientID
 		}

@@ -24,7 +24,7 @@ func recentLine(path string, cases []*workspace.Case, reviews []*workspace.Revie
 		if !within(c.SeriesPath, path) {
 			continue
 		}
-		who := c.Patient
+		who := personName(c.Patient)
 		if who == "" {
 			who = c.ID
 		}

@@ -46,6 +46,7 @@ func shortcuts() []shortcut {
 		{keys: "U", what: "uncertainty: off, band (0.25 < p < 0.75), heat", runes: "uU", do: on((*review).cycleUncertainty)},
 		{keys: "S", what: "side by side: image | truth | prediction", runes: "sS", do: on((*review).toggleSideBySide)},
 		{keys: "N / Shift+N", what: "next / previous slice of the disagreement list (worst first)", runes: "nN", do: (*review).disagreementKey},
+		{keys: "W", what: "the cases of the workspace with their review status; open one", runes: "wW", do: on(func(r *review) { r.s.showWorkList() })},
 		{keys: "J / Shift+J", what: "the next case to review (the workspace's next not completed); Shift: mark this one completed first", runes: "jJ", do: (*review).nextCaseKey},
 		{keys: "E", what: "edit the label (the workspace's latest version, else the truth or the prediction) / stop", runes: "eE", do: on((*review).openEditor)},
 		{keys: "B, X, G", what: "edit: brush, eraser, brush within the HU range", runes: "bxXgG", do: (*review).toolKey},
