@@ -39,37 +39,22 @@ func pathExists(p string) bool {
 }
 
 // openNextCase opens the series of the next case to review (see nextCase), the series itself
-// chosen where its folder holds several. The workspace is read off the Fyne goroutine.
+// chosen where its folder holds several.
 func (r *review) openNextCase() {
 	s, current := r.s, r.status.caseID
-	go func() {
-		ws, err := s.workspace()
-		var (
-			cases   []*workspace.Case
-			reviews []*workspace.Review
-		)
-		if err == nil {
-			cases, err = ws.Cases(s.ctx)
+	s.readCases(func(cases []*workspace.Case, reviews []*workspace.Review, err error) {
+		if err != nil {
+			s.showError(err)
+			return
 		}
-		if err == nil {
-			reviews, err = ws.Reviews(s.ctx)
+		next := nextCase(cases, reviews, current, pathExists)
+		if next == nil {
+			s.showError(errors.New("no case left to review: every other case of the workspace is completed (or its series is gone)"))
+			return
 		}
-		next := (*workspace.Case)(nil)
-		if err == nil {
-			next = nextCase(cases, reviews, current, pathExists)
-		}
-		s.do(func() {
-			switch {
-			case err != nil:
-				s.showError(err)
-			case next == nil:
-				s.showError(errors.New("no case left to review: every other case of the workspace is completed (or its series is gone)"))
-			default:
-				s.wantSeries = next.SeriesUID
-				s.openPath(next.SeriesPath)
-			}
-		})
-	}()
+		s.wantSeries = next.SeriesUID
+		s.openPath(next.SeriesPath)
+	})
 }
 
 // nextCaseKey: J opens the next case; Shift+J marks this one completed (its comment kept) first.

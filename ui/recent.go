@@ -59,26 +59,15 @@ func shorten(s string, n int) string {
 // read from the workspace off the Fyne goroutine. Without a workspace the lines stay empty: the
 // welcome window does not need one.
 func (s *session) fillRecent(paths []string, labels []*widget.Label) {
-	go func() {
-		ws, err := s.workspace()
+	s.readCases(func(cases []*workspace.Case, reviews []*workspace.Review, err error) {
 		if err != nil {
 			return
 		}
-		cases, err := ws.Cases(s.ctx)
-		if err != nil {
-			return
-		}
-		reviews, err := ws.Reviews(s.ctx)
-		if err != nil {
-			return
-		}
-		s.do(func() {
-			for i, p := range paths {
-				if line := recentLine(p, cases, reviews); line != "" {
-					labels[i].SetText(line)
-					labels[i].Show()
-				}
+		for i, p := range paths {
+			if line := recentLine(p, cases, reviews); line != "" {
+				labels[i].SetText(line)
+				labels[i].Show()
 			}
-		})
-	}()
+		}
+	})
 }

@@ -99,8 +99,10 @@ type workList struct {
 	dlg      *dialog.CustomDialog
 }
 
-// showWorkList reads the workspace off the Fyne goroutine and shows the dialog.
-func (s *session) showWorkList() {
+// readCases reads the workspace's cases and their reviews (in the same order) off the Fyne
+// goroutine, then hands them to then on it: the work list, J and the welcome window's recent
+// studies all start so.
+func (s *session) readCases(then func(cases []*workspace.Case, reviews []*workspace.Review, err error)) {
 	go func() {
 		ws, err := s.workspace()
 		var (
@@ -113,18 +115,23 @@ func (s *session) showWorkList() {
 		if err == nil {
 			reviews, err = ws.Reviews(s.ctx)
 		}
-		s.do(func() {
-			if err != nil {
-				s.showError(err)
-				return
-			}
-			w := newWorkList(s, cases, reviews)
-			w.dlg.Show()
-			if s.onWorkList != nil {
-				s.onWorkList(w)
-			}
-		})
+		s.do(func() { then(cases, reviews, err) })
 	}()
+}
+
+// showWorkList shows the dialog of the workspace's cases.
+func (s *session) showWorkList() {
+	s.readCases(func(cases []*workspace.Case, reviews []*workspace.Review, err error) {
+		if err != nil {
+			s.showError(err)
+			return
+		}
+		w := newWorkList(s, cases, reviews)
+		w.dlg.Show()
+		if s.onWorkList != nil {
+			s.onWorkList(w)
+		}
+	})
 }
 
 func newWorkList(s *session, cases []*workspace.Case, reviews []*workspace.Review) *workList {
