@@ -11,7 +11,8 @@ type Confusion struct {
 	TP, FP, FN, TN int64
 }
 
-func (c *Confusion) add(truth, pred uint8) {
+// Add counts one voxel of the truth and the prediction (nonzero = liver).
+func (c *Confusion) Add(truth, pred uint8) {
 	t, p := truth != 0, pred != 0
 	switch {
 	case t && p:
@@ -109,6 +110,14 @@ type Metrics struct {
 	Slices    []SliceMetrics `json:"slices,omitempty"`
 }
 
+// SliceFigures are the figures of slice k whose voxels c counted.
+func (c Confusion) SliceFigures(k int) SliceMetrics {
+	return SliceMetrics{
+		Slice: k, Dice: c.Dice(), IoU: c.IoU(), MIoU: c.MIoU(), MPA: c.MPA(), Accuracy: c.Accuracy(),
+		TruthVoxel: c.TP + c.FN, PredVoxel: c.TP + c.FP, FalsePos: c.FP, FalseNeg: c.FN,
+	}
+}
+
 // Compare scores pred against truth; voxelML is the volume of one voxel in millilitres.
 func Compare(truth, pred *Mask, voxelML float64) (*Metrics, error) {
 	if truth.Dims != pred.Dims || len(truth.Voxels) != len(pred.Voxels) {
@@ -120,16 +129,13 @@ func Compare(truth, pred *Mask, voxelML float64) (*Metrics, error) {
 		var c Confusion
 		t, p := truth.Slice(k), pred.Slice(k)
 		for i := range t {
-			c.add(t[i], p[i])
+			c.Add(t[i], p[i])
 		}
 		m.Volume.TP += c.TP
 		m.Volume.FP += c.FP
 		m.Volume.FN += c.FN
 		m.Volume.TN += c.TN
-		m.Slices[k] = SliceMetrics{
-			Slice: k, Dice: c.Dice(), IoU: c.IoU(), MIoU: c.MIoU(), MPA: c.MPA(), Accuracy: c.Accuracy(),
-			TruthVoxel: c.TP + c.FN, PredVoxel: c.TP + c.FP, FalsePos: c.FP, FalseNeg: c.FN,
-		}
+		m.Slices[k] = c.SliceFigures(k)
 		studyIoU += c.IoU()
 		studyAcc += c.Accuracy()
 	}

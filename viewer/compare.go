@@ -42,27 +42,9 @@ func (r *Renderer) Compare(truth, pred *scan.Mask) (*scan.Metrics, error) {
 		c.SliceOffsets(k, offs)
 		var cf scan.Confusion
 		for _, o := range offs {
-			t, p := truth.Voxels[o] != 0, pred.Voxels[o] != 0
-			switch {
-			case t && p:
-				cf.TP++
-			case p:
-				cf.FP++
-			case t:
-				cf.FN++
-			default:
-				cf.TN++
-			}
+			cf.Add(truth.Voxels[o], pred.Voxels[o])
 		}
-		m.Slices[k] = SliceFigures(k, cf)
+		m.Slices[k] = cf.SliceFigures(k)
 	}
 	return m, nil
-}
-
-// SliceFigures are the per-slice figures of slice k from its confusion counts.
-func SliceFigures(k int, c scan.Confusion) scan.SliceMetrics {
-	return scan.SliceMetrics{
-		Slice: k, Dice: c.Dice(), IoU: c.IoU(), MIoU: c.MIoU(), MPA: c.MPA(), Accuracy: c.Accuracy(),
-		TruthVoxel: c.TP + c.FN, PredVoxel: c.TP + c.FP, FalsePos: c.FP, FalseNeg: c.FN,
-	}
 }
