@@ -120,13 +120,8 @@ func NewEditor(v *scan.Volume, label *scan.Mask) (*Editor, error) {
 		copy(m.Voxels, label.Voxels)
 	}
 	c := scan.NewCanonical(v.Dims, v.Spacing, v.Direction)
-	e := &Editor{vol: v, mask: m, canon: c, label: scan.Liver, base: c.Offset(0, 0, 0)}
-	tmp := make([]int, c.Dims[0]*c.Dims[1])
-	c.SliceOffsets(0, tmp)
-	e.offs = make([]int32, len(tmp))
-	for i, o := range tmp {
-		e.offs[i] = int32(o)
-	}
+	e := &Editor{vol: v, mask: m, canon: c, label: scan.Liver}
+	e.offs, e.base = sliceZeroOffsets(c)
 	e.edited = make([]bool, c.Dims[2])
 	return e, nil
 }

@@ -145,16 +145,22 @@ func NewRenderer(v *scan.Volume) (*Renderer, error) {
 		Uncertainty: Uncertainty{Color: ColorUncertain, Opacity: 0.5},
 		vol:         v,
 		canon:       c,
-		base:        c.Offset(0, 0, 0),
 	}
-	cols, rows := c.Dims[0], c.Dims[1]
-	tmp := make([]int, cols*rows)
-	c.SliceOffsets(0, tmp)
-	r.offs = make([]int32, len(tmp))
-	for i, o := range tmp {
-		r.offs[i] = int32(o)
-	}
+	r.offs, r.base = sliceZeroOffsets(c)
 	return r, nil
+}
+
+// sliceZeroOffsets is the volume offset of each pixel of canonical slice 0, row by row, and of
+// canonical voxel (0,0,0): adding Offset(0,0,k)-base moves a table entry to slice k. Offsets are
+// int32 to halve the table; the Renderer and the Editor refuse volumes they would not fit.
+func sliceZeroOffsets(c scan.Canonical) ([]int32, int) {
+	tmp := make([]int, c.Dims[0]*c.Dims[1])
+	c.SliceOffsets(0, tmp)
+	offs := make([]int32, len(tmp))
+	for i, o := range tmp {
+		offs[i] = int32(o)
+	}
+	return offs, c.Offset(0, 0, 0)
 }
 
 // Volume is the volume being rendered.
