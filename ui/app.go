@@ -227,14 +227,7 @@ func (s *session) begin() (context.Context, int) {
 // work has started meanwhile. A panic in work becomes an error.
 func (s *session) background(gen int, work func() error, done func(error)) {
 	go func() {
-		err := func() (err error) {
-			defer func() {
-				if p := recover(); p != nil {
-					err = fmt.Errorf("internal error: %v", p)
-				}
-			}()
-			return work()
-		}()
+		err := guarded(work)
 		s.do(func() {
 			if gen != s.gen {
 				return
@@ -246,6 +239,17 @@ func (s *session) background(gen int, work func() error, done func(error)) {
 			done(err)
 		})
 	}()
+}
+
+// guarded runs f and turns a panic in it into an error: a bug in a background job becomes a
+// dialog, not the end of the application and its unsaved work.
+func guarded(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error: %v", p)
+		}
+	}()
+	return f()
 }
 
 // openPath discovers the series under path in the background and lists them.

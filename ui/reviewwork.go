@@ -49,14 +49,7 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 		}
 	})
 	go func() {
-		err := func() (err error) {
-			defer func() {
-				if p := recover(); p != nil {
-					err = fmt.Errorf("internal error: %v", p)
-				}
-			}()
-			return job(ctx, progress)
-		}()
+		err := guarded(func() error { return job(ctx, progress) })
 		// A job leaves its scratch behind (file buffers, a model run's batches): give it back
 		// to the system now, before the next job's peak lands on top of it.
 		debug.FreeOSMemory()
