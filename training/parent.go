@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"liverseg/assets"
 	"liverseg/inference"
+	"liverseg/scan"
 	"liverseg/workspace"
 )
 
@@ -286,36 +288,24 @@ func writeNPZ(path string, tensors []inference.Initializer) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".init-*.npz")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	zw := zip.NewWriter(tmp)
-	for _, t := range tensors {
-		f, err := zw.CreateHeader(&zip.FileHeader{Name: t.Name + ".npy", Method: zip.Store})
-		if err != nil {
-			tmp.Close()
-			return err
+	return scan.WriteFileAtomic(path, 0o600, func(w io.Writer) error {
+		zw := zip.NewWriter(w)
+		for _, t := range tensors {
+			f, err := zw.CreateHeader(&zip.FileHeader{Name: t.Name + ".npy", Method: zip.Store})
+			if err != nil {
+				return err
+			}
+			h := npyHeader("<f4", t.Dims)
+			b := append(make([]byte, 0, len(h)+4*len(t.Data)), h...)
+			for _, x := range t.Data {
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+			}
+			if _, err := f.Write(b); err != nil {
+				return err
+			}
 		}
-		h := npyHeader("<f4", t.Dims)
-		b := append(make([]byte, 0, len(h)+4*len(t.Data)), h...)
-		for _, x := range t.Data {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
-		}
-		if _, err := f.Write(b); err != nil {
-			tmp.Close()
-			return err
-		}
-	}
-	if err := zw.Close(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+		return zw.Close()
+	})
 }
 
 // npyHeader is a .npy (1.0) header for a C-order array of the given shape, padded to 64 bytes as
