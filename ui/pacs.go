@@ -143,18 +143,24 @@ func (p *pacsOpen) close() { p.dlg.Hide() }
 // loadServers fills the server choice from the workspace (a local database: quick, so it runs
 // here rather than on a goroutine).
 func (p *pacsOpen) loadServers() {
-	names, err := serverNames(p.ws)
-	switch {
-	case err != nil:
+	if err := fillServers(p.server, p.ws); err != nil {
 		p.fail(err)
-	case len(names) == 0:
-		p.fail(errNoServers)
-	default:
-		p.server.SetOptions(names)
-		p.server.SetSelectedIndex(0)
-		return
+		p.searchBtn.Disable()
 	}
-	p.searchBtn.Disable()
+}
+
+// fillServers lists the workspace's servers in sel, the first chosen; none is errNoServers.
+func fillServers(sel *widget.Select, ws *workspace.Workspace) error {
+	names, err := serverNames(ws)
+	if err == nil && len(names) == 0 {
+		err = errNoServers
+	}
+	if err != nil {
+		return err
+	}
+	sel.SetOptions(names)
+	sel.SetSelectedIndex(0)
+	return nil
 }
 
 // errNoServers says how to add a server, in the dialog or on the command line.
@@ -412,7 +418,7 @@ func newPACSSend(parent fyne.Window, ws *workspace.Workspace, segPath string) *p
 	file.Wrapping = fyne.TextWrapBreak
 	add := widget.NewButton("Add…", func() {
 		showServerForm(parent, ws, func(name string) {
-			p.server.SetOptions(append(p.server.Options, name))
+			fillServers(p.server, ws) // holds name now: the workspace just took it
 			p.server.SetSelected(name)
 			p.status.Importance = widget.MediumImportance
 			p.status.SetText("")
@@ -428,17 +434,9 @@ func newPACSSend(parent fyne.Window, ws *workspace.Workspace, segPath string) *p
 			p.cancel()
 		}
 	})
-	names, err := serverNames(ws)
-	switch {
-	case err != nil:
+	if err := fillServers(p.server, ws); err != nil {
 		p.fail(err)
 		p.sendBtn.Disable()
-	case len(names) == 0:
-		p.fail(errNoServers)
-		p.sendBtn.Disable()
-	default:
-		p.server.SetOptions(names)
-		p.server.SetSelectedIndex(0)
 	}
 	return p
 }
