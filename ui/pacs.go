@@ -418,7 +418,10 @@ func newPACSSend(parent fyne.Window, ws *workspace.Workspace, segPath string) *p
 	file.Wrapping = fyne.TextWrapBreak
 	add := widget.NewButton("Add…", func() {
 		showServerForm(parent, ws, func(name string) {
-			fillServers(p.server, ws) // holds name now: the workspace just took it
+			if err := fillServers(p.server, ws); err != nil {
+				p.fail(err)
+				return
+			}
 			p.server.SetSelected(name)
 			p.status.Importance = widget.MediumImportance
 			p.status.SetText("")
