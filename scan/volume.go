@@ -67,6 +67,11 @@ func (v *Volume) Len() int { return v.Dims[0] * v.Dims[1] * v.Dims[2] }
 // Index is the offset of voxel (i, j, k) in Voxels.
 func (v *Volume) Index(i, j, k int) int { return (k*v.Dims[1]+j)*v.Dims[0] + i }
 
+// Clone is a copy of m that shares nothing with it.
+func (m *Mask) Clone() *Mask {
+	return &Mask{Voxels: append([]uint8(nil), m.Voxels...), Dims: m.Dims}
+}
+
 // SliceLen is the number of voxels in one slice.
 func (m *Mask) SliceLen() int { return m.Dims[0] * m.Dims[1] }
 

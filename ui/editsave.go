@@ -103,7 +103,7 @@ func (as *autosaver) checkpoint() {
 		return
 	}
 	m := as.mask()
-	c := &scan.Mask{Dims: m.Dims, Voxels: append([]uint8(nil), m.Voxels...)}
+	c := m.Clone()
 	as.pending = 0
 	as.ops <- saveOp{snapshot: c}
 }
@@ -151,8 +151,7 @@ func (as *autosaver) close() {
 func (le *labelEditor) save() {
 	r := le.r
 	le.ed.EndStroke()
-	m := le.ed.Mask()
-	label := &scan.Mask{Dims: m.Dims, Voxels: append([]uint8(nil), m.Voxels...)}
+	label := le.ed.Mask().Clone()
 	caseID, base, vol, old := le.caseID, le.base, r.vol, le.saver
 	var lv *workspace.LabelVersion
 	r.start("saving the label", func(ctx context.Context, _ func(int, int)) error {
@@ -222,8 +221,7 @@ func (le *labelEditor) export() {
 
 func (le *labelEditor) exportTo(path string) {
 	r := le.r
-	m := le.ed.Mask()
-	label := &scan.Mask{Dims: m.Dims, Voxels: append([]uint8(nil), m.Voxels...)}
+	label := le.ed.Mask().Clone()
 	meta := scan.LabelMeta{AlgorithmType: scan.AlgorithmManual, Author: author(), Description: "liver (liverseg, corrected)"}
 	if le.fromModel {
 		meta.AlgorithmType, meta.AlgorithmName, meta.ModelVersion = scan.AlgorithmSemiAutomatic, "liverseg U-Net", r.predName

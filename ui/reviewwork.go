@@ -276,7 +276,7 @@ func (r *review) rescore() {
 	}
 	truth := r.truth
 	if r.editor != nil && truth == r.editor.ed.Mask() {
-		truth = &scan.Mask{Dims: truth.Dims, Voxels: append([]uint8(nil), truth.Voxels...)}
+		truth = truth.Clone()
 	}
 	pred, shown := r.pred, r.truth
 	rd := r.main.Renderer()

@@ -739,12 +739,12 @@ func (r *Recovery) Restore(base *scan.Mask) (*scan.Mask, error) {
 	var m *scan.Mask
 	switch {
 	case r.Snapshot != nil:
-		m = &scan.Mask{Voxels: append([]uint8(nil), r.Snapshot.Voxels...), Dims: r.Snapshot.Dims}
+		m = r.Snapshot.Clone()
 	case base != nil:
 		if base.Dims != r.Dims || len(base.Voxels) != base.Dims[0]*base.Dims[1]*base.Dims[2] {
 			return nil, fmt.Errorf("%s: a %dx%dx%d base label for %dx%dx%d edits", r.Journal, base.Dims[0], base.Dims[1], base.Dims[2], r.Dims[0], r.Dims[1], r.Dims[2])
 		}
-		m = &scan.Mask{Voxels: append([]uint8(nil), base.Voxels...), Dims: base.Dims}
+		m = base.Clone()
 	case r.BaseVersion == 0:
 		m = scan.NewMask(r.Dims)
 	default:
