@@ -53,6 +53,7 @@ func Run(ctx context.Context, opts Options) error {
 	s.win.ShowAndRun()
 	stop()
 	s.cancelWork()
+	s.leaveReview() // cancels its job and ends its autosave
 	s.closeResources()
 	return ctx.Err()
 }
@@ -226,7 +227,7 @@ func (s *session) begin() (context.Context, int) {
 // background runs work off the Fyne goroutine and then done on it, unless a newer piece of
 // work has started meanwhile. A panic in work becomes an error.
 func (s *session) background(gen int, work func() error, done func(error)) {
-	go func() {
+	s.goJob(func() {
 		err := guarded(work)
 		s.do(func() {
 			if gen != s.gen {
@@ -238,7 +239,7 @@ func (s *session) background(gen int, work func() error, done func(error)) {
 			}
 			done(err)
 		})
-	}()
+	})
 }
 
 // guarded runs f and turns a panic in it into an error: a bug in a background job becomes a

@@ -2,9 +2,11 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 
@@ -18,6 +20,8 @@ import (
 // mutex guards them.
 type resources struct {
 	mu        sync.Mutex
+	closed    bool           // the window has closed: nothing opens again, no job starts
+	jobs      sync.WaitGroup // the background jobs running (see goJob)
 	ws        *workspace.Workspace
 	wsErr     error
 	model     *inference.Model
@@ -28,6 +32,9 @@ type resources struct {
 func (s *session) workspace() (*workspace.Workspace, error) {
 	s.res.mu.Lock()
 	defer s.res.mu.Unlock()
+	if s.res.closed {
+		return nil, errClosed
+	}
 	if s.res.ws == nil && s.res.wsErr == nil {
 		s.res.ws, s.res.wsErr = workspace.Open(context.WithoutCancel(s.ctx), s.opts.Workspace)
 	}
@@ -55,6 +62,9 @@ func (s *session) model(ctx context.Context) (*inference.Model, string, error) {
 	}
 	s.res.mu.Lock()
 	defer s.res.mu.Unlock()
+	if s.res.closed {
+		return nil, "", errClosed
+	}
 	if s.res.model != nil && s.res.modelPath == path {
 		return s.res.model, modelVersion(s.res.model, version), nil
 	}
@@ -85,8 +95,43 @@ func modelVersion(m *inference.Model, fallback string) string {
 	return fallback
 }
 
-// closeResources closes the model and the workspace when the window has closed.
+// errClosed is what a job that comes after the window closed gets from the workspace or the model.
+var errClosed = errors.New("the window is closed")
+
+// goJob runs job on a goroutine of its own that closeResources waits for, so that the workspace
+// is not closed under a save (nor opened again after it closed). After the close it runs nothing.
+func (s *session) goJob(job func()) {
+	s.res.mu.Lock()
+	defer s.res.mu.Unlock()
+	if s.res.closed {
+		return
+	}
+	s.res.jobs.Add(1)
+	go func() {
+		defer s.res.jobs.Done()
+		job()
+	}()
+}
+
+// jobsGrace is how long closing the window waits for the running jobs (a save, a model run that
+// was cancelled) before it closes the workspace under them.
+const jobsGrace = 10 * time.Second
+
+// closeResources closes the model and the workspace when the window has closed, once the
+// background jobs have ended (for jobsGrace at most).
 func (s *session) closeResources() {
+	s.res.mu.Lock()
+	s.res.closed = true
+	s.res.mu.Unlock()
+	ended := make(chan struct{})
+	go func() {
+		s.res.jobs.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(jobsGrace):
+	}
 	s.res.mu.Lock()
 	defer s.res.mu.Unlock()
 	if s.res.model != nil {

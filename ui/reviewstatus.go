@@ -56,7 +56,7 @@ func (rs *reviewStatus) content() fyne.CanvasObject {
 func (rs *reviewStatus) load() {
 	s, series := rs.r.s, rs.r.vol.Series
 	rs.note.SetText("opening the workspace…")
-	go func() {
+	s.goJob(func() {
 		var (
 			c   *workspace.Case
 			rv  *workspace.Review
@@ -82,7 +82,7 @@ func (rs *reviewStatus) load() {
 			rs.comment.Enable()
 			rs.save.Enable()
 		})
-	}()
+	})
 }
 
 func (rs *reviewStatus) show(rv *workspace.Review) {
@@ -109,7 +109,7 @@ func (rs *reviewStatus) saveThen(then func()) {
 	comment := rs.comment.Text
 	id := rs.caseID
 	rs.note.SetText("saving…")
-	go func() {
+	s.goJob(func() {
 		var rv *workspace.Review
 		ws, err := s.workspace()
 		if err == nil {
@@ -133,5 +133,5 @@ func (rs *reviewStatus) saveThen(then func()) {
 				then()
 			}
 		})
-	}()
+	})
 }

@@ -103,7 +103,7 @@ type workList struct {
 // goroutine, then hands them to then on it: the work list, J and the welcome window's recent
 // studies all start so.
 func (s *session) readCases(then func(cases []*workspace.Case, reviews []*workspace.Review, err error)) {
-	go func() {
+	s.goJob(func() {
 		ws, err := s.workspace()
 		var (
 			cases   []*workspace.Case
@@ -116,7 +116,7 @@ func (s *session) readCases(then func(cases []*workspace.Case, reviews []*worksp
 			reviews, err = ws.Reviews(s.ctx)
 		}
 		s.do(func() { then(cases, reviews, err) })
-	}()
+	})
 }
 
 // showWorkList shows the dialog of the workspace's cases.
