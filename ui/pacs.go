@@ -18,8 +18,8 @@ import (
 
 // The PACS dialogs: "Open from PACS" (search a configured DICOMweb server, retrieve a series into
 // the cache, hand its folder on) and "Send to PACS" (store a SEG). Network work runs on its own
-// goroutine and every widget change goes through fyne.Do, so that the window never stalls on a
-// slow PACS; closing a dialog cancels what it started.
+// goroutine and every widget change goes through fyne.Do (the dialog's do), so that the window
+// never stalls on a slow PACS; closing a dialog cancels what it started.
 
 // ShowPACSOpen shows the "Open from PACS" dialog over parent. The servers are those configured in
 // ws (liverseg pacs servers add); a retrieved series lands in cacheDir/SERIES_UID (a cached one
@@ -63,10 +63,11 @@ type pacsOpen struct {
 	// notify, where set (tests), hears "searched", "retrieved", "cancelled" and "error" after
 	// the widgets show the outcome.
 	notify func(event string)
+	do     func(func()) // runs a function on the Fyne goroutine: fyne.Do (tests queue it)
 }
 
 func newPACSOpen(parent fyne.Window, ws *workspace.Workspace, cacheDir string, onSeries func(string)) *pacsOpen {
-	p := &pacsOpen{parent: parent, ws: ws, cacheDir: cacheDir, onSeries: onSeries, selected: -1}
+	p := &pacsOpen{parent: parent, ws: ws, cacheDir: cacheDir, onSeries: onSeries, selected: -1, do: fyne.Do}
 	p.server = widget.NewSelect(nil, nil)
 	p.patient = widget.NewEntry()
 	p.patient.SetPlaceHolder("part of the name")
@@ -263,7 +264,7 @@ func (p *pacsOpen) search() {
 		if err == nil {
 			series, err = c.SearchSeries(ctx, q)
 		}
-		fyne.Do(func() {
+		p.do(func() {
 			p.end()
 			if p.closed {
 				return
@@ -305,10 +306,10 @@ func (p *pacsOpen) retrieve() {
 		if err == nil {
 			r, err = c.Retrieve(ctx, cacheDir, pacs.SeriesRef{StudyUID: s.StudyUID, SeriesUID: s.SeriesUID, Instances: s.Instances},
 				func(pr pacs.Progress) {
-					fyne.Do(func() { p.showProgress(pr) })
+					p.do(func() { p.showProgress(pr) })
 				})
 		}
-		fyne.Do(func() {
+		p.do(func() {
 			p.end()
 			p.bar.Hide()
 			if p.closed {
@@ -395,10 +396,11 @@ type pacsSend struct {
 	cancel    context.CancelFunc
 	closed    bool
 	notify    func(event string) // tests: "stored", "cancelled", "error"
+	do        func(func())       // runs a function on the Fyne goroutine: fyne.Do (tests queue it)
 }
 
 func newPACSSend(parent fyne.Window, ws *workspace.Workspace, segPath string) *pacsSend {
-	p := &pacsSend{ws: ws, segPath: segPath}
+	p := &pacsSend{ws: ws, segPath: segPath, do: fyne.Do}
 	p.server = widget.NewSelect(nil, nil)
 	p.sendBtn = widget.NewButton("Send", p.send)
 	p.sendBtn.Importance = widget.HighImportance
@@ -480,7 +482,7 @@ func (p *pacsSend) send() {
 		if err == nil {
 			st, err = c.Store(ctx, p.segPath)
 		}
-		fyne.Do(func() {
+		p.do(func() {
 			cancel()
 			p.cancel = nil
 			p.bar.Stop()

@@ -86,16 +86,30 @@ func pacsTestWorkspace(t *testing.T, url, password string) *workspace.Workspace 
 	return ws
 }
 
-// waitEvent waits for the dialog's next event.
-func waitEvent(t *testing.T, events chan string, want string) {
+// queueDo makes a dialog's do queue its work for the test's goroutine to run (see waitEvent):
+// Fyne's test driver would run it at once on the network goroutine, beside the test's own reads.
+func queueDo(do *func(func())) chan func() {
+	q := make(chan func(), 1024)
+	*do = func(f func()) { q <- f }
+	return q
+}
+
+// waitEvent runs the dialog's queued work until its next event, which must be want.
+func waitEvent(t *testing.T, q chan func(), events chan string, want string) {
 	t.Helper()
-	select {
-	case e := <-events:
-		if e != want {
-			t.Fatalf("event %q, want %q", e, want)
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if e != want {
+				t.Fatalf("event %q, want %q", e, want)
+			}
+			return
+		case f := <-q:
+			f()
+		case <-deadline:
+			t.Fatalf("no %q event in 20 s", want)
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no %q event in 20 s", want)
 	}
 }
 
@@ -118,6 +132,7 @@ func TestPACSOpenDialog(t *testing.T) {
 	p := newPACSOpen(w, ws, cache, func(dir string) { got <- dir })
 	events := make(chan string, 10)
 	p.notify = func(e string) { events <- e }
+	q := queueDo(&p.do)
 	p.show()
 	if p.server.Selected != "test-pacs" {
 		t.Fatalf("server %q", p.server.Selected)
@@ -125,7 +140,7 @@ func TestPACSOpenDialog(t *testing.T) {
 	test.Type(p.patient, "doe")
 	test.Type(p.from, "2009-05-01")
 	test.Tap(p.searchBtn)
-	waitEvent(t, events, "searched")
+	waitEvent(t, q, events, "searched")
 	if len(p.results) != 1 || p.list.Length() != 1 || !p.openBtn.Disabled() {
 		t.Fatalf("%d results, open enabled %v", len(p.results), !p.openBtn.Disabled())
 	}
@@ -134,7 +149,7 @@ func TestPACSOpenDialog(t *testing.T) {
 	}
 	p.list.Select(0)
 	test.Tap(p.openBtn)
-	waitEvent(t, events, "retrieved")
+	waitEvent(t, q, events, "retrieved")
 	dir := <-got
 	if dir != filepath.Join(cache, pacsTestSeries) {
 		t.Fatalf("onSeries got %q", dir)
@@ -152,9 +167,10 @@ func TestPACSOpenDialog(t *testing.T) {
 	// A bad date is said at once, without a request.
 	p2 := newPACSOpen(w, ws, cache, nil)
 	p2.notify = func(e string) { events <- e }
+	q2 := queueDo(&p2.do)
 	test.Type(p2.to, "2009-13-40")
 	test.Tap(p2.searchBtn)
-	waitEvent(t, events, "error")
+	waitEvent(t, q2, events, "error")
 	if !strings.Contains(p2.status.Text, "2009-13-40") {
 		t.Errorf("status %q", p2.status.Text)
 	}
@@ -170,21 +186,16 @@ func TestPACSOpenCancelAndErrors(t *testing.T) {
 	p := newPACSOpen(w, ws, cache, func(string) { t.Error("onSeries after a cancel") })
 	events := make(chan string, 10)
 	p.notify = func(e string) { events <- e }
+	q := queueDo(&p.do)
 	p.show()
 	test.Tap(p.searchBtn)
-	waitEvent(t, events, "searched")
+	waitEvent(t, q, events, "searched")
 	p.list.Select(0)
 	test.Tap(p.openBtn)
 	// Wait until the first instance is in, then cancel.
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(statusText(p), "1 of 4") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no progress: %q", statusText(p))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	drain(t, q, 10*time.Second, "progress", func() bool { return strings.Contains(p.status.Text, "1 of 4") })
 	test.Tap(p.cancelBtn)
-	waitEvent(t, events, "cancelled")
+	waitEvent(t, q, events, "cancelled")
 	if entries, _ := os.ReadDir(cache); len(entries) != 0 {
 		t.Errorf("the cache holds %d entries after a cancel", len(entries))
 	}
@@ -192,8 +203,9 @@ func TestPACSOpenCancelAndErrors(t *testing.T) {
 	bad := pacsTestWorkspace(t, srv.URL, "wrong")
 	p = newPACSOpen(w, bad, cache, nil)
 	p.notify = func(e string) { events <- e }
+	q = queueDo(&p.do)
 	test.Tap(p.searchBtn)
-	waitEvent(t, events, "error")
+	waitEvent(t, q, events, "error")
 	if !strings.Contains(p.status.Text, "unauthorized") || !strings.Contains(p.status.Text, srv.URL) {
 		t.Errorf("wrong password: %q", p.status.Text)
 	}
@@ -209,14 +221,6 @@ func TestPACSOpenCancelAndErrors(t *testing.T) {
 	}
 }
 
-// statusText reads the label as the Fyne goroutine left it: the test driver runs fyne.Do at
-// once on the calling goroutine, so the read goes through fyne.DoAndWait to stay ordered.
-func statusText(p *pacsOpen) string {
-	var s string
-	fyne.DoAndWait(func() { s = p.status.Text })
-	return s
-}
-
 // TestPACSSendDialog: Send stores the SEG and says so; a file that is not DICOM is an error
 // naming it.
 func TestPACSSendDialog(t *testing.T) {
@@ -230,9 +234,10 @@ func TestPACSSendDialog(t *testing.T) {
 	events := make(chan string, 10)
 	p := newPACSSend(w, ws, seg)
 	p.notify = func(e string) { events <- e }
+	q := queueDo(&p.do)
 	p.show()
 	test.Tap(p.sendBtn)
-	waitEvent(t, events, "stored")
+	waitEvent(t, q, events, "stored")
 	if !strings.Contains(p.status.Text, "Stored on test-pacs") || !strings.Contains(p.status.Text, "1.2.3.4.9") {
 		t.Errorf("status %q", p.status.Text)
 	}
@@ -241,8 +246,9 @@ func TestPACSSendDialog(t *testing.T) {
 	os.WriteFile(notDICOM, []byte("hello"), 0o644)
 	p = newPACSSend(w, ws, notDICOM)
 	p.notify = func(e string) { events <- e }
+	q = queueDo(&p.do)
 	test.Tap(p.sendBtn)
-	waitEvent(t, events, "error")
+	waitEvent(t, q, events, "error")
 	if !strings.Contains(p.status.Text, notDICOM) {
 		t.Errorf("status %q", p.status.Text)
 	}

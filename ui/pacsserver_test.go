@@ -53,6 +53,7 @@ func TestPACSAddServer(t *testing.T) {
 	p := newPACSOpen(w, ws, t.TempDir(), nil)
 	events := make(chan string, 10)
 	p.notify = func(e string) { events <- e }
+	q := queueDo(&p.do)
 	p.show()
 	if !p.searchBtn.Disabled() || !strings.Contains(p.status.Text, "Add…") {
 		t.Fatalf("no servers: search enabled %v, status %q", !p.searchBtn.Disabled(), p.status.Text)
@@ -87,7 +88,7 @@ func TestPACSAddServer(t *testing.T) {
 		t.Fatalf("after adding: server %q, search enabled %v", p.server.Selected, !p.searchBtn.Disabled())
 	}
 	test.Tap(p.searchBtn)
-	waitEvent(t, events, "searched")
+	waitEvent(t, q, events, "searched")
 	if len(p.results) != 1 {
 		t.Errorf("%d series found with the new server, want 1 (status %q)", len(p.results), p.status.Text)
 	}
