@@ -12,7 +12,7 @@ setup-gpu: setup
 	bash scripts/setup-gpu.sh
 
 build:
-	go build -o bin/liverseg .
+	. scripts/goflags.sh && go build -o bin/liverseg .
 
 # Without a display (DISPLAY and WAYLAND_DISPLAY unset), the app runs on a virtual one.
 run: setup

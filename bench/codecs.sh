@@ -126,4 +126,4 @@ done
 printf 'target: no syntax slower than 1.5x GDCM (in-process where measured); worst ratio %.2f: %s\n' "$worst" "$(awk -v w="$worst" 'BEGIN {print (w <= 1.5) ? "met" : "NOT met"}')"
 
 echo "bench: go test -bench BenchmarkCodecs ./scan/ (in-memory decode of one frame, GOMAXPROCS=1)"
-(cd "$repo" && LIVERSEG_DATA=$data GOMAXPROCS=1 go test -run '^$' -bench '^BenchmarkCodecs$' -benchtime 20x ./scan/ | grep -E '^Benchmark|^ok')
+(cd "$repo" && . scripts/goflags.sh && LIVERSEG_DATA=$data GOMAXPROCS=1 go test -run '^$' -bench '^BenchmarkCodecs$' -benchtime 20x ./scan/ | grep -E '^Benchmark|^ok')

@@ -24,6 +24,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+. scripts/goflags.sh
 shared=$(cd "$repo/.." && pwd)/shared
 cache=${LIVERSEG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/liverseg}
 data=${LIVERSEG_DATA:-$cache/data}

@@ -13,6 +13,7 @@
 # and WORKSPACE (liverseg's default) change what it works on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/goflags.sh
 job=${JOB:-.gpu/default-job}
 config=${CONFIG:-assets/default-model.json}
 assets=${ASSETS:-assets}

@@ -9,6 +9,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+. scripts/goflags.sh
 command -v go >/dev/null 2>&1 || export PATH=$PATH:/usr/local/go/bin
 out=$(realpath -m "${1:-dist}")
 

@@ -20,7 +20,7 @@ command -v import >/dev/null || { echo "screenshot: no import (apt-get install i
 command -v xvfb-run >/dev/null || { echo "screenshot: no xvfb-run (apt-get install xvfb)" >&2; exit 1; }
 bin=${LIVERSEG_BIN:-}
 if [ -z "$bin" ]; then
-  (cd "$repo" && go build -o bin/liverseg .)
+  (cd "$repo" && . scripts/goflags.sh && go build -o bin/liverseg .)
   bin=$repo/bin/liverseg
 fi
 

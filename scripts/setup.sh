@@ -90,6 +90,7 @@ fi
 
 # 4. Go modules and the binary. Flags stay the same from run to run, so that the build cache
 # (cgo included) is reused.
+. scripts/goflags.sh
 go mod download
 go build -o bin/liverseg .
 say "built $repo/bin/liverseg"

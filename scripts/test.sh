@@ -10,6 +10,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 command -v go >/dev/null 2>&1 || export PATH=$PATH:/usr/local/go/bin
+. scripts/goflags.sh
 
 bash scripts/setup.sh
 
