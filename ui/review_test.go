@@ -61,7 +61,10 @@ func openReviewIn(t *testing.T, dir string) (*session, *review, chan func()) {
 	a := test.NewTempApp(t)
 	s := newSession(context.Background(), a)
 	s.opts = Options{Workspace: dir, Layout: LayoutSingle}
-	t.Cleanup(s.closeResources)
+	t.Cleanup(func() { // as Run ends: the review's job cancelled and its autosave ended first
+		s.leaveReview()
+		s.closeResources()
+	})
 	t.Cleanup(s.win.Close)
 	q := pump(s)
 	s.right = container.NewStack()
