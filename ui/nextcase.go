@@ -14,20 +14,17 @@ import (
 // there (exists), going round to the first case; nil when every other case is done or gone. A
 // reader works down the list without going back to the welcome window.
 func nextCase(cases []*workspace.Case, reviews []*workspace.Review, current string, exists func(path string) bool) *workspace.Case {
-	done := make(map[string]bool, len(reviews))
-	for _, r := range reviews {
-		done[r.CaseID] = r.Status == workspace.StatusCompleted
-	}
+	rows := workRows(cases, reviews, showAll)
 	at := -1
-	for i, c := range cases {
-		if c.ID == current {
+	for i, w := range rows {
+		if w.c.ID == current {
 			at = i
 		}
 	}
-	for step := 1; step <= len(cases); step++ {
-		c := cases[(at+step+len(cases))%len(cases)]
-		if c.ID != current && !done[c.ID] && exists(c.SeriesPath) {
-			return c
+	for step := 1; step <= len(rows); step++ {
+		w := rows[(at+step+len(rows))%len(rows)]
+		if w.c.ID != current && w.r.Status != workspace.StatusCompleted && exists(w.c.SeriesPath) {
+			return w.c
 		}
 	}
 	return nil
@@ -52,9 +49,15 @@ func (r *review) openNextCase() {
 			s.showError(errors.New("no case left to review: every other case of the workspace is completed (or its series is gone)"))
 			return
 		}
-		s.wantSeries = next.SeriesUID
-		s.openPath(next.SeriesPath)
+		s.openCase(next)
 	})
+}
+
+// openCase opens the folder of case c's series and, once it is listed, the series itself (its
+// folder may hold several: pickWanted chooses).
+func (s *session) openCase(c *workspace.Case) {
+	s.wantSeries = c.SeriesUID
+	s.openPath(c.SeriesPath)
 }
 
 // nextCaseKey: J opens the next case; Shift+J marks this one completed (its comment kept) first.
@@ -71,7 +74,7 @@ func (r *review) nextCaseKey(ru rune) {
 	r.status.saveThen(r.openNextCase)
 }
 
-// pickWanted selects, in a series list just shown, the series openNextCase asked for.
+// pickWanted selects, in a series list just shown, the series openCase asked for.
 func (s *session) pickWanted(t *widget.Table) bool {
 	uid := s.wantSeries
 	s.wantSeries = ""

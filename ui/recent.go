@@ -15,25 +15,14 @@ import (
 // series below it): each case's patient and review status, with the comment when there is one,
 // so that the welcome window doubles as a work list. "" when the workspace has no such case.
 func recentLine(path string, cases []*workspace.Case, reviews []*workspace.Review) string {
-	byCase := make(map[string]*workspace.Review, len(reviews))
-	for _, r := range reviews {
-		byCase[r.CaseID] = r
-	}
 	var parts []string
-	for _, c := range cases {
-		if !within(c.SeriesPath, path) {
+	for _, w := range workRows(cases, reviews, showAll) {
+		if !within(w.c.SeriesPath, path) {
 			continue
 		}
-		who := personName(c.Patient)
-		if who == "" {
-			who = c.ID
-		}
-		part := fmt.Sprintf("%s: %s", who, workspace.StatusNotStarted)
-		if r := byCase[c.ID]; r != nil {
-			part = fmt.Sprintf("%s: %s", who, r.Status)
-			if r.Comment != "" {
-				part += fmt.Sprintf(" (%s)", shorten(r.Comment, 40))
-			}
+		part := fmt.Sprintf("%s: %s", caseName(w.c), w.r.Status)
+		if w.r.Comment != "" {
+			part += fmt.Sprintf(" (%s)", shorten(w.r.Comment, 40))
 		}
 		parts = append(parts, part)
 	}

@@ -57,6 +57,14 @@ func workRows(cases []*workspace.Case, reviews []*workspace.Review, filter strin
 	return out
 }
 
+// caseName is the case's patient as people write the name, else the case ID.
+func caseName(c *workspace.Case) string {
+	if p := personName(c.Patient); p != "" {
+		return p
+	}
+	return c.ID
+}
+
 var workColumns = []struct {
 	title string
 	width float32
@@ -65,10 +73,7 @@ var workColumns = []struct {
 func workCell(w workRow, col int) string {
 	switch col {
 	case 0:
-		if p := personName(w.c.Patient); p != "" {
-			return p
-		}
-		return w.c.ID
+		return caseName(w.c)
 	case 1:
 		return string(w.r.Status)
 	case 2:
@@ -195,6 +200,5 @@ func (w *workList) openSelected() {
 	}
 	c := w.rows[w.selected].c
 	w.dlg.Hide()
-	w.s.wantSeries = c.SeriesUID
-	w.s.openPath(c.SeriesPath)
+	w.s.openCase(c)
 }
