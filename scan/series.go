@@ -109,6 +109,9 @@ func assemble(hdr seriesHeader, frames []frameInfo) (*SeriesEntry, error) {
 		e.Series.Files = append(e.Series.Files, f.File)
 		e.Series.SOPInstanceUIDs = append(e.Series.SOPInstanceUIDs, f.SOPInstanceUID)
 		e.Series.FrameNumbers = append(e.Series.FrameNumbers, f.Frame+1)
+		if withPos {
+			e.Series.Positions = append(e.Series.Positions, f.Position)
+		}
 	}
 	if pf.Photometric == "MONOCHROME1" {
 		e.warn("MONOCHROME1 pixels: HU are as stored, only the display is inverted")

@@ -23,6 +23,10 @@ type Series struct {
 	SOPInstanceUIDs   []string // one per slice, in volume order (for a multi-frame file: the same UID repeated)
 	Files             []string // one per slice, in volume order
 	FrameNumbers      []int    // one per slice: the 1-based frame in its file (1 for single-frame files)
+	// Positions holds one ImagePositionPatient a slice, in volume order, as the headers say it
+	// (nil when they have none). With uneven steps or gaps the volume's grid (Origin + k*Spacing[2])
+	// is not where the slices were: a writer that places slices in the patient uses these.
+	Positions [][3]float64
 	TransferSyntax    string   // UID
 	// WindowCenter and WindowWidth are the display window the first file suggests, in HU
 	// (WindowWidth 0: none).
