@@ -14,11 +14,10 @@ setup-gpu: setup
 build:
 	. scripts/goflags.sh && go build -o bin/liverseg .
 
-# Without a display (DISPLAY and WAYLAND_DISPLAY unset), the app runs on a virtual one.
+# Without a display the app runs on a virtual one, with a session bus and a runtime folder of its
+# own where the machine has none (scripts/run.sh).
 run: setup
-	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && command -v xvfb-run >/dev/null; then \
-		echo "no display: running under xvfb-run -a"; exec xvfb-run -a bin/liverseg $(ARGS); \
-	else exec bin/liverseg $(ARGS); fi
+	@bash scripts/run.sh $(ARGS)
 
 test:
 	bash scripts/test.sh

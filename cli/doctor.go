@@ -15,9 +15,6 @@ import (
 	"liverseg/inference"
 )
 
-// doctorDataEnv names the test data folder (../shared/data/unpack.sh's DEST).
-const doctorDataEnv = "LIVERSEG_DATA"
-
 // DoctorReport is what `liverseg doctor --json` prints. Every part is there, found or not; a
 // part that is missing says why in its error.
 type DoctorReport struct {
@@ -72,6 +69,7 @@ type doctorWorkspace struct {
 type doctorData struct {
 	OK     bool   `json:"ok"`
 	Path   string `json:"path"`
+	Source string `json:"source"` // inference.DataFromEnv or inference.DataFromCache
 	Exists bool   `json:"exists"`
 	Error  string `json:"error,omitempty"`
 }
@@ -253,9 +251,10 @@ func doctorPathError(path string, err error) error {
 }
 
 func checkData() doctorData {
-	d := doctorData{Path: os.Getenv(doctorDataEnv)}
+	var d doctorData
+	d.Path, d.Source = inference.DataDir()
 	if d.Path == "" {
-		d.Error = doctorDataEnv + " is unset (scripts/setup.sh unpacks the test data and prints the export)"
+		d.Error = inference.EnvData + " is unset and the cache holds no data/ (scripts/setup.sh unpacks the test data there)"
 		return d
 	}
 	st, err := os.Stat(d.Path)
@@ -336,7 +335,7 @@ func (r DoctorReport) writeText(w io.Writer) error {
 
 	td := r.TestData
 	if td.OK {
-		line("test data", true, "%s (%s)", td.Path, doctorDataEnv)
+		line("test data", true, "%s (%s)", td.Path, td.Source)
 	} else {
 		line("test data", false, "%s", td.Error)
 	}

@@ -22,6 +22,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
+	"liverseg/inference"
 	"liverseg/scan"
 	"liverseg/viewer"
 	"liverseg/workspace"
@@ -30,8 +31,12 @@ import (
 // AppID is the application ID, as FyneApp.toml says.
 const AppID = "org.liverseg.app"
 
-// SamplePath is where the sample case (IRCAD 3Dircadb1.7) lies under $LIVERSEG_DATA.
-const SamplePath = "ct/ircad/3Dircadb1.7/PATIENT_DICOM"
+// SamplePath is where the sample case (IRCAD 3Dircadb1.7) lies in the data folder, and
+// SampleTruthPath its liver mask folder, loaded as the truth when the sample opens.
+const (
+	SamplePath      = "ct/ircad/3Dircadb1.7/PATIENT_DICOM"
+	SampleTruthPath = "ct/ircad/3Dircadb1.7/MASKS_DICOM/liver"
+)
 
 // Run opens the GUI and returns when its window is closed or ctx is cancelled (then with
 // ctx's error). With an empty path it shows the welcome window; with a path (a folder, a
@@ -66,6 +71,7 @@ type session struct {
 	win fyne.Window
 
 	opts Options
+	next *Options  // the first actions for the next series shown, in place of opts' (once): the sample's
 	res  resources // the workspace and the model, opened on first use
 
 	cat        *scan.Catalog
@@ -114,17 +120,30 @@ func newSession(ctx context.Context, a fyne.App) *session {
 	return s
 }
 
-// samplePath is the sample case when $LIVERSEG_DATA holds it, else "".
-func samplePath() string {
-	root := os.Getenv("LIVERSEG_DATA")
+// sampleData is the data folder (inference.DataDir: $LIVERSEG_DATA, else what the setup
+// unpacked) when it holds the sample case, else "".
+func sampleData() string {
+	root, _ := inference.DataDir()
 	if root == "" {
 		return ""
 	}
-	p := filepath.Join(root, filepath.FromSlash(SamplePath))
-	if st, err := os.Stat(p); err != nil || !st.IsDir() {
+	if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(SamplePath))); err != nil || !st.IsDir() {
 		return ""
 	}
-	return p
+	return root
+}
+
+// openSample opens the sample case of data folder root with its truth loaded and the model run,
+// so that a newcomer sees the main job (the model's mask beside the truth, the figures, the worst
+// slice) in one click. Without the truth in the data folder the model runs alone.
+func (s *session) openSample(root string) {
+	o := Options{Infer: true, Layout: s.opts.Layout}
+	truth := filepath.Join(root, filepath.FromSlash(SampleTruthPath))
+	if st, err := os.Stat(truth); err == nil && st.IsDir() {
+		o.Truth = truth
+	}
+	s.next = &o
+	s.openPath(filepath.Join(root, filepath.FromSlash(SamplePath)))
 }
 
 // showWelcome puts the welcome page in the window: open a folder or a file, or the sample.
@@ -139,8 +158,8 @@ func (s *session) showWelcome() {
 	openPACS := widget.NewButton("Open from PACS…", s.openFromPACS)
 	cases := widget.NewButton("Cases of the workspace…", s.showWorkList)
 	items := []fyne.CanvasObject{title, sub, openFolder, openFile, openPACS, cases}
-	if p := samplePath(); p != "" {
-		items = append(items, widget.NewButton("Open the sample (IRCAD 3Dircadb1.7)", func() { s.openPath(p) }))
+	if root := sampleData(); root != "" {
+		items = append(items, widget.NewButton("Open the sample (IRCAD 3Dircadb1.7, with its truth and the model)", func() { s.openSample(root) }))
 	}
 	if recent := s.recent(); len(recent) > 0 {
 		items = append(items, widget.NewLabelWithStyle("Recent", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
@@ -192,7 +211,7 @@ func (s *session) chooseFile() {
 
 // startIn starts a file dialog in the data folder when there is one.
 func (s *session) startIn(d *dialog.FileDialog) {
-	root := os.Getenv("LIVERSEG_DATA")
+	root, _ := inference.DataDir()
 	if root == "" {
 		return
 	}
@@ -524,7 +543,11 @@ func (s *session) showView(e *scan.SeriesEntry, sv *SliceView) {
 	if s.onView != nil {
 		s.onView(sv)
 	}
-	r.startup(s.opts)
+	o := s.opts
+	if s.next != nil {
+		o, s.next = *s.next, nil
+	}
+	r.startup(o)
 }
 
 // leaveReview cancels the review's work before another series or page is shown.

@@ -12,7 +12,9 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
+	"liverseg/inference"
 	"liverseg/scan"
 	"liverseg/viewer"
 )
@@ -286,10 +288,11 @@ func TestLoadSample(t *testing.T) {
 	if os.Getenv("LIVERSEG_DATA") == "" {
 		t.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
 	}
-	path := samplePath()
-	if path == "" {
+	root := sampleData()
+	if root == "" {
 		t.Skipf("no %s under LIVERSEG_DATA", SamplePath)
 	}
+	path := filepath.Join(root, SamplePath)
 	a := test.NewTempApp(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -352,5 +355,65 @@ func TestLoadSample(t *testing.T) {
 		t.Fatalf("cancelling: %v", err)
 	case sv != nil:
 		t.Fatalf("the load was not cancelled (view of %d slices)", sv.Slices())
+	}
+}
+
+// TestOpenSampleFirstRun is a newcomer's first click on a fresh machine: LIVERSEG_DATA unset, the
+// data where the setup unpacked it (the cache's data/), the welcome page offers the sample, and
+// the sample opens IRCAD case 7 with its truth loaded and the model run, scored.
+func TestOpenSampleFirstRun(t *testing.T) {
+	data := os.Getenv("LIVERSEG_DATA")
+	if data == "" {
+		t.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
+	}
+	if _, err := os.Stat(filepath.Join(data, SamplePath)); err != nil {
+		t.Skipf("no %s under LIVERSEG_DATA", SamplePath)
+	}
+	cache := t.TempDir()
+	if err := os.Symlink(data, filepath.Join(cache, "data")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(inference.EnvCache, cache)
+	t.Setenv(inference.EnvData, "")
+
+	a := test.NewTempApp(t)
+	s := newSession(context.Background(), a)
+	s.opts = Options{Workspace: t.TempDir(), Layout: LayoutSingle, Device: "cpu"}
+	t.Cleanup(func() { s.leaveReview(); s.closeResources() })
+	t.Cleanup(s.win.Close)
+	s.win.Resize(fyne.NewSize(1000, 700))
+	q := pump(s)
+	var errs []error
+	ready := false
+	s.onError = func(e error) { errs = append(errs, e) }
+	s.onReady = func() { ready = true }
+
+	s.showWelcome()
+	var sample *widget.Button
+	for _, o := range test.LaidOutObjects(s.win.Content()) {
+		if b, ok := o.(*widget.Button); ok && strings.HasPrefix(b.Text, "Open the sample") {
+			sample = b
+		}
+	}
+	if sample == nil {
+		t.Fatal("the welcome page offers no sample with LIVERSEG_DATA unset and the data in the cache")
+	}
+	test.Tap(sample)
+	drain(t, q, 3*time.Minute, "review ready", func() bool { return ready })
+	if len(errs) > 0 {
+		t.Fatalf("errors opening the sample: %v", errs)
+	}
+	r := s.review
+	if r == nil || r.truth == nil || r.pred == nil || r.metrics == nil {
+		t.Fatalf("sample review: truth %v, prediction %v, figures %v", r != nil && r.truth != nil, r != nil && r.pred != nil, r != nil && r.metrics != nil)
+	}
+	if r.metrics.Dice < 0.9 {
+		t.Errorf("sample Dice %.4f, want the model's >= 0.9 on case 7", r.metrics.Dice)
+	}
+	t.Logf("sample: %s vs %s: Dice %.4f, slice %d", r.truthName, r.predName, r.metrics.Dice, r.main.Slice()+1)
+
+	// The sample's truth and model run were for the sample only: the next series opened shows bare.
+	if s.next != nil {
+		t.Error("the sample's first actions are still pending after it opened")
 	}
 }
