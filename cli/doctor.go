@@ -101,9 +101,11 @@ func Doctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // RunDoctor gathers the report. ONNX Runtime and Python are probed at the same time: importing
-// torch takes a second or more.
+// torch takes a second or more. The workspace is probed first, before any library is loaded, so
+// that its probe file is gone whatever loading does to the process.
 func RunDoctor(ctx context.Context, ortLib, python, wsDir string) DoctorReport {
 	var r DoctorReport
+	r.Workspace = checkWorkspace(wsDir)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -115,7 +117,6 @@ func RunDoctor(ctx context.Context, ortLib, python, wsDir string) DoctorReport {
 		r.Python = checkPython(ctx, python)
 	}()
 	r.Display = checkDisplay()
-	r.Workspace = checkWorkspace(wsDir)
 	r.TestData = checkData()
 	wg.Wait()
 	return r
@@ -238,8 +239,14 @@ func probeWritable(dir string) error {
 		return doctorPathError(dir, err)
 	}
 	name := f.Name()
-	f.Close()
-	return os.Remove(name)
+	cerr := f.Close()
+	if err := os.Remove(name); err != nil {
+		return doctorPathError(dir, err)
+	}
+	if cerr != nil {
+		return doctorPathError(dir, cerr)
+	}
+	return nil
 }
 
 func doctorPathError(path string, err error) error {

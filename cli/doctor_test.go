@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,4 +102,49 @@ func TestDoctorUsage(t *testing.T) {
 			t.Errorf("%v: nothing on stderr", args)
 		}
 	}
+}
+
+// TestDoctorDamagedLibrary (issue 20, item 1): doctor given the first 1 MB of the ONNX Runtime
+// library reports a damaged library in its ORT line and exits 0, leaving no probe file in the
+// workspace. It runs in a child process (this test binary again), so that a crash is seen as one:
+// before the check, dlopen's SIGBUS killed doctor with a Go stack trace and left
+// .liverseg-doctor-* behind.
+func TestDoctorDamagedLibrary(t *testing.T) {
+	if args := os.Getenv("LIVERSEG_TEST_DOCTOR_ARGS"); args != "" {
+		os.Exit(Doctor(context.Background(), strings.Split(args, "\n"), os.Stdout, os.Stderr))
+	}
+	real, err := os.ReadFile(ortLibrary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "t.so")
+	if err := os.WriteFile(lib, real[:1<<20], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws := filepath.Join(dir, "ws")
+	if err := os.Mkdir(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--ort-lib", lib, "--python", "/nowhere/python3", "--workspace", ws}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDoctorDamagedLibrary$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "LIVERSEG_TEST_DOCTOR_ARGS="+strings.Join(args, "\n"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Errorf("doctor: %v\n%s", err, lastLines(stderr.String(), 8))
+	}
+	want := "onnxruntime   missing  " + lib + ": damaged library: truncated: "
+	if !strings.Contains(stdout.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, stdout.String())
+	}
+	left, _ := filepath.Glob(filepath.Join(ws, ".liverseg-doctor-*"))
+	if len(left) > 0 {
+		t.Errorf("doctor left %v", left)
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

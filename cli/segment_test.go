@@ -44,7 +44,7 @@ func smallModel(t *testing.T) string {
 		}
 		c := inference.DefaultContract()
 		c.InputH, c.InputW, c.Version = 96, 96, "test-small-1"
-		if err := inference.StampMetadata(p, c.Metadata()); err != nil {
+		if err := inference.StampMetadata(t.Context(), p, c.Metadata()); err != nil {
 			testModel.err = err.Error()
 			return
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"liverseg/inference"
+	"liverseg/scan"
 	"liverseg/training"
 	"liverseg/workspace"
 )
@@ -91,7 +92,7 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, err)
 		}
 		if *assets != "" {
-			if err := writeAssets(*assets, *importDir); err != nil {
+			if err := writeAssets(ctx, *assets, *importDir); err != nil {
 				return fail(stderr, err)
 			}
 		}
@@ -285,16 +286,24 @@ func (h *hyperFlags) apply(cfg *training.Config) {
 }
 
 // writeAssets copies a finished job's model, card and report into dir (the default model).
-func writeAssets(dir, job string) error {
+func writeAssets(ctx context.Context, dir, job string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, f := range []string{"model.onnx", "MODEL_CARD.md"} {
-		b, err := os.ReadFile(filepath.Join(job, f))
+	for _, f := range []struct {
+		name string
+		read func(context.Context, string) ([]byte, error)
+	}{
+		{"model.onnx", inference.ReadModel},
+		{"MODEL_CARD.md", func(ctx context.Context, p string) ([]byte, error) {
+			return scan.ReadFileLimit(ctx, p, scan.MaxConfigBytes, "a model card")
+		}},
+	} {
+		b, err := f.read(ctx, filepath.Join(job, f.name))
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(filepath.Join(dir, f), b); err != nil {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), b); err != nil {
 			return err
 		}
 	}

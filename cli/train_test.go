@@ -88,7 +88,7 @@ func TestTrainTinyAndSegment(t *testing.T) {
 	if !strings.Contains(show, `"parent": "tiny-1"`) {
 		t.Fatalf("fine-tuned model:\n%s", show)
 	}
-	meta, err := inference.ReadMetadata(filepath.Join(ws, "models", "tiny-2", "model.onnx"))
+	meta, err := inference.ReadMetadata(t.Context(), filepath.Join(ws, "models", "tiny-2", "model.onnx"))
 	if err != nil || meta[inference.KeyParent] != "tiny-1" {
 		t.Fatalf("metadata of the fine-tuned model: %v %v", meta, err)
 	}
@@ -122,7 +122,7 @@ func TestTrainExportImport(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	meta, err := inference.ReadMetadata(filepath.Join(assets, "model.onnx"))
+	meta, err := inference.ReadMetadata(t.Context(), filepath.Join(assets, "model.onnx"))
 	if err != nil || meta[inference.KeyVersion] != "imported-1" || meta[inference.KeyInputSize] != "64,64" {
 		t.Fatalf("metadata %v %v", meta, err)
 	}

@@ -3,9 +3,13 @@ package inference
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrContract: a model's metadata does not say how to feed it (see DESIGN.md, the model contract).
@@ -44,7 +48,7 @@ type Contract struct {
 	Parent    string
 	Created   string
 	TrainedOn string
-	ValDice   float64 // NaN-free; 0 when unknown
+	ValDice   float64 // from 0 to 1; 0 when unknown
 }
 
 // DefaultContract is what new models are trained with unless a job says otherwise.
@@ -52,10 +56,33 @@ func DefaultContract() Contract {
 	return Contract{Channels: 3, WindowLow: -200, WindowHigh: 300, InputH: 256, InputW: 256, Orientation: "LPS", Threshold: 0.5}
 }
 
+// Bounds of the contract's values. The window is in HU as WindowTable maps them (int16) and at
+// least 1 HU wide (HU are whole numbers: a narrower window is a step, and a width near zero
+// divides by it); the input size bounds each side of the slice the model sees.
+const (
+	windowMinHU    = -32768
+	windowMaxHU    = 32767
+	windowMinWidth = 1
+	minInputSide   = 8
+	maxInputSide   = 4096
+	maxChannels    = 15
+	maxIdentityLen = 1 << 16
+	maxShown       = 80 // bytes of a bad value an error quotes
+)
+
 // ParseContract reads the contract from a model's metadata; every key of the feeding table is
-// required, so that the runtime never guesses.
+// required, so that the runtime never guesses, and every value is checked (a number finite and in
+// its range, the window ordered), so that no NaN or infinity reaches the pre- and post-processing.
+// The identity keys are optional, but what is there must be sound: printable text, an RFC 3339
+// creation time, a Dice from 0 to 1. Errors are ErrContract and name the key and its value.
 func ParseContract(meta map[string]string) (Contract, error) {
 	var c Contract
+	bad := func(k, v, why string) error {
+		if len(v) > maxShown {
+			return fmt.Errorf("%w: %s %q... (%d bytes) %s", ErrContract, k, v[:maxShown], len(v), why)
+		}
+		return fmt.Errorf("%w: %s %q %s", ErrContract, k, v, why)
+	}
 	get := func(k string) (string, error) {
 		v, ok := meta[k]
 		if !ok || strings.TrimSpace(v) == "" {
@@ -68,48 +95,89 @@ func ParseContract(meta map[string]string) (Contract, error) {
 		return c, err
 	}
 	if n, err := strconv.Atoi(v); err != nil || n != ContractVersion {
-		return c, fmt.Errorf("%w: %s is %q, this liverseg reads %d", ErrContract, KeyContract, v, ContractVersion)
+		return c, bad(KeyContract, v, fmt.Sprintf("is not %d, the version this liverseg reads", ContractVersion))
 	}
 	if v, err = get(KeyChannels); err != nil {
 		return c, err
 	}
-	if c.Channels, err = strconv.Atoi(v); err != nil || c.Channels < 1 || c.Channels > 15 || c.Channels%2 == 0 {
-		return c, fmt.Errorf("%w: %s %q is not an odd count from 1 to 15", ErrContract, KeyChannels, v)
+	if c.Channels, err = strconv.Atoi(v); err != nil || c.Channels < 1 || c.Channels > maxChannels || c.Channels%2 == 0 {
+		return c, bad(KeyChannels, v, fmt.Sprintf("is not an odd count from 1 to %d", maxChannels))
 	}
 	if v, err = get(KeyWindow); err != nil {
 		return c, err
 	}
 	lo, hi, err := pair(v, strconv.ParseFloat)
-	if err != nil || !(hi > lo) {
-		return c, fmt.Errorf("%w: %s %q is not LOW,HIGH in HU", ErrContract, KeyWindow, v)
+	switch {
+	case err != nil:
+		return c, bad(KeyWindow, v, "is not LOW,HIGH in HU")
+	case !finite(lo) || !finite(hi):
+		return c, bad(KeyWindow, v, "is not two finite numbers LOW,HIGH in HU")
+	case lo < windowMinHU || hi > windowMaxHU:
+		return c, bad(KeyWindow, v, fmt.Sprintf("reaches outside the HU a CT stores (%d to %d)", windowMinHU, windowMaxHU))
+	case !(hi-lo >= windowMinWidth):
+		return c, bad(KeyWindow, v, fmt.Sprintf("is not LOW,HIGH with HIGH at least %d HU above LOW", windowMinWidth))
 	}
 	c.WindowLow, c.WindowHigh = lo, hi
 	if v, err = get(KeyInputSize); err != nil {
 		return c, err
 	}
 	h, w, err := pair(v, func(s string, _ int) (int64, error) { return strconv.ParseInt(s, 10, 32) })
-	if err != nil || h < 8 || w < 8 || h > 4096 || w > 4096 {
-		return c, fmt.Errorf("%w: %s %q is not H,W from 8 to 4096", ErrContract, KeyInputSize, v)
+	if err != nil || h < minInputSide || w < minInputSide || h > maxInputSide || w > maxInputSide {
+		return c, bad(KeyInputSize, v, fmt.Sprintf("is not H,W from %d to %d", minInputSide, maxInputSide))
 	}
 	c.InputH, c.InputW = int(h), int(w)
 	if v, err = get(KeyOrientation); err != nil {
 		return c, err
 	}
 	if v != "LPS" {
-		return c, fmt.Errorf("%w: %s %q (only LPS is defined)", ErrContract, KeyOrientation, v)
+		return c, bad(KeyOrientation, v, "(only LPS is defined)")
 	}
 	c.Orientation = v
 	if v, err = get(KeyThreshold); err != nil {
 		return c, err
 	}
-	if c.Threshold, err = strconv.ParseFloat(v, 64); err != nil || c.Threshold <= 0 || c.Threshold >= 1 {
-		return c, fmt.Errorf("%w: %s %q is not between 0 and 1", ErrContract, KeyThreshold, v)
+	if c.Threshold, err = strconv.ParseFloat(v, 64); err != nil || !(c.Threshold > 0 && c.Threshold < 1) {
+		return c, bad(KeyThreshold, v, "is not a number between 0 and 1 (both excluded)")
 	}
-	c.Version, c.Parent, c.Created, c.TrainedOn = meta[KeyVersion], meta[KeyParent], meta[KeyCreated], meta[KeyTrainedOn]
-	if d, err := strconv.ParseFloat(meta[KeyValDice], 64); err == nil && d >= 0 && d <= 1 {
+	for _, id := range []struct {
+		key string
+		to  *string
+	}{{KeyVersion, &c.Version}, {KeyParent, &c.Parent}, {KeyCreated, &c.Created}, {KeyTrainedOn, &c.TrainedOn}} {
+		v := meta[id.key]
+		if !printable(v) {
+			return c, bad(id.key, v, fmt.Sprintf("is not printable text of at most %d bytes", maxIdentityLen))
+		}
+		*id.to = v
+	}
+	if c.Created != "" {
+		if _, err := time.Parse(time.RFC3339, c.Created); err != nil {
+			return c, bad(KeyCreated, c.Created, "is not an RFC 3339 time (2006-01-02T15:04:05Z)")
+		}
+	}
+	if v, ok := meta[KeyValDice]; ok && strings.TrimSpace(v) != "" {
+		d, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || !(d >= 0 && d <= 1) {
+			return c, bad(KeyValDice, v, "is not a Dice from 0 to 1")
+		}
 		c.ValDice = d
 	}
 	return c, nil
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// printable: valid UTF-8 of at most maxIdentityLen bytes without control characters, so that
+// what a model says about itself can be printed and written into reports as it is.
+func printable(s string) bool {
+	if len(s) > maxIdentityLen || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func pair[T any](s string, parse func(string, int) (T, error)) (T, T, error) {

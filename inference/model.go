@@ -106,9 +106,9 @@ func OpenModel(ctx context.Context, path string, opt Options) (*Model, error) {
 	if opt.BatchSize < 0 || opt.Threads < 0 {
 		return nil, errors.New("batch size and threads must not be negative")
 	}
-	data, err := os.ReadFile(path)
+	data, err := ReadModel(ctx, path)
 	if err != nil {
-		return nil, pathErr(path, err)
+		return nil, err
 	}
 	if _, err := modelFields(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -495,7 +495,7 @@ func (m *Model) RunInto(ctx context.Context, input []float32, n int, out []float
 		return fmt.Errorf("%s: running the model on %s: %s", m.path, m.provider, oneLine(err.Error()))
 	}
 	// CUDA failed mid-job: carry on with the CPU.
-	data, rerr := os.ReadFile(m.path)
+	data, rerr := ReadModel(ctx, m.path)
 	if rerr != nil {
 		return fmt.Errorf("%s: CUDA run failed (%s) and reopening on the CPU failed: %w", m.path, oneLine(err.Error()), rerr)
 	}

@@ -115,7 +115,7 @@ func stampedUNet(t testing.TB, channels, base, size int, extra ...string) (strin
 	args := append([]string{"--channels", itoa(channels), "--base", itoa(base), "--size", itoa(size)}, extra...)
 	p := copyFile(t, exportUNet(t, args...), t.TempDir())
 	c := testContract(channels, size)
-	if err := StampMetadata(p, c.Metadata()); err != nil {
+	if err := StampMetadata(t.Context(), p, c.Metadata()); err != nil {
 		t.Fatal(err)
 	}
 	return p, c
@@ -148,10 +148,10 @@ func TestStampMetadata(t *testing.T) {
 	if err := os.WriteFile(path, model, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := StampMetadata(path, map[string]string{"liverseg.version": "new", "liverseg.channels": "3", "liverseg.parent": ""}); err != nil {
+	if err := StampMetadata(t.Context(), path, map[string]string{"liverseg.version": "new", "liverseg.channels": "3", "liverseg.parent": ""}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadMetadata(path)
+	got, err := ReadMetadata(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestStampMetadata(t *testing.T) {
 	// Not a model: a clear error naming the file, and the file untouched.
 	bad := filepath.Join(t.TempDir(), "bad.onnx")
 	os.WriteFile(bad, []byte("\xff\xff\xff garbage"), 0o644)
-	if err := StampMetadata(bad, map[string]string{"a": "b"}); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "not an ONNX model") {
+	if err := StampMetadata(t.Context(), bad, map[string]string{"a": "b"}); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "not an ONNX model") {
 		t.Fatalf("stamping garbage: %v", err)
 	}
 }
@@ -199,7 +199,7 @@ func TestMetadataLastWins(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("ORT lookup: %q %v %v", v, ok, err)
 	}
-	mine, err := ReadMetadata(p)
+	mine, err := ReadMetadata(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestModelMatchesTorch(t *testing.T) {
 	ref := strings.TrimSuffix(src, ".onnx")
 	p := copyFile(t, src, t.TempDir())
 	c := testContract(3, 64)
-	if err := StampMetadata(p, c.Metadata()); err != nil {
+	if err := StampMetadata(t.Context(), p, c.Metadata()); err != nil {
 		t.Fatal(err)
 	}
 	m, err := OpenModel(context.Background(), p, Options{LibraryPath: lib, Device: DeviceCPU, Threads: 2})
@@ -284,7 +284,7 @@ func TestOpenModelErrors(t *testing.T) {
 		return p
 	}
 	stamp := func(p string, c Contract) string {
-		if err := StampMetadata(p, c.Metadata()); err != nil {
+		if err := StampMetadata(t.Context(), p, c.Metadata()); err != nil {
 			t.Fatal(err)
 		}
 		return p

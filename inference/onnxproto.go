@@ -6,12 +6,16 @@ package inference
 // each field is a varint tag (number<<3 | wire type) and a value; repeated fields concatenate.
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"liverseg/scan"
 )
 
 // ModelProto and GraphProto field numbers (onnx/onnx.proto).
@@ -151,16 +155,28 @@ func modelFields(data []byte) ([]protoField, error) {
 
 // ReadMetadata returns the metadata_props of an ONNX file, without ONNX Runtime. Where a key
 // appears twice the last value counts, as in ONNX Runtime.
-func ReadMetadata(onnxPath string) (map[string]string, error) {
-	return parseFile(onnxPath, metadataOf)
+func ReadMetadata(ctx context.Context, onnxPath string) (map[string]string, error) {
+	return parseFile(ctx, onnxPath, metadataOf)
+}
+
+// ReadModel reads the ONNX file at path whole, as every reader of a model does: a regular file
+// only (a FIFO would block, /dev/zero never end), refused before reading when it is larger than
+// scan.MaxModelBytes (a sparse 3 GB file), the read stopping with ctx. Errors name the path.
+func ReadModel(ctx context.Context, path string) ([]byte, error) {
+	data, err := scan.ReadFileLimit(ctx, path, scan.MaxModelBytes, "a model")
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return nil, pathErr(path, pe) // "PATH: no such file or directory", not "open PATH: ..."
+	}
+	return data, err
 }
 
 // parseFile reads the ONNX file at path and parses it; its errors name the file.
-func parseFile[T any](path string, parse func([]byte) (T, error)) (T, error) {
+func parseFile[T any](ctx context.Context, path string, parse func([]byte) (T, error)) (T, error) {
 	var zero T
-	data, err := os.ReadFile(path)
+	data, err := ReadModel(ctx, path)
 	if err != nil {
-		return zero, pathErr(path, err)
+		return zero, err
 	}
 	v, err := parse(data)
 	if err != nil {
@@ -192,10 +208,10 @@ func metadataOf(data []byte) (map[string]string, error) {
 // Entries whose key is in meta are replaced (old copies dropped), an empty value deletes the key,
 // every other entry and the rest of the file are kept byte for byte. The file is replaced
 // atomically.
-func StampMetadata(onnxPath string, meta map[string]string) error {
-	data, err := os.ReadFile(onnxPath)
+func StampMetadata(ctx context.Context, onnxPath string, meta map[string]string) error {
+	data, err := ReadModel(ctx, onnxPath)
 	if err != nil {
-		return pathErr(onnxPath, err)
+		return err
 	}
 	out, err := stamp(data, meta)
 	if err != nil {

@@ -5,6 +5,7 @@ package inference
 // training worker starts its U-Net from these tensors (training/parent.go).
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -54,8 +55,8 @@ type Initializer struct {
 // and "down.0.0.bias" for input 2), so that the worker can match them to its own modules and undo
 // the folding. A renamed initializer whose module cannot be told is an error naming it: a silently
 // skipped weight would start fine-tuning from noise.
-func ReadInitializers(path string) ([]Initializer, error) {
-	return parseFile(path, initializersOf)
+func ReadInitializers(ctx context.Context, path string) ([]Initializer, error) {
+	return parseFile(ctx, path, initializersOf)
 }
 
 type nodeInfo struct {

@@ -59,7 +59,7 @@ func TestReadInitializers(t *testing.T) {
 	if err := os.WriteFile(p, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	inits, err := ReadInitializers(p)
+	inits, err := ReadInitializers(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,13 +81,13 @@ func TestReadInitializers(t *testing.T) {
 	if err := os.WriteFile(p, bad, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadInitializers(p); err == nil || !strings.Contains(err.Error(), "onnx::Conv_9") || !strings.Contains(err.Error(), p) {
+	if _, err := ReadInitializers(t.Context(), p); err == nil || !strings.Contains(err.Error(), "onnx::Conv_9") || !strings.Contains(err.Error(), p) {
 		t.Errorf("got %v; want an error naming the file and onnx::Conv_9", err)
 	}
 	// not ONNX at all
 	p = filepath.Join(dir, "text.onnx")
 	os.WriteFile(p, []byte("hello"), 0o644)
-	if _, err := ReadInitializers(p); err == nil {
+	if _, err := ReadInitializers(t.Context(), p); err == nil {
 		t.Error("no error for a text file")
 	}
 }

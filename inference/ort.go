@@ -281,12 +281,16 @@ var loaded struct {
 
 // Load loads the ONNX Runtime shared library at path and initialises onnxruntime_go's
 // environment. Errors name the path: "PATH: reason"; a missing or wrong file is an error, never a
-// panic.
+// panic, and a damaged one (ErrBadLibrary) is refused before dlopen maps it.
 func Load(path string) (*Runtime, error) {
 	if path == "" {
 		return nil, errors.New("no ONNX Runtime library path given")
 	}
 	if err := checkExists(path); err != nil {
+		return nil, err
+	}
+	// Before anything else, so that a damaged file says so whether or not a library is loaded.
+	if err := checkLibraryFile(path); err != nil {
 		return nil, err
 	}
 	real := path

@@ -53,7 +53,7 @@ func TestUNetSizes(t *testing.T) {
 		for _, size := range inputs {
 			p := copyFile(t, exportUNet(t, "--channels", "3", "--base", strconv.Itoa(base), "--size", strconv.Itoa(size)), t.TempDir())
 			c := testContract(3, size)
-			if err := StampMetadata(p, c.Metadata()); err != nil {
+			if err := StampMetadata(t.Context(), p, c.Metadata()); err != nil {
 				t.Fatal(err)
 			}
 			st, _ := os.Stat(p)

@@ -334,7 +334,7 @@ func TestReadInitializersBuiltIn(t *testing.T) {
 	if err != nil {
 		t.Skipf("no built-in model: %v", err)
 	}
-	inits, err := inference.ReadInitializers(p.Path)
+	inits, err := inference.ReadInitializers(t.Context(), p.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +441,7 @@ func TestFineTuneHeldOut(t *testing.T) {
 			t.Errorf("%+v", s)
 		}
 	}
-	meta, err := inference.ReadMetadata(res.Model.Path)
+	meta, err := inference.ReadMetadata(t.Context(), res.Model.Path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -177,7 +177,7 @@ func Finish(ctx context.Context, dir string, opt FinishOptions) (*Outcome, error
 		}
 	}
 	k.TrainedOn = strings.Join(trained, " ")
-	if err := inference.StampMetadata(modelPath, k.Metadata()); err != nil {
+	if err := inference.StampMetadata(ctx, modelPath, k.Metadata()); err != nil {
 		return nil, err
 	}
 	if opt.Model.Device == "" {
@@ -219,7 +219,7 @@ func Finish(ctx context.Context, dir string, opt FinishOptions) (*Outcome, error
 	r.summarise()
 	// the figure the report shows goes into the model
 	if r.ValDice > 0 {
-		if err := inference.StampMetadata(modelPath, map[string]string{inference.KeyValDice: strconv.FormatFloat(r.ValDice, 'f', 4, 64)}); err != nil {
+		if err := inference.StampMetadata(ctx, modelPath, map[string]string{inference.KeyValDice: strconv.FormatFloat(r.ValDice, 'f', 4, 64)}); err != nil {
 			return nil, err
 		}
 	}

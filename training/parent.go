@@ -65,7 +65,7 @@ func ResolveParent(ctx context.Context, ws *workspace.Workspace, version string)
 		if err != nil {
 			return nil, err
 		}
-		return newParent(BuiltIn, path, "", nil)
+		return newParent(ctx, BuiltIn, path, "", nil)
 	}
 	if ws == nil {
 		return nil, fmt.Errorf("model %s: no workspace to find it in", version)
@@ -79,11 +79,11 @@ func ResolveParent(ctx context.Context, ws *workspace.Workspace, version string)
 		// a model registered without its PyTorch weights (imported, say) still has them in ONNX
 		weights = ""
 	}
-	return newParent(m.Version, m.Path, weights, m.Params)
+	return newParent(ctx, m.Version, m.Path, weights, m.Params)
 }
 
-func newParent(version, path, weights string, params json.RawMessage) (*Parent, error) {
-	meta, err := inference.ReadMetadata(path)
+func newParent(ctx context.Context, version, path, weights string, params json.RawMessage) (*Parent, error) {
+	meta, err := inference.ReadMetadata(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func newParent(version, path, weights string, params json.RawMessage) (*Parent, 
 	}
 	// No hyper-parameters recorded (the built-in model is not in any registry): the network's
 	// shape is in its weights.
-	inits, err := inference.ReadInitializers(path)
+	inits, err := inference.ReadInitializers(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", version, err)
 	}
@@ -137,11 +137,11 @@ func (p *Parent) Configure(cfg *Config) {
 // InitWeights is the file the worker starts from: the parent's weights.pt, or else its ONNX
 // weights written as a NumPy .npz (named as the worker's state dict; see
 // inference.ReadInitializers), once per model content, in the cache folder.
-func (p *Parent) InitWeights() (string, error) {
+func (p *Parent) InitWeights(ctx context.Context) (string, error) {
 	if p.Weights != "" {
 		return p.Weights, nil
 	}
-	data, err := os.ReadFile(p.Path)
+	data, err := inference.ReadModel(ctx, p.Path)
 	if err != nil {
 		return "", err
 	}
@@ -154,7 +154,7 @@ func (p *Parent) InitWeights() (string, error) {
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
-	inits, err := inference.ReadInitializers(p.Path)
+	inits, err := inference.ReadInitializers(ctx, p.Path)
 	if err != nil {
 		return "", err
 	}
@@ -181,7 +181,7 @@ const initCheckSlices = 4
 // the parent's logits from ONNX Runtime (opened with opt) on a few training slices. The caller
 // writes j.
 func (p *Parent) InitJob(ctx context.Context, dir string, j *JobFile, opt inference.Options) error {
-	init, err := p.InitWeights()
+	init, err := p.InitWeights(ctx)
 	if err != nil {
 		return err
 	}
