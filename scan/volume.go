@@ -26,8 +26,8 @@ type Series struct {
 	// Positions holds one ImagePositionPatient a slice, in volume order, as the headers say it
 	// (nil when they have none). With uneven steps or gaps the volume's grid (Origin + k*Spacing[2])
 	// is not where the slices were: a writer that places slices in the patient uses these.
-	Positions [][3]float64
-	TransferSyntax    string   // UID
+	Positions      [][3]float64
+	TransferSyntax string // UID
 	// WindowCenter and WindowWidth are the display window the first file suggests, in HU
 	// (WindowWidth 0: none).
 	WindowCenter, WindowWidth float64
@@ -52,6 +52,9 @@ type Volume struct {
 type Mask struct {
 	Voxels []uint8
 	Dims   [3]int
+	// Warnings are what a reader noticed and worked around (a stray file left out of a mask
+	// folder, slices the folder's series left out), each naming its file: a command prints them.
+	Warnings []string
 }
 
 // Liver is the label value of the liver in a Mask.
@@ -73,7 +76,7 @@ func (v *Volume) Index(i, j, k int) int { return (k*v.Dims[1]+j)*v.Dims[0] + i }
 
 // Clone is a copy of m that shares nothing with it.
 func (m *Mask) Clone() *Mask {
-	return &Mask{Voxels: append([]uint8(nil), m.Voxels...), Dims: m.Dims}
+	return &Mask{Voxels: append([]uint8(nil), m.Voxels...), Dims: m.Dims, Warnings: append([]string(nil), m.Warnings...)}
 }
 
 // SliceLen is the number of voxels in one slice.
