@@ -95,8 +95,11 @@ func ReadFileLimit(ctx context.Context, path string, limit int64, what string) (
 	}
 	defer f.Close()
 	if st.Size() > limit {
-		return nil, fmt.Errorf("%s: %w: %s, %s is at most %s", path, ErrTooLarge,
-			byteSize(st.Size()), what, byteSize(limit))
+		size := byteSize(st.Size())
+		if size == byteSize(limit) {
+			size = fmt.Sprintf("%d bytes", st.Size()) // rounded, the two would read the same
+		}
+		return nil, fmt.Errorf("%s: %w: %s, %s is at most %s", path, ErrTooLarge, size, what, byteSize(limit))
 	}
 	// The size can change under us: read at most limit+1 bytes, in chunks, checking ctx.
 	buf := make([]byte, 0, st.Size()+1)
