@@ -2,12 +2,12 @@ package scan
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -47,18 +47,11 @@ type dicomFile struct {
 
 // readDICOMHeader reads the header of path and locates its pixel data without reading the pixels.
 func readDICOMHeader(path string) (*dicomFile, error) {
-	f, err := os.Open(path)
+	f, st, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s: is a folder, not a DICOM file", path)
-	}
 	n := int64(headerPrefix)
 	if st.Size() < n {
 		n = st.Size()
@@ -75,9 +68,15 @@ func readDICOMHeader(path string) (*dicomFile, error) {
 	return df, err
 }
 
-// readDICOMFile reads and parses the whole of path; the pixel data is then in memory.
+// readDICOMFile reads and parses the whole of path, a regular file of at most MaxDICOMBytes; the
+// pixel data is then in memory.
 func readDICOMFile(path string) (*dicomFile, error) {
-	data, err := os.ReadFile(path)
+	return readDICOMFileLimit(path, MaxDICOMBytes, "a DICOM file")
+}
+
+// readDICOMFileLimit is readDICOMFile with the cap of another kind of DICOM file (what names it).
+func readDICOMFileLimit(path string, limit int64, what string) (*dicomFile, error) {
+	data, err := ReadFileLimit(context.Background(), path, limit, what)
 	if err != nil {
 		return nil, err
 	}

@@ -111,7 +111,7 @@ func walkFiles(ctx context.Context, root string) ([]string, error) {
 // dicomdirFiles lists the files a DICOMDIR references, resolved beside it. DICOMDIR file IDs are
 // upper case; the files on a Linux disk often are not, so each component matches case-blind.
 func dicomdirFiles(path string) ([]string, error) {
-	df, err := readDICOMFile(path)
+	df, err := readDICOMFileLimit(path, MaxDICOMDIRBytes, "a DICOMDIR")
 	if err != nil {
 		return nil, err
 	}

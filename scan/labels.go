@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,47 +25,28 @@ type LabelOptions struct {
 	Segment int  // DICOM SEG: the segment number to read; 0 means the one labelled liver
 }
 
-// DetectLabelFormat says which label format path is: a folder of PNG files, a folder of DICOM
-// files, a NIfTI file by its extension or magic, or a DICOM SEG.
+// DetectLabelFormat says which label format path is: a folder of PNG files or of DICOM files
+// (whichever holds most of its files), a NIfTI file by its extension or magic, or a DICOM SEG.
+// Anything that is neither a regular file nor a folder (a FIFO) is refused with ErrNotRegular
+// before it is opened.
 func DetectLabelFormat(path string) (LabelFormat, error) {
-	st, err := os.Stat(path)
+	st, err := CheckPath(path)
 	if err != nil {
 		return "", err
 	}
 	if st.IsDir() {
-		entries, err := os.ReadDir(path)
-		if err != nil {
-			return "", err
-		}
-		pngs, others := 0, 0
-		for _, e := range entries {
-			if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-				continue
-			}
-			if strings.EqualFold(filepath.Ext(e.Name()), ".png") {
-				pngs++
-			} else {
-				others++
-			}
-		}
-		if pngs > 0 {
-			return FormatPNG, nil
-		}
-		if others > 0 {
-			return FormatMaskFolder, nil
-		}
-		return "", fmt.Errorf("%s: empty folder, not a label", path)
+		return detectFolderFormat(path)
 	}
 	lower := strings.ToLower(path)
 	if strings.HasSuffix(lower, ".nii") || strings.HasSuffix(lower, ".nii.gz") {
 		return FormatNIfTI, nil
 	}
-	head := make([]byte, 352)
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path)
 	if err != nil {
 		return "", err
 	}
-	n, _ := f.Read(head)
+	head := make([]byte, 352)
+	n, _ := io.ReadFull(f, head)
 	f.Close()
 	head = head[:n]
 	switch {
@@ -76,6 +58,47 @@ func DetectLabelFormat(path string) (LabelFormat, error) {
 		return FormatNIfTI, nil
 	}
 	return "", fmt.Errorf("%s: not a label: not a folder, NIfTI or DICOM SEG", path)
+}
+
+// detectFolderFormat tells a PNG stack from a folder of DICOM masks by the majority of its visible
+// files: a README.png among DICOM masks, or notes beside a PNG stack, must not decide. The reader
+// of the format chosen names the files it leaves out; a tie is ambiguous and an error.
+func detectFolderFormat(dir string) (LabelFormat, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	var pngs, others []string
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if strings.EqualFold(filepath.Ext(e.Name()), ".png") {
+			pngs = append(pngs, e.Name())
+		} else {
+			others = append(others, e.Name())
+		}
+	}
+	switch {
+	case len(pngs) == 0 && len(others) == 0:
+		return "", fmt.Errorf("%s: empty folder, not a label", dir)
+	case len(pngs) > len(others):
+		return FormatPNG, nil
+	case len(others) > len(pngs):
+		return FormatMaskFolder, nil
+	}
+	return "", fmt.Errorf("%s: not a label: %d PNG files (%s) and %d other files (%s): neither a PNG stack nor a folder of DICOM masks; remove the files that are not the label",
+		dir, len(pngs), firstNames(pngs), len(others), firstNames(others))
+}
+
+// firstNames lists the first few of names, for a message.
+func firstNames(names []string) string {
+	const shown = 5
+	s := strings.Join(names[:min(len(names), shown)], ", ")
+	if len(names) > shown {
+		s += fmt.Sprintf(" and %d more", len(names)-shown)
+	}
+	return s
 }
 
 // LoadLabel reads a label in any format and aligns it to ref.

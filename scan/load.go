@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -116,7 +115,7 @@ func (s *SeriesEntry) loadSliceCached(dst []int16, k int, buf []byte, cache *fra
 		buf = make([]byte, size)
 	}
 	buf = buf[:size]
-	fh, err := os.Open(f.File)
+	fh, _, err := OpenRegular(f.File)
 	if err != nil {
 		return buf, err
 	}

@@ -3,16 +3,20 @@ package scan
 import (
 	"context"
 	"fmt"
-	"math"
+	"path/filepath"
 )
 
 // ReadMaskFolder reads a folder of per-slice mask DICOM files (the IRCAD MASKS_DICOM/liver
 // layout: masks stored as CT images, one file per slice, no shared frame of reference) and
-// places each file on the slice of ref at the same ImagePositionPatient. Nonzero stored values
-// are liver; rescale is ignored, since a mask's values are labels, not HU. Slices without a file
-// stay background.
+// places each file on the slice of ref at the same ImagePositionPatient. Each file's matrix, pixel
+// spacing and orientation must be ref's. Nonzero stored values are liver; rescale is ignored,
+// since a mask's values are labels, not HU. Slices without a file stay background. What assembling
+// the folder warned of (slices left out) comes back in the mask's Warnings.
 func ReadMaskFolder(dir string, ref *Volume) (*Mask, error) {
 	ctx := context.Background()
+	if _, err := CheckPath(dir); err != nil {
+		return nil, err
+	}
 	cat, err := Discover(ctx, dir)
 	if err != nil {
 		return nil, err
@@ -32,25 +36,30 @@ func ReadMaskFolder(dir string, ref *Volume) (*Mask, error) {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
-	if s.Dims[0] != ref.Dims[0] || s.Dims[1] != ref.Dims[1] {
-		return nil, fmt.Errorf("%s: %w: mask slices are %dx%d, the volume's are %dx%d",
-			dir, ErrGeometry, s.Dims[0], s.Dims[1], ref.Dims[0], ref.Dims[1])
-	}
-	m := NewMask(ref.Dims)
-	n := ref.SliceLen()
-	hu := make([]int16, n)
-	var buf []byte
+	// Every file is checked before any pixel is read: a mask of another grid fails fast.
+	slices := make([]int, len(s.frames))
 	for i, f := range s.frames {
-		k, err := sliceAt(ref, f)
-		if err != nil {
+		if err := checkLabelGeometry(ref, maskFrameGrid(f)); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.File, err)
 		}
+		if !f.HasPosition {
+			return nil, fmt.Errorf("%s: %w: no ImagePositionPatient to place the mask slice", f.File, ErrGeometry)
+		}
+		if slices[i], err = labelSlice(ref, f.Position, "mask slice"); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.File, err)
+		}
+	}
+	m := NewMask(ref.Dims)
+	m.Warnings = maskFolderWarnings(dir, cat)
+	hu := make([]int16, ref.SliceLen())
+	var buf []byte
+	for i, f := range s.frames {
 		f.Rescale = rescale{Slope: 1}
 		s.frames[i] = f
 		if buf, err = s.loadSlice(hu, i, buf); err != nil {
 			return nil, err
 		}
-		dst := m.Slice(k)
+		dst := m.Slice(slices[i])
 		for j, v := range hu {
 			if v != 0 {
 				dst[j] = Liver
@@ -60,29 +69,39 @@ func ReadMaskFolder(dir string, ref *Volume) (*Mask, error) {
 	return m, nil
 }
 
-// sliceAt is the slice of ref that a 2D frame lies on, found by its position and orientation.
-func sliceAt(ref *Volume, f frameInfo) (int, error) {
-	if !f.HasPosition {
-		return 0, fmt.Errorf("%w: no ImagePositionPatient to place the mask slice", ErrGeometry)
-	}
-	if f.HasOrientation {
-		row := unit([3]float64{f.Orientation[0], f.Orientation[1], f.Orientation[2]})
-		col := unit([3]float64{f.Orientation[3], f.Orientation[4], f.Orientation[5]})
-		if dot(row, ref.Direction[0]) < 1-1e-3 || dot(col, ref.Direction[1]) < 1-1e-3 {
-			return 0, fmt.Errorf("%w: mask orientation %v differs from the volume's", ErrGeometry, f.Orientation)
+// maskFolderWarnings says what reading the folder left out: files that are not DICOM (a README.png
+// beside the masks), DICOM files that could not be read, and the slices the series' assembly left
+// out. Each names its files.
+func maskFolderWarnings(dir string, cat *Catalog) []string {
+	var warnings []string
+	if len(cat.NotDICOM) > 0 {
+		names := make([]string, len(cat.NotDICOM))
+		for i, p := range cat.NotDICOM {
+			if names[i], _ = filepath.Rel(dir, p); names[i] == "" {
+				names[i] = p
+			}
 		}
+		warnings = append(warnings, strayWarning(dir, names, "not DICOM, left out of the mask"))
 	}
-	d := sub(f.Position, ref.Origin)
-	k := int(math.Round(dot(d, ref.Direction[2]) / ref.Spacing[2]))
-	if k < 0 || k >= ref.Dims[2] {
-		return 0, fmt.Errorf("%w: position %.2f,%.2f,%.2f is outside the volume's %d slices", ErrGeometry,
-			f.Position[0], f.Position[1], f.Position[2], ref.Dims[2])
+	for _, err := range cat.Problems {
+		warnings = append(warnings, fmt.Sprintf("left out of the mask: %v", err))
 	}
-	p := ref.Position(0, 0, float64(k))
-	tol := 0.5 * math.Min(ref.Spacing[2], math.Min(ref.Spacing[0], ref.Spacing[1]))
-	if off := norm(sub(f.Position, p)); off > tol {
-		return 0, fmt.Errorf("%w: position %.2f,%.2f,%.2f is %.2f mm from slice %d of the volume", ErrGeometry,
-			f.Position[0], f.Position[1], f.Position[2], off, k)
+	for _, w := range cat.Series[0].Warnings {
+		warnings = append(warnings, fmt.Sprintf("%s: %s", dir, w))
 	}
-	return k, nil
+	return warnings
+}
+
+// maskFrameGrid is what one mask file states of its grid: matrix, pixel spacing and orientation,
+// where its header has them.
+func maskFrameGrid(f frameInfo) labelGrid {
+	g := labelGrid{What: "mask slice", Dims: [3]int{f.Format.Cols, f.Format.Rows, 0}}
+	// PixelSpacing is DICOM's row spacing (along a column) first.
+	g.Spacing[0], g.Spacing[1] = f.PixelSpacing[1], f.PixelSpacing[0]
+	if f.HasOrientation {
+		o := f.Orientation
+		g.Direction[0] = [3]float64{o[0], o[1], o[2]}
+		g.Direction[1] = [3]float64{o[3], o[4], o[5]}
+	}
+	return g
 }

@@ -35,12 +35,6 @@ const (
 	// niftiMaxVoxOffset bounds the extension area skipped before the data. Extensions are small
 	// (a few kB of JSON or DICOM tags); anything beyond this is a broken or hostile header.
 	niftiMaxVoxOffset = 1 << 30
-
-	// Tolerances for aligning a NIfTI label with a volume. Directions are unit vectors, so 1e-3 is
-	// about 0.06°; spacings are compared relatively, since NIfTI stores them in float32 and writers
-	// recompute them from positions.
-	niftiDirTol     = 1e-3
-	niftiSpacingTol = 1e-3
 )
 
 // NIfTI-1 datatype codes.
@@ -488,7 +482,7 @@ func niftiFinish(gz *gzip.Reader) error {
 // scl_inter, rounded and clamped to int16, in the file's voxel order, with the affine (sform, else
 // qform, else pixdim) turned from RAS into LPS Origin, Spacing and Direction.
 func ReadNIfTIVolume(path string) (*Volume, error) {
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path)
 	if err != nil {
 		return nil, err // *PathError already names the file
 	}
@@ -618,7 +612,7 @@ func niftiSetGeometry(v *Volume, h *niftiHeader) error {
 // origin, or oblique axes — is an error wrapping ErrGeometry that prints both geometries. Nonzero
 // (after scaling) is liver.
 func ReadNIfTILabel(path string, ref *Volume) (*Mask, error) {
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -714,6 +708,8 @@ func niftiAlign(h *niftiHeader, ref *Volume) (niftiMapping, error) {
 	var used [3]bool
 	var perm [3]int
 	var flip [3]bool
+	// The label's grid in the volume's axis order, for the check every label reader shares.
+	grid := labelGrid{What: "label in the volume's axis order"}
 	for a := 0; a < 3; a++ {
 		col := [3]float64{l[0][a], l[1][a], l[2][a]}
 		length := math.Sqrt(niftiDot(col, col))
@@ -721,11 +717,12 @@ func niftiAlign(h *niftiHeader, ref *Volume) (niftiMapping, error) {
 		found := false
 		for b := 0; b < 3 && !found; b++ {
 			for _, s := range []float64{1, -1} {
-				if niftiNorm(niftiSub(u, niftiScale(refDir[b], s))) <= niftiDirTol {
+				if niftiNorm(niftiSub(u, niftiScale(refDir[b], s))) <= labelDirTol {
 					if used[b] {
 						return fail("label axes %d and another are both along volume axis %d", a, b)
 					}
 					used[b], perm[a], flip[a], found = true, b, s < 0, true
+					grid.Dims[b], grid.Spacing[b], grid.Direction[b] = h.dims[a], length, niftiScale(u, s)
 					break
 				}
 			}
@@ -733,13 +730,9 @@ func niftiAlign(h *niftiHeader, ref *Volume) (niftiMapping, error) {
 		if !found {
 			return fail("label axis %d (%s) is parallel to no volume axis (oblique)", a, niftiVec(u))
 		}
-		b := perm[a]
-		if math.Abs(length-ref.Spacing[b]) > niftiSpacingTol*ref.Spacing[b] {
-			return fail("label axis %d has spacing %.6g mm, volume axis %d has %.6g mm", a, length, b, ref.Spacing[b])
-		}
-		if h.dims[a] != ref.Dims[b] {
-			return fail("label axis %d has %d voxels, volume axis %d has %d", a, h.dims[a], b, ref.Dims[b])
-		}
+	}
+	if err := checkLabelGeometry(ref, grid); err != nil {
+		return mp, fmt.Errorf("%w; label %s; volume %s", err, niftiLabelGeometry(h), niftiVolumeGeometry(ref))
 	}
 	// The corners must coincide, not just the axes: label voxel (0,0,0) and the opposite corner
 	// must land on the ref voxels the permutation says. The origin tolerance is a hundredth of a

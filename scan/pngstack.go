@@ -26,10 +26,18 @@ const pngStackPrefix = "slice_"
 // PNG column x is column i and row y is row j, with no flips. The number of files and their size
 // must match ref exactly (an error wrapping ErrGeometry says both otherwise). A pixel is liver when
 // its colour is not black (gray value or any of R, G, B nonzero); a fully transparent pixel is
-// background. Files that are not .png are ignored, as are hidden ones (".name.png", for example
-// macOS "._" metadata files or the temporary files WritePNGStack renames).
+// background. Files that are not .png are left out, named in the mask's Warnings; hidden ones
+// (".name.png", for example macOS "._" metadata files or the temporary files WritePNGStack
+// renames) are left out without a word.
 func ReadPNGStack(dir string, ref *Volume, reverse bool) (*Mask, error) {
+	if _, err := CheckPath(dir); err != nil {
+		return nil, err
+	}
 	files, err := pngStackFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	strays, err := pngStackStrays(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -48,17 +56,18 @@ func ReadPNGStack(dir string, ref *Volume, reverse bool) (*Mask, error) {
 		}
 		sizes[f] = sz
 	}
-	if len(files) != n || sizes[0] != (image.Point{w, h}) {
-		return nil, fmt.Errorf("%s: %w: %d PNG files of %dx%d, the volume has %d slices of %dx%d",
-			dir, ErrGeometry, len(files), sizes[0].X, sizes[0].Y, n, w, h)
+	stack := labelGrid{What: fmt.Sprintf("%d PNG files of %dx%d", len(files), sizes[0].X, sizes[0].Y),
+		Dims: [3]int{sizes[0].X, sizes[0].Y, len(files)}}
+	if err := checkLabelGeometry(ref, stack); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	for f, sz := range sizes {
-		if sz != sizes[0] {
-			return nil, fmt.Errorf("%s: %w: %dx%d, the other PNG files and the volume's slices are %dx%d",
-				filepath.Join(dir, files[f]), ErrGeometry, sz.X, sz.Y, w, h)
+		if err := checkLabelGeometry(ref, labelGrid{What: "PNG file", Dims: [3]int{sz.X, sz.Y, 0}}); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, files[f]), err)
 		}
 	}
 	m := NewMask(ref.Dims)
+	m.Warnings = strays
 	for f, name := range files {
 		k := f
 		if reverse {
@@ -72,7 +81,7 @@ func ReadPNGStack(dir string, ref *Volume, reverse bool) (*Mask, error) {
 }
 
 func pngDecodeFile(path string, w, h int, dst []uint8) error {
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path)
 	if err != nil {
 		return err
 	}
@@ -100,9 +109,36 @@ func pngStackFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
+// pngStackStrays warns of the visible files of dir that a PNG stack leaves out (a README, DICOM
+// files beside the PNGs), so that a user learns which ones were not read.
+func pngStackStrays(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		name := e.Name()
+		listed := strings.EqualFold(filepath.Ext(name), ".png") && (e.Type().IsRegular() || e.Type()&os.ModeSymlink != 0)
+		if e.IsDir() || strings.HasPrefix(name, ".") || listed {
+			continue
+		}
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	return []string{strayWarning(dir, names, "not PNG files (or not regular files), left out of the stack")}, nil
+}
+
+// strayWarning is the warning for the files of dir that a label reader left out, naming a few.
+func strayWarning(dir string, names []string, why string) string {
+	return fmt.Sprintf("%s: %d files (%s): %s", dir, len(names), firstNames(names), why)
+}
+
 // pngSize reads the width and height from a PNG's header.
 func pngSize(path string) (image.Point, error) {
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path)
 	if err != nil {
 		return image.Point{}, err
 	}

@@ -244,9 +244,9 @@ func TestPNGStackMismatch(t *testing.T) {
 		ref  *Volume
 		want string
 	}{
-		{pngTestVolume(4, 3, 4), ": 3 PNG files of 4x3, the volume has 4 slices of 4x3"},
-		{pngTestVolume(4, 4, 3), ": 3 PNG files of 4x3, the volume has 3 slices of 4x4"},
-		{pngTestVolume(3, 4, 3), ": 3 PNG files of 4x3, the volume has 3 slices of 3x4"}, // a transposed stack
+		{pngTestVolume(4, 3, 4), ": 3 PNG files of 4x3: 3 slices, the volume has 4"},
+		{pngTestVolume(4, 4, 3), ": 3 PNG files of 4x3: 4x3 pixels, the volume's slices are 4x4"},
+		{pngTestVolume(3, 4, 3), ": 3 PNG files of 4x3: 4x3 pixels, the volume's slices are 3x4"}, // a transposed stack
 	}
 	for _, c := range cases {
 		_, err := ReadPNGStack(dir, c.ref, false)

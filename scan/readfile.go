@@ -19,10 +19,15 @@ import (
 var ErrNotRegular = errors.New("not a regular file or folder")
 
 // Caps for the files read whole, by kind. A model is its ONNX graph and weights (ONNX's protobuf
-// cannot exceed 2 GB); a configuration, a job's or a dataset's JSON is a few kB.
+// cannot exceed 2 GB); a configuration, a job's or a dataset's JSON is a few kB. A DICOM file read
+// whole (a SEG, a compressed or deflated image, a header longer than the prefix read first) holds
+// at most the largest volume liverseg accepts, MaxVoxels voxels of 16 bits, and its header; a
+// DICOMDIR is a few kB a study, and 64 MiB lists hundreds of thousands of files.
 const (
-	MaxModelBytes  = 2 << 30
-	MaxConfigBytes = 1 << 20
+	MaxModelBytes    = 2 << 30
+	MaxConfigBytes   = 1 << 20
+	MaxDICOMBytes    = 2*MaxVoxels + 64<<20
+	MaxDICOMDIRBytes = 64 << 20
 )
 
 // kindOf names a file mode for an error message.
@@ -90,8 +95,11 @@ func ReadFileLimit(ctx context.Context, path string, limit int64, what string) (
 	}
 	defer f.Close()
 	if st.Size() > limit {
-		return nil, fmt.Errorf("%s: %w: %s, %s is at most %s", path, ErrTooLarge,
-			byteSize(st.Size()), what, byteSize(limit))
+		size := byteSize(st.Size())
+		if size == byteSize(limit) {
+			size = fmt.Sprintf("%d bytes", st.Size()) // rounded, the two would read the same
+		}
+		return nil, fmt.Errorf("%s: %w: %s, %s is at most %s", path, ErrTooLarge, size, what, byteSize(limit))
 	}
 	// The size can change under us: read at most limit+1 bytes, in chunks, checking ctx.
 	buf := make([]byte, 0, st.Size()+1)

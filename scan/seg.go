@@ -3,7 +3,6 @@ package scan
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 	"strings"
 
 	"liverseg/scan/codec"
@@ -161,9 +160,8 @@ func readSEGHeader(df *dicomFile, ref *Volume) (*segObject, error) {
 	if err != nil {
 		return nil, err
 	}
-	if pf.Rows != ref.Dims[1] || pf.Cols != ref.Dims[0] {
-		return nil, fmt.Errorf("%s: %w: SEG frames are %dx%d, the volume's slices are %dx%d",
-			path, ErrGeometry, pf.Cols, pf.Rows, ref.Dims[0], ref.Dims[1])
+	if err := checkLabelGeometry(ref, labelGrid{What: "SEG frames", Dims: [3]int{pf.Cols, pf.Rows, 0}}); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	// Sizes are checked before any pixel is touched: the decoders index without bounds checks
 	// of their own.
@@ -285,7 +283,15 @@ func (s *segObject) groups(f int) frameGroups {
 // frameSegment is the segment number frame f of a BINARY or FRACTIONAL SEG belongs to.
 func (s *segObject) frameSegment(g frameGroups, f int) (int, error) {
 	if n, ok := g.first(tagSegmentIdentificationSeq).int(tag.ReferencedSegmentNumber); ok {
-		return n, nil
+		// A frame of a segment the file does not list is a broken file, not a frame to skip: it
+		// may be the very segment asked for under a wrong number.
+		for _, sg := range s.segments {
+			if sg.Number == n {
+				return n, nil
+			}
+		}
+		return 0, fmt.Errorf("%w: frame %d names segment %d, which the SegmentSequence does not list; the file has %s",
+			ErrMalformed, f+1, n, s.listSegments())
 	}
 	if len(s.segments) == 1 {
 		return s.segments[0].Number, nil
@@ -293,35 +299,19 @@ func (s *segObject) frameSegment(g frameGroups, f int) (int, error) {
 	return 0, fmt.Errorf("%w: frame %d names no segment (no SegmentIdentificationSequence)", ErrMalformed, f+1)
 }
 
-// Tolerances of a SEG's frame grid against the volume's: cosines and relative pixel spacing.
-const (
-	segOrientTolerance  = 1e-3
-	segSpacingTolerance = 1e-3
-)
-
 // checkFrameGrid refuses a frame whose pixel grid, where the SEG states it, is not the volume's:
 // its pixels would land on the wrong voxels even on the right slice.
 func checkFrameGrid(g frameGroups, ref *Volume, f int) error {
-	if o := g.first(tagPlaneOrientationSeq).floats(tag.ImageOrientationPatient); len(o) == 6 && allFinite(o...) {
-		row := unit([3]float64{o[0], o[1], o[2]})
-		col := unit([3]float64{o[3], o[4], o[5]})
-		for a := 0; a < 3; a++ {
-			if math.Abs(row[a]-ref.Direction[0][a]) > segOrientTolerance || math.Abs(col[a]-ref.Direction[1][a]) > segOrientTolerance {
-				return fmt.Errorf("%w: frame %d has orientation %.4g, the volume's rows and columns run along %.4g and %.4g",
-					ErrGeometry, f+1, o, ref.Direction[0], ref.Direction[1])
-			}
-		}
+	grid := labelGrid{What: fmt.Sprintf("frame %d", f+1)}
+	if o := g.first(tagPlaneOrientationSeq).floats(tag.ImageOrientationPatient); len(o) == 6 {
+		grid.Direction[0] = [3]float64{o[0], o[1], o[2]}
+		grid.Direction[1] = [3]float64{o[3], o[4], o[5]}
 	}
-	if sp := g.first(tagPixelMeasuresSeq).floats(tag.PixelSpacing); len(sp) == 2 && allFinite(sp...) {
+	if sp := g.first(tagPixelMeasuresSeq).floats(tag.PixelSpacing); len(sp) == 2 {
 		// DICOM gives the spacing between rows first, then between columns.
-		for a, want := range [2]float64{ref.Spacing[1], ref.Spacing[0]} {
-			if math.Abs(sp[a]-want) > segSpacingTolerance*want {
-				return fmt.Errorf("%w: frame %d has pixel spacing %.6g\\%.6g mm, the volume %.6g\\%.6g mm",
-					ErrGeometry, f+1, sp[0], sp[1], ref.Spacing[1], ref.Spacing[0])
-			}
-		}
+		grid.Spacing[0], grid.Spacing[1] = sp[1], sp[0]
 	}
-	return nil
+	return checkLabelGeometry(ref, grid)
 }
 
 // decodeLabelValue turns frame f of a LABELMAP SEG into a 0/1 mask: 1 where the stored value is
@@ -382,15 +372,7 @@ func (idx sliceIndex) place(g frameGroups, ref *Volume, f int) (int, error) {
 	if len(p) != 3 || !allFinite(p...) {
 		return 0, fmt.Errorf("%w: frame %d references no slice of the volume and has no ImagePositionPatient", ErrGeometry, f+1)
 	}
-	pos := [3]float64{p[0], p[1], p[2]}
-	k := math.Round(dot(sub(pos, ref.Origin), ref.Direction[2]) / ref.Spacing[2])
-	tol := math.Min(ref.Spacing[0], math.Min(ref.Spacing[1], ref.Spacing[2])) / 2
-	if k >= 0 && k < float64(ref.Dims[2]) {
-		if d := norm(sub(pos, ref.Position(0, 0, k))); d < tol {
-			return int(k), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: frame %d at (%.2f, %.2f, %.2f) mm is on no slice of the volume", ErrGeometry, f+1, pos[0], pos[1], pos[2])
+	return labelSlice(ref, [3]float64{p[0], p[1], p[2]}, fmt.Sprintf("frame %d", f+1))
 }
 
 // byReference finds the slice through a DerivationImageSequence item: the first source image
@@ -405,17 +387,19 @@ func (idx sliceIndex) byReference(derivation elements) (int, bool) {
 			continue
 		}
 		if frames := src.ints(tag.ReferencedFrameNumber); len(frames) > 0 {
+			var match []sliceRef
 			for _, r := range refs {
 				if r.frame == frames[0] {
-					return r.k, true
+					match = append(match, r)
 				}
 			}
-			continue
+			refs = match
 		}
 		if len(refs) == 1 {
 			return refs[0].k, true
 		}
-		// A multi-frame source without a frame number: the position must decide.
+		// None, or several: a multi-frame source without a frame number, or a UID that two of the
+		// volume's files share (the series warns of it). The position must decide.
 	}
 	return 0, false
 }

@@ -465,7 +465,7 @@ func TestReadSEGHostileHeader(t *testing.T) {
 			patchUS(t, b, 0x0028, 0x0010, 65535)
 			patchUS(t, b, 0x0028, 0x0011, 65535)
 		}, ErrTooLarge},
-		{"segment 2 named by the frames", func(b []byte) { patchUS(t, b, 0x0062, 0x000B, 2) }, nil},
+		{"segment 2 named by the frames", func(b []byte) { patchUS(t, b, 0x0062, 0x000B, 2) }, ErrMalformed},
 	} {
 		b := append([]byte(nil), src...)
 		tc.patch(b)

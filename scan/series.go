@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -113,6 +114,7 @@ func assemble(hdr seriesHeader, frames []frameInfo) (*SeriesEntry, error) {
 			e.Series.Positions = append(e.Series.Positions, f.Position)
 		}
 	}
+	e.warnDuplicateUIDs(frames)
 	if pf.Photometric == "MONOCHROME1" {
 		e.warn("MONOCHROME1 pixels: HU are as stored, only the display is inverted")
 	}
@@ -124,6 +126,37 @@ func assemble(hdr seriesHeader, frames []frameInfo) (*SeriesEntry, error) {
 
 func (e *SeriesEntry) warn(format string, args ...any) {
 	e.Warnings = append(e.Warnings, fmt.Sprintf(format, args...))
+}
+
+// warnDuplicateUIDs warns of SOP Instance UIDs that more than one file of the series carries (the
+// frames of one multi-frame file share theirs by right): such an instance is ambiguous, a label
+// that references it cannot say which slice it means, and SEG reading places it by position.
+func (e *SeriesEntry) warnDuplicateUIDs(frames []frameInfo) {
+	files := map[string][]string{}
+	var order []string
+	for _, f := range frames {
+		u := f.SOPInstanceUID
+		if u == "" {
+			continue
+		}
+		have := files[u]
+		if len(have) == 0 {
+			order = append(order, u)
+		}
+		if !slices.Contains(have, f.File) {
+			files[u] = append(have, f.File)
+		}
+	}
+	var shared []string
+	for _, u := range order {
+		if len(files[u]) > 1 {
+			shared = append(shared, fmt.Sprintf("%s in %s", u, strings.Join(files[u], " and ")))
+		}
+	}
+	if len(shared) > 0 {
+		e.warn("duplicate SOP Instance UIDs: %d UIDs are each carried by several files (%s); labels that reference them are placed by position",
+			len(shared), firstNames(shared))
+	}
 }
 
 // keepMajorityGrid keeps the frames that share the most common matrix size and orientation; a

@@ -6,11 +6,15 @@ import (
 	"testing"
 )
 
-// dataPath returns a path under $LIVERSEG_DATA, skipping the test when the data is not there.
+// dataPath returns a path under $LIVERSEG_DATA, skipping the test when the data is not there,
+// except in CI (CI=true), where the setup unpacks it and its absence is a failure.
 func dataPath(t testing.TB, rel ...string) string {
 	t.Helper()
 	root := os.Getenv("LIVERSEG_DATA")
 	if root == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("LIVERSEG_DATA is not set (CI unpacks the test data and sets it)")
+		}
 		t.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
 	}
 	p := filepath.Join(append([]string{root}, rel...)...)

@@ -52,6 +52,9 @@ type Volume struct {
 type Mask struct {
 	Voxels []uint8
 	Dims   [3]int
+	// Warnings are what a reader noticed and worked around (a stray file left out of a mask
+	// folder, slices the folder's series left out), each naming its file: a command prints them.
+	Warnings []string
 }
 
 // Liver is the label value of the liver in a Mask.
@@ -73,7 +76,7 @@ func (v *Volume) Index(i, j, k int) int { return (k*v.Dims[1]+j)*v.Dims[0] + i }
 
 // Clone is a copy of m that shares nothing with it.
 func (m *Mask) Clone() *Mask {
-	return &Mask{Voxels: append([]uint8(nil), m.Voxels...), Dims: m.Dims}
+	return &Mask{Voxels: append([]uint8(nil), m.Voxels...), Dims: m.Dims, Warnings: append([]string(nil), m.Warnings...)}
 }
 
 // SliceLen is the number of voxels in one slice.

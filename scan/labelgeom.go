@@ -1,0 +1,94 @@
+package scan
+
+import (
+	"fmt"
+	"math"
+)
+
+// Every label reader checks what its file states of the voxel grid against the volume through
+// checkLabelGeometry, and places a slice that carries its own position through labelSlice, so that
+// a mask folder, a PNG stack, a NIfTI file and a SEG refuse the same mismatch alike: a mask of
+// another patient, at another pixel spacing, must not be scored as if it fitted.
+
+// Tolerances of a label's grid against the volume's. Directions are unit vectors, so 1e-3 is about
+// 0.06°; spacings compare relatively, since NIfTI keeps them in float32 and writers recompute them
+// from positions.
+const (
+	labelDirTol     = 1e-3
+	labelSpacingTol = 1e-3
+)
+
+// labelGrid is the voxel grid a label file states, in the volume's axis order (columns, rows,
+// slices). A zero field is one the format does not state and is not checked: a PNG stack states
+// no spacing, a mask folder or a SEG no slice count (their slices are placed one by one).
+type labelGrid struct {
+	What      string        // the part of the label the errors speak of: "PNG files", "frame 3"
+	Dims      [3]int        // columns, rows, slices
+	Spacing   [3]float64    // mm along the columns, rows and slices
+	Direction [3][3]float64 // LPS directions of the column, row and slice axes
+}
+
+// checkLabelGeometry refuses a label whose grid is not ref's. The error wraps ErrGeometry and says
+// both values; the caller names the file.
+func checkLabelGeometry(ref *Volume, g labelGrid) error {
+	if ref == nil || ref.Dims[0] <= 0 || ref.Dims[1] <= 0 || ref.Dims[2] <= 0 {
+		return fmt.Errorf("%w: no valid volume to align the label to", ErrGeometry)
+	}
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrGeometry, g.What, fmt.Sprintf(format, args...))
+	}
+	if (g.Dims[0] != 0 || g.Dims[1] != 0) && (g.Dims[0] != ref.Dims[0] || g.Dims[1] != ref.Dims[1]) {
+		return fail("%dx%d pixels, the volume's slices are %dx%d", g.Dims[0], g.Dims[1], ref.Dims[0], ref.Dims[1])
+	}
+	if g.Dims[2] != 0 && g.Dims[2] != ref.Dims[2] {
+		return fail("%d slices, the volume has %d", g.Dims[2], ref.Dims[2])
+	}
+	for a := 0; a < 2; a++ {
+		// NaN fails the comparison too.
+		if s := g.Spacing[a]; s != 0 && !(math.Abs(s-ref.Spacing[a]) <= labelSpacingTol*ref.Spacing[a]) {
+			return fail("pixel spacing %sx%s mm (columns x rows), the volume's %.6gx%.6g mm",
+				spacingString(g.Spacing[0]), spacingString(g.Spacing[1]), ref.Spacing[0], ref.Spacing[1])
+		}
+	}
+	if s := g.Spacing[2]; s != 0 && !(math.Abs(s-ref.Spacing[2]) <= labelSpacingTol*ref.Spacing[2]) {
+		return fail("slice spacing %.6g mm, the volume's %.6g mm", s, ref.Spacing[2])
+	}
+	axes := [3]string{"columns", "rows", "slices"}
+	for a, d := range g.Direction {
+		if d == ([3]float64{}) {
+			continue
+		}
+		if !allFinite(d[:]...) || !(norm(sub(unit(d), unit(ref.Direction[a]))) <= labelDirTol) {
+			return fail("%s run along %s, the volume's along %s", axes[a], niftiVec(unit(d)), niftiVec(ref.Direction[a]))
+		}
+	}
+	return nil
+}
+
+// spacingString prints a stated spacing, or says that it is not stated.
+func spacingString(s float64) string {
+	if s == 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.6g", s)
+}
+
+// labelSlice is the slice of ref whose plane holds pos, the ImagePositionPatient of a label's
+// slice: its corner must lie within half the smallest voxel side of that slice's corner. The
+// error wraps ErrGeometry; what names the label's slice ("frame 3").
+func labelSlice(ref *Volume, pos [3]float64, what string) (int, error) {
+	if !allFinite(pos[:]...) {
+		return 0, fmt.Errorf("%w: %s: position %v is not a number", ErrGeometry, what, pos)
+	}
+	k := math.Round(dot(sub(pos, ref.Origin), ref.Direction[2]) / ref.Spacing[2])
+	if !(k >= 0 && k < float64(ref.Dims[2])) {
+		return 0, fmt.Errorf("%w: %s at (%.2f, %.2f, %.2f) mm is outside the volume's %d slices", ErrGeometry,
+			what, pos[0], pos[1], pos[2], ref.Dims[2])
+	}
+	tol := 0.5 * min(ref.Spacing[0], ref.Spacing[1], ref.Spacing[2])
+	if d := norm(sub(pos, ref.Position(0, 0, k))); !(d <= tol) {
+		return 0, fmt.Errorf("%w: %s at (%.2f, %.2f, %.2f) mm is %.2f mm from slice %d of the volume, on no slice",
+			ErrGeometry, what, pos[0], pos[1], pos[2], d, int(k))
+	}
+	return int(k), nil
+}
