@@ -352,6 +352,9 @@ func writeAutosaveFile(path string, write func(io.Writer) error) error {
 // another base version or other dimensions is ErrExists: recover or discard it first. A case
 // whose autosave is open elsewhere (another process, or an Autosave not closed) is ErrLocked.
 func (w *Workspace) OpenAutosave(caseID string, baseVersion int, dims [3]int) (a *Autosave, err error) {
+	if err := w.writing(); err != nil {
+		return nil, err
+	}
 	if err := CheckCaseID(caseID); err != nil {
 		return nil, err
 	}
@@ -617,6 +620,9 @@ func (a *Autosave) Discard() error {
 // user chose not to recover). Nothing there is no error. A case whose autosave is open (here or
 // in another process) is ErrLocked: close it first, or use the Autosave's own Discard.
 func (w *Workspace) Discard(caseID string) error {
+	if err := w.writing(); err != nil {
+		return err
+	}
 	if err := CheckCaseID(caseID); err != nil {
 		return err
 	}
