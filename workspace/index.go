@@ -62,6 +62,31 @@ func indexProblem(path string) (string, error) {
 	return "", nil
 }
 
+// CheckIndex says whether the workspace at dir can be opened without a rebuild: nil for a usable
+// workspace.db or a new workspace (Open makes its database), ErrNoIndex for a folder with content
+// and no usable index. It changes nothing.
+func CheckIndex(dir string) error {
+	_, err := checkIndex(dir)
+	return err
+}
+
+// checkIndex is CheckIndex, and whether the workspace is a new one.
+func checkIndex(dir string) (isNew bool, err error) {
+	problem, err := indexProblem(filepath.Join(dir, IndexName))
+	if err != nil || problem == "" {
+		return false, err
+	}
+	content, err := folderContent(dir)
+	if err != nil {
+		return false, err
+	}
+	if len(content) > 0 {
+		return false, fmt.Errorf("%s: %w: %s %s but the folder holds %s: %s", dir, ErrNoIndex, IndexName, problem,
+			strings.Join(content, ", "), RebuildHint(dir))
+	}
+	return true, nil
+}
+
 // folderContent lists what in dir makes it a workspace with content (nil for a new one): any
 // entry but the empty subfolders Open makes, a database being made and a write probe. A missing
 // folder has none.

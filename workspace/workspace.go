@@ -146,19 +146,11 @@ func open(ctx context.Context, dir string, readOnly bool) (*Workspace, error) {
 		}
 	}
 	path := filepath.Join(dir, IndexName)
-	problem, err := indexProblem(path)
+	isNew, err := checkIndex(dir)
 	if err != nil {
 		return nil, err
 	}
-	if problem != "" {
-		content, err := folderContent(dir)
-		if err != nil {
-			return nil, err
-		}
-		if len(content) > 0 {
-			return nil, fmt.Errorf("%s: %w: %s %s but the folder holds %s: %s", dir, ErrNoIndex, IndexName, problem,
-				strings.Join(content, ", "), RebuildHint(dir))
-		}
+	if isNew {
 		// A new workspace.
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			if errors.Is(err, fs.ErrPermission) {
