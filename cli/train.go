@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"liverseg/scan"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -91,7 +92,7 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, err)
 		}
 		if *assets != "" {
-			if err := writeAssets(*assets, *importDir); err != nil {
+			if err := writeAssets(ctx, *assets, *importDir); err != nil {
 				return fail(stderr, err)
 			}
 		}
@@ -117,7 +118,7 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var cfg *training.Config
 	if *configPath != "" {
-		c, err := training.LoadConfig(*configPath)
+		c, err := training.LoadConfig(ctx, *configPath)
 		if err != nil {
 			return fail(stderr, err)
 		}
@@ -285,12 +286,12 @@ func (h *hyperFlags) apply(cfg *training.Config) {
 }
 
 // writeAssets copies a finished job's model, card and report into dir (the default model).
-func writeAssets(dir, job string) error {
+func writeAssets(ctx context.Context, dir, job string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, f := range []string{"model.onnx", "MODEL_CARD.md"} {
-		b, err := os.ReadFile(filepath.Join(job, f))
+	for f, limit := range map[string]int64{"model.onnx": scan.MaxModelBytes, "MODEL_CARD.md": scan.MaxConfigBytes} {
+		b, err := scan.ReadFileLimit(ctx, filepath.Join(job, f), limit, "a job's "+f)
 		if err != nil {
 			return err
 		}
@@ -302,7 +303,7 @@ func writeAssets(dir, job string) error {
 	if err := os.RemoveAll(rep); err != nil {
 		return err
 	}
-	return copyDir(filepath.Join(job, "report"), rep)
+	return copyDir(ctx, filepath.Join(job, "report"), rep)
 }
 
 func writeFileAtomic(path string, b []byte) error {
@@ -313,7 +314,7 @@ func writeFileAtomic(path string, b []byte) error {
 	return os.Rename(tmp, path)
 }
 
-func copyDir(src, dst string) error {
+func copyDir(ctx context.Context, src, dst string) error {
 	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -323,7 +324,7 @@ func copyDir(src, dst string) error {
 		if d.IsDir() {
 			return os.MkdirAll(t, 0o755)
 		}
-		b, err := os.ReadFile(p)
+		b, err := scan.ReadFileLimit(ctx, p, scan.MaxReportBytes, "a report's file")
 		if err != nil {
 			return err
 		}

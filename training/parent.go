@@ -141,7 +141,7 @@ func (p *Parent) InitWeights() (string, error) {
 	if p.Weights != "" {
 		return p.Weights, nil
 	}
-	data, err := os.ReadFile(p.Path)
+	data, err := scan.ReadFileLimit(context.Background(), p.Path, scan.MaxModelBytes, "a model")
 	if err != nil {
 		return "", err
 	}
@@ -185,7 +185,7 @@ func (p *Parent) InitJob(ctx context.Context, dir string, j *JobFile, opt infere
 	if err != nil {
 		return err
 	}
-	man, err := ReadManifest(j.DatasetDir(dir))
+	man, err := ReadManifest(ctx, j.DatasetDir(dir))
 	if err != nil {
 		return err
 	}

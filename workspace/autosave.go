@@ -330,7 +330,7 @@ func readSnapshot(name string, r io.Reader) (autosaveHeader, *scan.Mask, error) 
 }
 
 func readSnapshotFile(path string) (autosaveHeader, *scan.Mask, error) {
-	f, err := os.Open(path)
+	f, _, err := scan.OpenRegular(path)
 	if err != nil {
 		return autosaveHeader{}, nil, err
 	}
@@ -397,7 +397,7 @@ func (w *Workspace) OpenAutosave(caseID string, baseVersion int, dims [3]int) (a
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, err
 	}
-	b, err := os.ReadFile(a.path)
+	b, err := scan.ReadFileLimit(context.Background(), a.path, scan.MaxLogBytes, "an autosave journal")
 	switch {
 	case err == nil:
 		j, err := parseJournal(a.path, b)
@@ -708,7 +708,7 @@ func (w *Workspace) Recover(caseID string) (*Recovery, error) {
 	if serr != nil && !errors.Is(serr, os.ErrNotExist) {
 		return nil, serr
 	}
-	b, jerr := os.ReadFile(r.Journal)
+	b, jerr := scan.ReadFileLimit(context.Background(), r.Journal, scan.MaxLogBytes, "an autosave journal")
 	if jerr != nil && !errors.Is(jerr, os.ErrNotExist) {
 		return nil, jerr
 	}

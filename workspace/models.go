@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"liverseg/scan"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -340,7 +341,7 @@ func copyTree(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	in, err := os.Open(src)
+	in, _, err := scan.OpenRegular(src) // a FIFO in a job folder would block the copy
 	if err != nil {
 		return err
 	}
