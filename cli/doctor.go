@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"liverseg/inference"
+	"liverseg/workspace"
 )
 
 // DoctorReport is what `liverseg doctor --json` prints. Every part is there, found or not; a
@@ -63,6 +64,7 @@ type doctorWorkspace struct {
 	Exists   bool   `json:"exists"`
 	Writable bool   `json:"writable"`
 	Note     string `json:"note,omitempty"`
+	Index    string `json:"index,omitempty"` // what is wrong with workspace.db, and how to rebuild it
 	Error    string `json:"error,omitempty"`
 }
 
@@ -76,15 +78,20 @@ type doctorData struct {
 
 // Doctor is `liverseg doctor [--json] [--ort-lib PATH] [--python PATH] [--workspace DIR]`: what
 // is installed and usable. It exits 0 when parts are missing too (it says which and why); 2 on
-// bad usage; 1 when the report cannot be written.
+// bad usage; 1 when the report cannot be written. `liverseg doctor --rebuild` rebuilds a lost
+// workspace index instead (doctor_rebuild.go).
 func Doctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fset := newFlags("doctor", "[--json] [--ort-lib PATH] [--python PATH] [--workspace DIR]", stderr)
+	fset := newFlags("doctor", "[--json] [--ort-lib PATH] [--python PATH] [--workspace DIR] | --rebuild [--workspace DIR] [--json]", stderr)
 	asJSON := fset.Bool("json", false, "print the report as JSON")
 	ortLib := fset.String("ort-lib", "", "ONNX Runtime shared library (default: $"+inference.EnvORTLibrary+", python's onnxruntime, the setup's cache)")
 	python := fset.String("python", "", "Python interpreter with torch (default: $"+inference.EnvPython+", "+inference.SystemPython+", python3 on PATH)")
 	wsDir := fset.String("workspace", "", "workspace folder (default: $XDG_DATA_HOME/liverseg or ~/.local/share/liverseg)")
+	rebuild := fset.Bool("rebuild", false, "rebuild the workspace's index (workspace.db) from models/, labels/ and jobs/, when it is lost or damaged")
 	if code, ok := parseOnlyFlags(fset, args, stderr); !ok {
 		return code
+	}
+	if *rebuild {
+		return doctorRebuild(ctx, *wsDir, *asJSON, stdout, stderr)
 	}
 
 	r := RunDoctor(ctx, *ortLib, *python, *wsDir)
@@ -209,6 +216,9 @@ func checkWorkspace(dir string) doctorWorkspace {
 		} else {
 			d.Writable = true
 		}
+		if err := workspace.CheckIndex(d.Path); err != nil {
+			d.Index = err.Error()
+		}
 	case errors.Is(err, fs.ErrNotExist):
 		// Not there yet: liverseg creates it on first use, if the nearest existing parent is writable.
 		parent := filepath.Dir(d.Path)
@@ -227,7 +237,7 @@ func checkWorkspace(dir string) doctorWorkspace {
 	default:
 		d.Error = err.Error()
 	}
-	d.OK = d.Writable
+	d.OK = d.Writable && d.Index == ""
 	return d
 }
 
@@ -332,6 +342,8 @@ func (r DoctorReport) writeText(w io.Writer) error {
 
 	ws := r.Workspace
 	switch {
+	case ws.Index != "":
+		line("workspace", false, "%s", ws.Index)
 	case ws.Exists && ws.Writable:
 		line("workspace", true, "%s (%s), writable", ws.Path, ws.Source)
 	case ws.Writable:

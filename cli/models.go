@@ -34,7 +34,13 @@ func Models(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(rest) != n && !(n == 1 && len(rest) == 0) {
 		return usageError(stderr, fs, "%s takes %d argument(s)", verb, n-1)
 	}
-	ws, err := workspace.Open(ctx, *wsDir)
+	// A command that only reads opens the workspace read-only: it works where the workspace
+	// cannot be written (another user's, a read-only mount).
+	open := workspace.OpenReadOnly
+	if verb == "activate" {
+		open = workspace.Open
+	}
+	ws, err := open(ctx, *wsDir)
 	if err != nil {
 		return fail(stderr, err)
 	}

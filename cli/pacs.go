@@ -73,7 +73,7 @@ func addPacsFlags(fs interface {
 // openPacsClient opens the workspace and makes a client for --server, or for the only server
 // configured.
 func openPacsClient(ctx context.Context, c pacsCommon) (*pacs.Client, error) {
-	ws, err := workspace.Open(ctx, *c.workspace)
+	ws, err := workspace.OpenReadOnly(ctx, *c.workspace) // only the servers are read
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,11 @@ func pacsServers(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if *password == "-" && *token == "-" {
 		return usageError(stderr, fs, "only one of --password and --token can come from standard input")
 	}
-	ws, err := workspace.Open(ctx, *c.workspace)
+	open := workspace.Open
+	if verb == "list" {
+		open = workspace.OpenReadOnly
+	}
+	ws, err := open(ctx, *c.workspace)
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -118,7 +118,7 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var cfg *training.Config
 	if *configPath != "" {
-		c, err := training.LoadConfig(*configPath)
+		c, err := training.LoadConfig(ctx, *configPath)
 		if err != nil {
 			return fail(stderr, err)
 		}
@@ -311,7 +311,7 @@ func writeAssets(ctx context.Context, dir, job string) error {
 	if err := os.RemoveAll(rep); err != nil {
 		return err
 	}
-	return copyDir(filepath.Join(job, "report"), rep)
+	return copyDir(ctx, filepath.Join(job, "report"), rep)
 }
 
 func writeFileAtomic(path string, b []byte) error {
@@ -322,7 +322,7 @@ func writeFileAtomic(path string, b []byte) error {
 	return os.Rename(tmp, path)
 }
 
-func copyDir(src, dst string) error {
+func copyDir(ctx context.Context, src, dst string) error {
 	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -332,7 +332,7 @@ func copyDir(src, dst string) error {
 		if d.IsDir() {
 			return os.MkdirAll(t, 0o755)
 		}
-		b, err := os.ReadFile(p)
+		b, err := scan.ReadFileLimit(ctx, p, scan.MaxReportBytes, "a report's file")
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"liverseg/scan"
 	"mime"
 	"net/http"
 	"os"
@@ -65,7 +66,7 @@ func CachedSeries(cacheDir, seriesUID string) (Retrieved, bool) {
 		return Retrieved{}, false
 	}
 	dir := filepath.Join(cacheDir, seriesUID)
-	b, err := os.ReadFile(filepath.Join(dir, manifestName))
+	b, err := scan.ReadFileLimit(context.Background(), filepath.Join(dir, manifestName), scan.MaxConfigBytes, "a retrieved series' manifest")
 	if err != nil {
 		return Retrieved{}, false
 	}

@@ -7,9 +7,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"liverseg/scan"
 	"mime"
 	"net/http"
-	"os"
 	"strings"
 )
 
@@ -27,18 +27,11 @@ type Stored struct {
 // servers refuse chunked uploads).
 func (c *Client) Store(ctx context.Context, path string) (Stored, error) {
 	u := c.endpoint(nil, "studies")
-	f, err := os.Open(path)
+	f, st, err := scan.OpenRegular(path) // a FIFO would block the open itself
 	if err != nil {
 		return Stored{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Stored{}, err
-	}
-	if !st.Mode().IsRegular() {
-		return Stored{}, fmt.Errorf("%s: not a regular file", path)
-	}
 	var head [132]byte
 	if _, err := io.ReadFull(f, head[:]); err != nil || string(head[128:]) != "DICM" {
 		return Stored{}, fmt.Errorf("%s: not a DICOM Part 10 file (no DICM at byte 128); STOW-RS sends files, not data sets", path)

@@ -30,6 +30,15 @@ const (
 	MaxDICOMDIRBytes = 64 << 20
 )
 
+// Caps for files liverseg writes itself and reads back whole, which grow with the work: a
+// training run's event log or an autosave journal; a report (JSON with per-slice figures, and its
+// pictures); one exported dataset array (.npy, a case's slices pre-processed).
+const (
+	MaxLogBytes    = 1 << 30
+	MaxReportBytes = 64 << 20
+	MaxArrayBytes  = 4 << 30
+)
+
 // kindOf names a file mode for an error message.
 func kindOf(m fs.FileMode) string {
 	switch {

@@ -4,8 +4,10 @@
 package training
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"liverseg/scan"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,9 +167,10 @@ func DefaultParams() Params {
 		Augment: Augment{Flip: 0.5, RotateDeg: 10, Scale: 0.1, Intensity: 0.1}}
 }
 
-// LoadConfig reads a config file; missing hyper-parameters take DefaultParams.
-func LoadConfig(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+// LoadConfig reads a config file (a regular file of at most scan.MaxConfigBytes: a FIFO, a device
+// or a huge file is refused before it is read); missing hyper-parameters take DefaultParams.
+func LoadConfig(ctx context.Context, path string) (*Config, error) {
+	b, err := scan.ReadFileLimit(ctx, path, scan.MaxConfigBytes, "a configuration")
 	if err != nil {
 		return nil, err
 	}

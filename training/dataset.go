@@ -79,9 +79,9 @@ type ManifestCase struct {
 // Progress is told what the export is doing: a stage name and counts.
 type Progress func(stage string, done, total int)
 
-// ReadManifest reads dir/manifest.json.
-func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+// ReadManifest reads dir/manifest.json (at most scan.MaxConfigBytes).
+func ReadManifest(ctx context.Context, dir string) (*Manifest, error) {
+	b, err := scan.ReadFileLimit(ctx, filepath.Join(dir, "manifest.json"), scan.MaxConfigBytes, "a dataset manifest")
 	if err != nil {
 		return nil, err
 	}
@@ -495,7 +495,7 @@ func listPairs(dir string, s SliceSet) ([]pair, error) {
 
 // readGray decodes an image as 8-bit grey.
 func readGray(path string) (*image.Gray, error) {
-	f, err := os.Open(path)
+	f, _, err := scan.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}

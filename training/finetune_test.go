@@ -451,7 +451,7 @@ func TestFineTuneHeldOut(t *testing.T) {
 	if a, err := ws.Active(ctx); err == nil {
 		t.Errorf("FineTune activated %s", a.Version)
 	}
-	j, err := ReadJob(res.JobDir)
+	j, err := ReadJob(context.Background(), res.JobDir)
 	if err != nil || j.Author != "tester" || j.Parent != BuiltIn || !j.FreezeBN {
 		t.Errorf("job.json %+v %v", j, err)
 	}

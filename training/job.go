@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"liverseg/scan"
 	"math"
 	"os"
 	"path/filepath"
@@ -45,9 +46,9 @@ func NewID() string {
 	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
 
-// ReadJob reads dir/job.json.
-func ReadJob(dir string) (*JobFile, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "job.json"))
+// ReadJob reads dir/job.json (at most scan.MaxConfigBytes).
+func ReadJob(ctx context.Context, dir string) (*JobFile, error) {
+	b, err := scan.ReadFileLimit(ctx, filepath.Join(dir, "job.json"), scan.MaxConfigBytes, "a job file")
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +85,7 @@ func Prepare(ctx context.Context, cfg *Config, dir, dataset string, progress Pro
 		dataset = "dataset"
 		man, err = Export(ctx, cfg, filepath.Join(dir, dataset), progress)
 	} else {
-		man, err = ReadManifest(resolve(dir, dataset))
+		man, err = ReadManifest(ctx, resolve(dir, dataset))
 	}
 	if err != nil {
 		return nil, nil, err
@@ -140,15 +141,15 @@ var ErrMismatch = errors.New("the exported model does not match PyTorch")
 // (report/metrics.json, report/index.html, plots and panels). Nothing is registered here; a
 // model whose check fails gets no report.
 func Finish(ctx context.Context, dir string, opt FinishOptions) (*Outcome, error) {
-	j, err := ReadJob(dir)
+	j, err := ReadJob(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	man, err := ReadManifest(j.DatasetDir(dir))
+	man, err := ReadManifest(ctx, j.DatasetDir(dir))
 	if err != nil {
 		return nil, err
 	}
-	events, err := ReadEvents(filepath.Join(dir, "events.jsonl"))
+	events, err := ReadEvents(ctx, filepath.Join(dir, "events.jsonl"))
 	if err != nil {
 		return nil, err
 	}
@@ -264,9 +265,9 @@ func verify(ctx context.Context, m *inference.Model, dir string) (difference, in
 	return d, n, nil
 }
 
-// ReadEvents reads an events.jsonl file.
-func ReadEvents(path string) ([]Event, error) {
-	b, err := os.ReadFile(path)
+// ReadEvents reads an events.jsonl file (at most scan.MaxLogBytes).
+func ReadEvents(ctx context.Context, path string) ([]Event, error) {
+	b, err := scan.ReadFileLimit(ctx, path, scan.MaxLogBytes, "a job's event log")
 	if err != nil {
 		return nil, err
 	}

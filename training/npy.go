@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"liverseg/scan"
 	"math"
 	"os"
 	"regexp"
@@ -104,19 +105,28 @@ type npyArray struct {
 var npyDescr = regexp.MustCompile(`'descr':\s*'([^']+)'`)
 var npyShape = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
 
-// readNPY reads a little-endian float32 or uint8 C-order .npy file.
+// maxNPYHeader caps a .npy header (NumPy pads it to 64 bytes; a few hundred is usual).
+const maxNPYHeader = 64 << 10
+
+// readNPY reads a little-endian float32 or uint8 C-order .npy file: a regular file of at most
+// scan.MaxArrayBytes, whose header's shape accounts for exactly the bytes that follow it (so that
+// a damaged or hostile header cannot make it allocate more than the file holds).
 func readNPY(path string) (*npyArray, error) {
-	f, err := os.Open(path)
+	f, st, err := scan.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if st.Size() > scan.MaxArrayBytes {
+		return nil, fmt.Errorf("%s: %w: %d bytes, a dataset array is at most %d", path, scan.ErrTooLarge, st.Size(), int64(scan.MaxArrayBytes))
+	}
 	r := bufio.NewReader(f)
 	magic := make([]byte, 8)
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic[:6]) != "\x93NUMPY" {
 		return nil, fmt.Errorf("%s: not a .npy file", path)
 	}
 	var hl int
+	lenBytes := 2
 	if magic[6] == 1 {
 		var b [2]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
@@ -129,6 +139,11 @@ func readNPY(path string) (*npyArray, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		hl = int(binary.LittleEndian.Uint32(b[:]))
+		lenBytes = 4
+	}
+	dataBytes := st.Size() - int64(8+lenBytes) - int64(hl)
+	if hl > maxNPYHeader || dataBytes < 0 {
+		return nil, fmt.Errorf("%s: bad .npy header length %d", path, hl)
 	}
 	hdr := make([]byte, hl)
 	if _, err := io.ReadFull(r, hdr); err != nil {
@@ -142,19 +157,35 @@ func readNPY(path string) (*npyArray, error) {
 	if d == nil || s == nil {
 		return nil, fmt.Errorf("%s: bad .npy header %q", path, h)
 	}
+	var itemSize int64
+	switch d[1] {
+	case "<f4":
+		itemSize = 4
+	case "|u1", "<u1":
+		itemSize = 1
+	default:
+		return nil, fmt.Errorf("%s: dtype %s is not float32 or uint8", path, d[1])
+	}
 	a := &npyArray{}
-	count := 1
+	count := int64(1)
 	for _, p := range strings.Split(s[1], ",") {
 		p = strings.TrimSpace(p)
 		if p == "" {
 			continue
 		}
 		v, err := strconv.Atoi(p)
-		if err != nil {
+		if err != nil || v < 0 {
 			return nil, fmt.Errorf("%s: bad shape %q", path, s[1])
 		}
 		a.Shape = append(a.Shape, v)
-		count *= v
+		if v > 0 && count > dataBytes/int64(v) {
+			count = dataBytes + 1 // more than the file holds; no overflow
+		} else {
+			count *= int64(v)
+		}
+	}
+	if count*itemSize != dataBytes {
+		return nil, fmt.Errorf("%s: the shape (%s) of %s needs %d bytes, the file holds %d after its header", path, s[1], d[1], count*itemSize, dataBytes)
 	}
 	switch d[1] {
 	case "<f4":

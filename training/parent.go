@@ -185,7 +185,7 @@ func (p *Parent) InitJob(ctx context.Context, dir string, j *JobFile, opt infere
 	if err != nil {
 		return err
 	}
-	man, err := ReadManifest(j.DatasetDir(dir))
+	man, err := ReadManifest(ctx, j.DatasetDir(dir))
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ type Result struct {
 // worker is done, checks, reports and registers its model (activate makes it the active one).
 // A cancelled or failed job registers nothing and leaves the active model as it was.
 func (t *Trainer) RunJob(ctx context.Context, dir string, resume, activate bool) (*Result, error) {
-	j, err := ReadJob(dir)
+	j, err := ReadJob(ctx, dir)
 	if err != nil {
 		return nil, err
 	}

@@ -354,7 +354,7 @@ func TestCancelAndResume(t *testing.T) {
 	if ms, _ := ws.Models(ctx); len(ms) != 1 {
 		t.Fatalf("%d models registered", len(ms))
 	}
-	evs, _ := ReadEvents(filepath.Join(dir, "events.jsonl"))
+	evs, _ := ReadEvents(context.Background(), filepath.Join(dir, "events.jsonl"))
 	c := lastEvent(evs, "cancelled")
 	if c == nil {
 		t.Fatal("no cancelled event")

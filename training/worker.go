@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"liverseg/scan"
 	"math"
 	"os"
 	"os/exec"
@@ -45,7 +46,7 @@ func WriteWorker(dir string) (string, error) {
 		return "", err
 	}
 	p := filepath.Join(dir, "worker.py")
-	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, workerSource) {
+	if old, err := scan.ReadFileLimit(context.Background(), p, scan.MaxConfigBytes, "the worker"); err == nil && bytes.Equal(old, workerSource) {
 		return p, nil
 	}
 	tmp := p + ".tmp"

@@ -27,6 +27,9 @@ const WholeVolume = -1
 // nothing that changes or removes an entry, so that the log can be trusted as a record of who
 // changed what. Slice is stored as NULL for WholeVolume (any negative slice).
 func (w *Workspace) AddAudit(ctx context.Context, e AuditEntry) error {
+	if err := w.writing(); err != nil {
+		return err
+	}
 	if e.Tool == "" {
 		return fmt.Errorf("audit entry for case %s: no tool", e.CaseID)
 	}

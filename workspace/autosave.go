@@ -330,7 +330,7 @@ func readSnapshot(name string, r io.Reader) (autosaveHeader, *scan.Mask, error) 
 }
 
 func readSnapshotFile(path string) (autosaveHeader, *scan.Mask, error) {
-	f, err := os.Open(path)
+	f, _, err := scan.OpenRegular(path)
 	if err != nil {
 		return autosaveHeader{}, nil, err
 	}
@@ -352,6 +352,9 @@ func writeAutosaveFile(path string, write func(io.Writer) error) error {
 // another base version or other dimensions is ErrExists: recover or discard it first. A case
 // whose autosave is open elsewhere (another process, or an Autosave not closed) is ErrLocked.
 func (w *Workspace) OpenAutosave(caseID string, baseVersion int, dims [3]int) (a *Autosave, err error) {
+	if err := w.writing(); err != nil {
+		return nil, err
+	}
 	if err := CheckCaseID(caseID); err != nil {
 		return nil, err
 	}
@@ -394,7 +397,7 @@ func (w *Workspace) OpenAutosave(caseID string, baseVersion int, dims [3]int) (a
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, err
 	}
-	b, err := os.ReadFile(a.path)
+	b, err := scan.ReadFileLimit(context.Background(), a.path, scan.MaxLogBytes, "an autosave journal")
 	switch {
 	case err == nil:
 		j, err := parseJournal(a.path, b)
@@ -617,6 +620,9 @@ func (a *Autosave) Discard() error {
 // user chose not to recover). Nothing there is no error. A case whose autosave is open (here or
 // in another process) is ErrLocked: close it first, or use the Autosave's own Discard.
 func (w *Workspace) Discard(caseID string) error {
+	if err := w.writing(); err != nil {
+		return err
+	}
 	if err := CheckCaseID(caseID); err != nil {
 		return err
 	}
@@ -702,7 +708,7 @@ func (w *Workspace) Recover(caseID string) (*Recovery, error) {
 	if serr != nil && !errors.Is(serr, os.ErrNotExist) {
 		return nil, serr
 	}
-	b, jerr := os.ReadFile(r.Journal)
+	b, jerr := scan.ReadFileLimit(context.Background(), r.Journal, scan.MaxLogBytes, "an autosave journal")
 	if jerr != nil && !errors.Is(jerr, os.ErrNotExist) {
 		return nil, jerr
 	}

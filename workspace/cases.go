@@ -85,8 +85,13 @@ func SeriesCase(s *scan.Series) Case {
 // series is recognised by its UID, or by its path when it has no UID, so that opening the same
 // series again (from another folder, say) finds the same case with its labels and review. An
 // empty c.ID is derived with CaseID; an ID already taken by another series gets "-2", "-3", ...
-// appended. c.Added is ignored: the case is added now.
+// appended. c.Added is ignored: the case is added now. A case of that ID whose series is not
+// known (Rebuild recovers cases from labels/CASE/ alone) is this series' case: it takes the
+// series, and its labels come back with it.
 func (w *Workspace) EnsureCase(ctx context.Context, c Case) (*Case, error) {
+	if err := w.writing(); err != nil {
+		return nil, err
+	}
 	if c.SeriesPath == "" && c.SeriesUID == "" {
 		return nil, errors.New("case: neither a series path nor a series UID")
 	}
@@ -111,7 +116,8 @@ func (w *Workspace) EnsureCase(ctx context.Context, c Case) (*Case, error) {
 		res, err := w.db.ExecContext(ctx, `INSERT INTO cases (id, series_path, series_uid, patient, added)
 			SELECT ?, ?, ?, ?, ?
 			WHERE NOT EXISTS (SELECT 1 FROM cases WHERE `+seriesMatch+`)
-			ON CONFLICT(id) DO NOTHING`,
+			ON CONFLICT(id) DO UPDATE SET series_path = excluded.series_path, series_uid = excluded.series_uid,
+				patient = excluded.patient WHERE cases.series_path = '' AND cases.series_uid = ''`,
 			id, c.SeriesPath, c.SeriesUID, c.Patient, dbTime(time.Now()), c.SeriesUID, c.SeriesUID, c.SeriesPath)
 		if err != nil {
 			return nil, fmt.Errorf("case %s: %w", id, err)

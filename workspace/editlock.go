@@ -1,8 +1,10 @@
 package workspace
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"liverseg/scan"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,7 +38,7 @@ func (w *Workspace) lockCase(caseID string) (*caseLock, error) {
 		return nil, err // *PathError names the file
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
+		holder, _ := scan.ReadFileLimit(context.Background(), path, 4<<10, "a lock file") // one line: who holds it
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			who := strings.TrimSpace(string(holder))

@@ -47,6 +47,9 @@ func (w *Workspace) LabelDir(caseID string) string { return filepath.Join(w.Dir,
 // recorded without its file, a crash never leaves a half-written one, and two processes saving at
 // once get two versions instead of overwriting each other's file.
 func (w *Workspace) SaveLabel(ctx context.Context, caseID string, ref *scan.Volume, m *scan.Mask, origin string, parent int, model, author string) (*LabelVersion, error) {
+	if err := w.writing(); err != nil {
+		return nil, err
+	}
 	switch origin {
 	case OriginModel, OriginManual, OriginImported:
 	default:

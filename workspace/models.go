@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"liverseg/scan"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -55,6 +56,9 @@ const BuiltInModel = "built-in"
 // exists is an error. The folder appears complete or not at all: it is filled under a temporary
 // name and renamed, and removed again if the record cannot be written.
 func (w *Workspace) RegisterModel(ctx context.Context, m NewModel) (*Model, error) {
+	if err := w.writing(); err != nil {
+		return nil, err
+	}
 	if !versionRE.MatchString(m.Version) {
 		return nil, fmt.Errorf("model version %q: letters, digits, '.', '_' and '-' only", m.Version)
 	}
@@ -120,7 +124,7 @@ func (w *Workspace) RegisterModel(ctx context.Context, m NewModel) (*Model, erro
 	_, err = tx.ExecContext(ctx, `INSERT INTO models (version, parent, created, path, data, params, metrics, val_dice, job)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.Version, m.Parent, now(), w.Rel(filepath.Join(final, "model.onnx")), data, params, metrics, dice, m.Job)
 	if err == nil && m.Activate {
-		err = activate(ctx, tx, m.Version)
+		err = w.activate(ctx, tx, m.Version)
 	}
 	if err == nil {
 		err = tx.Commit()
@@ -134,7 +138,7 @@ func (w *Workspace) RegisterModel(ctx context.Context, m NewModel) (*Model, erro
 	return w.Model(ctx, m.Version)
 }
 
-func activate(ctx context.Context, tx *sql.Tx, version string) error {
+func (w *Workspace) activate(ctx context.Context, tx *sql.Tx, version string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE models SET active = 0 WHERE active = 1`); err != nil {
 		return err
 	}
@@ -145,16 +149,45 @@ func activate(ctx context.Context, tx *sql.Tx, version string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("model %s: %w", version, ErrNotFound)
 	}
-	return nil
+	// Written while the transaction holds SQLite's write lock, so two activations cannot leave
+	// the file naming the one that lost.
+	return w.writeActiveFile(version)
+}
+
+// activeFile is models/ACTIVE: the active model's version, beside the database, so that Rebuild
+// knows it when the database is lost. The database stays the record; the file is its copy.
+const activeFile = "ACTIVE"
+
+// writeActiveFile replaces models/ACTIVE whole (a temporary file renamed over it).
+func (w *Workspace) writeActiveFile(version string) error {
+	dir := filepath.Join(w.Dir, "models")
+	f, err := os.CreateTemp(dir, ".active-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(version + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, activeFile))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 // Activate makes version the model liverseg uses by default.
 func (w *Workspace) Activate(ctx context.Context, version string) error {
+	if err := w.writing(); err != nil {
+		return err
+	}
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := activate(ctx, tx, version); err != nil {
+	if err := w.activate(ctx, tx, version); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -235,6 +268,9 @@ func (w *Workspace) JobDir(id string) string { return filepath.Join(w.Dir, "jobs
 
 // StartJob records a job as running (again, when it exists: a resumed job).
 func (w *Workspace) StartJob(ctx context.Context, id, kind, path string, params any) error {
+	if err := w.writing(); err != nil {
+		return err
+	}
 	b, err := json.Marshal(params)
 	if err != nil {
 		return err
@@ -249,6 +285,9 @@ func (w *Workspace) StartJob(ctx context.Context, id, kind, path string, params 
 // EndJob records how a job ended: status done, cancelled or failed, the model registered from it
 // and a message.
 func (w *Workspace) EndJob(ctx context.Context, id, status, model, message string) error {
+	if err := w.writing(); err != nil {
+		return err
+	}
 	// a cancelled context must still be able to say that the job was cancelled
 	res, err := w.db.ExecContext(context.WithoutCancel(ctx), `UPDATE jobs SET status = ?, model = ?, message = ?, updated = ? WHERE id = ?`,
 		status, model, message, now(), id)
@@ -302,7 +341,7 @@ func copyTree(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	in, err := os.Open(src)
+	in, _, err := scan.OpenRegular(src) // a FIFO in a job folder would block the copy
 	if err != nil {
 		return err
 	}

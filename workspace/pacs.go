@@ -33,6 +33,9 @@ var serverNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // AddServer records a server; a name in use is ErrExists unless replace is set.
 func (w *Workspace) AddServer(ctx context.Context, s PACSServer, replace bool) error {
+	if err := w.writing(); err != nil {
+		return err
+	}
 	if !serverNameRE.MatchString(s.Name) {
 		return fmt.Errorf("PACS server name %q: 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit", s.Name)
 	}
@@ -105,6 +108,9 @@ func (w *Workspace) Server(ctx context.Context, name string) (PACSServer, error)
 
 // RemoveServer forgets a server; ErrNotFound when there is none of that name.
 func (w *Workspace) RemoveServer(ctx context.Context, name string) error {
+	if err := w.writing(); err != nil {
+		return err
+	}
 	res, err := w.db.ExecContext(ctx, `DELETE FROM pacs_servers WHERE name = ?`, name)
 	if err != nil {
 		return err

@@ -48,6 +48,9 @@ type Review struct {
 // SetReview records a case's review status, replacing the previous one (the audit log, not this
 // table, keeps history). A status outside the four is ErrBadStatus; an unknown case ErrNotFound.
 func (w *Workspace) SetReview(ctx context.Context, caseID string, status ReviewStatus, comment, author string) error {
+	if err := w.writing(); err != nil {
+		return err
+	}
 	if !status.Valid() {
 		return fmt.Errorf("review of case %s: status %q: %w", caseID, status, ErrBadStatus)
 	}

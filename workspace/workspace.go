@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,12 +21,19 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
+	// ErrNoIndex: the folder holds a workspace's files but workspace.db is missing, empty or not
+	// an SQLite database (index.go).
+	ErrNoIndex = errors.New("no usable workspace index")
+	// ErrReadOnly: the workspace cannot be written (the folder or workspace.db is read-only, or
+	// it was opened with OpenReadOnly).
+	ErrReadOnly = errors.New("read-only")
 )
 
 // Workspace is an open workspace folder.
 type Workspace struct {
-	Dir string
-	db  *sql.DB
+	Dir      string
+	db       *sql.DB
+	readOnly bool // opened with OpenReadOnly: writes are refused (writing)
 }
 
 // DefaultDir is --workspace's default (as liverseg doctor says): $XDG_DATA_HOME/liverseg, else
@@ -118,30 +126,105 @@ var migrations = []string{
 // SchemaVersion is the version Open migrates to.
 func SchemaVersion() int { return len(migrations) }
 
-// Open opens (creating where needed) the workspace at dir: its folders and workspace.db,
-// migrated to SchemaVersion. A database newer than this liverseg is an error, never touched.
-func Open(ctx context.Context, dir string) (*Workspace, error) {
+// Open opens the workspace at dir for reading and writing: its folders and workspace.db, migrated
+// to SchemaVersion. The database is made only for a new workspace (dir missing or empty); a folder
+// with content but no usable database is ErrNoIndex, one that cannot be written ErrReadOnly. A
+// database newer than this liverseg is an error, never touched.
+func Open(ctx context.Context, dir string) (*Workspace, error) { return open(ctx, dir, false) }
+
+// OpenReadOnly opens the workspace at dir for a command that only reads: the database opens
+// read-only (immutable where the folder cannot be written, since SQLite could not even make its
+// shared-memory file there), so a read-only workspace still lists and shows. Every write on it is
+// ErrReadOnly. A new workspace is made as Open makes it.
+func OpenReadOnly(ctx context.Context, dir string) (*Workspace, error) { return open(ctx, dir, true) }
+
+func open(ctx context.Context, dir string, readOnly bool) (*Workspace, error) {
 	if dir == "" {
 		var err error
 		if dir, err = DefaultDir(); err != nil {
 			return nil, err
 		}
 	}
-	for _, sub := range []string{"labels", "models", "jobs", "autosave"} {
+	path := filepath.Join(dir, IndexName)
+	isNew, err := checkIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	if isNew {
+		// A new workspace.
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				return nil, readOnlyError(dir, err)
+			}
+			return nil, err
+		}
+		if err := probeWrite(dir); err != nil {
+			return nil, readOnlyError(dir, err)
+		}
+		if _, err := createIndex(ctx, dir, nil); err != nil {
+			return nil, err
+		}
+	}
+	if readOnly {
+		return openRead(ctx, dir)
+	}
+	if err := checkWritable(dir); err != nil {
+		return nil, err
+	}
+	for _, sub := range subfolders {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, err
 		}
 	}
-	path := filepath.Join(dir, "workspace.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)")
+	db, err := openDB(path, false, false)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
-	db.SetMaxOpenConns(1)
 	w := &Workspace{Dir: dir, db: db}
 	if err := w.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return w, nil
+}
+
+// openRead opens an existing workspace.db read-only. An older schema is migrated first where the
+// folder can be written; where it cannot, it is an error (the queries would miss tables).
+func openRead(ctx context.Context, dir string) (*Workspace, error) {
+	path := filepath.Join(dir, IndexName)
+	writable := probeWrite(dir) == nil
+	// Immutable ignores a -wal file: where one holds transactions not yet checkpointed, plain
+	// mode=ro reads them (it needs the -shm file there too, which a clean close leaves none of).
+	immutable := !writable
+	if st, err := os.Stat(path + "-wal"); err == nil && st.Size() > 0 {
+		immutable = false
+	}
+	db, err := openDB(path, true, immutable)
+	if err != nil {
+		return nil, err
+	}
+	w := &Workspace{Dir: dir, db: db, readOnly: true}
+	v, err := w.Version(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	switch {
+	case v > len(migrations):
+		db.Close()
+		return nil, fmt.Errorf("%s: schema version %d is newer than this liverseg (%d): use a newer liverseg", path, v, len(migrations))
+	case v < len(migrations) && !writable:
+		db.Close()
+		return nil, fmt.Errorf("%s: %w: schema version %d, this liverseg needs %d: open it once where %s can be written",
+			path, ErrReadOnly, v, len(migrations), dir)
+	case v < len(migrations):
+		db.Close()
+		rw, err := open(ctx, dir, false)
+		if err != nil {
+			return nil, err
+		}
+		rw.Close()
+		return openRead(ctx, dir)
 	}
 	return w, nil
 }
@@ -170,6 +253,18 @@ func (w *Workspace) migrate(ctx context.Context) error {
 		if err := tx.Commit(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// ReadOnly says whether the workspace was opened read-only.
+func (w *Workspace) ReadOnly() bool { return w.readOnly }
+
+// writing is the first step of every method that writes: on a workspace opened read-only it is
+// ErrReadOnly naming the folder, before any file is touched.
+func (w *Workspace) writing() error {
+	if w.readOnly {
+		return fmt.Errorf("%s: %w: the workspace is opened read-only (a command that only reads)", w.Dir, ErrReadOnly)
 	}
 	return nil
 }
