@@ -167,12 +167,14 @@ func buildSEG(ref *Volume, m *Mask, meta LabelMeta, now time.Time) (dicom.Datase
 
 	// Segmentation.
 	b.str(tag.SegmentationType, "CS", segBinary)
+	lab := DICOMLab(displayColor(meta, algType))
 	segItem := []*dicom.Element{
 		seqElem(tag.SegmentedPropertyCategoryCodeSequence, codeItem(codeAnatomicalStructure)),
 		intElem(tag.SegmentNumber, "US", 1),
 		strElem(tag.SegmentLabel, "LO", "Liver"),
 		strElem(tag.SegmentAlgorithmType, "CS", algType),
 		seqElem(tag.SegmentedPropertyTypeCodeSequence, codeItem(codeLiver)),
+		intElem(tag.RecommendedDisplayCIELabValue, "US", lab[:]...),
 	}
 	if algName != "" {
 		segItem = append(segItem, strElem(tag.SegmentAlgorithmName, "LO", algName))

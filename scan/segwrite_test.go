@@ -2,6 +2,8 @@ package scan
 
 import (
 	"context"
+	"image/color"
+	"math"
 	"math/big"
 	"os/exec"
 	"path/filepath"
@@ -227,6 +229,59 @@ func checkUUIDUID(t *testing.T, u string) {
 	n.FillBytes(b[:])
 	if b[6]>>4 != 8 || b[8]>>6 != 2 {
 		t.Errorf("%s: UUID version %d, variant %b, want 8 and 10", u, b[6]>>4, b[8]>>6)
+	}
+}
+
+// TestCIELab (issue 20 item 13): sRGB to CIELab (D65) against published values (Lindbloom's
+// calculator, sRGB, D65), and DICOM's 0..65535 encoding of it.
+func TestCIELab(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		c       color.RGBA
+		L, a, b float64
+		dicom   [3]int // from the published Lab, ±1
+	}{
+		{"white", color.RGBA{255, 255, 255, 255}, 100, 0, 0, [3]int{65535, 32896, 32896}},
+		{"black", color.RGBA{0, 0, 0, 255}, 0, 0, 0, [3]int{0, 32896, 32896}},
+		{"red", color.RGBA{255, 0, 0, 255}, 53.2408, 80.0925, 67.2032, [3]int{34891, 53480, 50167}},
+		{"green", color.RGBA{0, 255, 0, 255}, 87.7347, -86.1827, 83.1793, [3]int{57497, 10747, 54273}},
+		{"blue", color.RGBA{0, 0, 255, 255}, 32.2970, 79.1875, -107.8602, [3]int{21166, 53247, 5176}},
+		{"grey 50%", color.RGBA{119, 119, 119, 255}, 50.0325, 0, 0, [3]int{32789, 32896, 32896}},
+	} {
+		L, a, b := cieLab(tc.c)
+		if math.Abs(L-tc.L) > 0.01 || math.Abs(a-tc.a) > 0.01 || math.Abs(b-tc.b) > 0.01 {
+			t.Errorf("%s: Lab (%.4f, %.4f, %.4f), want (%.4f, %.4f, %.4f)", tc.name, L, a, b, tc.L, tc.a, tc.b)
+		}
+		got := DICOMLab(tc.c)
+		for i := range got {
+			if d := got[i] - tc.dicom[i]; d < -1 || d > 1 {
+				t.Errorf("%s: DICOM Lab %v, want %v", tc.name, got, tc.dicom)
+				break
+			}
+		}
+	}
+}
+
+// TestSEGDisplayColour (issue 20 item 13): each segment recommends the colour the GUI shows it in.
+func TestSEGDisplayColour(t *testing.T) {
+	dir := segSourceGE(t)
+	ref := loadSEGSource(t, dir)
+	m := segSourceMask(t, dir, ref)
+	for _, tc := range []struct {
+		name string
+		meta LabelMeta
+		want color.RGBA
+	}{
+		{"manual: the truth's colour", LabelMeta{AlgorithmType: AlgorithmManual}, ColorTruth},
+		{"model: the prediction's colour", LabelMeta{AlgorithmType: AlgorithmAutomatic}, ColorPrediction},
+		{"the user's colour", LabelMeta{AlgorithmType: AlgorithmAutomatic, Color: color.RGBA{10, 20, 30, 255}}, color.RGBA{10, 20, 30, 255}},
+	} {
+		_, seg := writeTestSEG(t, ref, m, tc.meta)
+		got := seg.first(tagSegmentSequence).ints(tag.RecommendedDisplayCIELabValue)
+		want := DICOMLab(tc.want)
+		if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+			t.Errorf("%s: RecommendedDisplayCIELabValue %v, want %v", tc.name, got, want)
+		}
 	}
 }
 
