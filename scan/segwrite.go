@@ -300,20 +300,24 @@ func sharedGroups(ref *Volume) []*dicom.Element {
 	if !(step > 0) {
 		step = ref.Spacing[2]
 	}
+	measures := []*dicom.Element{
+		strElem(tag.SliceThickness, "DS", formatDS(step)),
+		// DICOM order: between rows (along a column), then between columns.
+		strElem(tag.PixelSpacing, "DS", formatDS(ref.Spacing[1]), formatDS(ref.Spacing[0])),
+	}
+	if evenSlices(ref, step) {
+		// Optional, and a lie where the frames lie at uneven steps (slicePosition).
+		measures = append(measures, strElem(tag.SpacingBetweenSlices, "DS", formatDS(step)))
+	}
 	return []*dicom.Element{
 		seqElem(tagPlaneOrientationSeq, []*dicom.Element{strElem(tag.ImageOrientationPatient, "DS", orient...)}),
-		seqElem(tagPixelMeasuresSeq, []*dicom.Element{
-			strElem(tag.SliceThickness, "DS", formatDS(step)),
-			strElem(tag.SpacingBetweenSlices, "DS", formatDS(step)),
-			// DICOM order: between rows (along a column), then between columns.
-			strElem(tag.PixelSpacing, "DS", formatDS(ref.Spacing[1]), formatDS(ref.Spacing[0])),
-		}),
+		seqElem(tagPixelMeasuresSeq, measures),
 	}
 }
 
 // frameGroup is the per-frame functional group item of frame i, which shows slice k.
 func frameGroup(ref *Volume, i, k int, withRefs bool) []*dicom.Element {
-	p := ref.Position(0, 0, float64(k))
+	p := slicePosition(ref, k)
 	g := []*dicom.Element{
 		seqElem(tagFrameContentSeq, []*dicom.Element{intElem(tag.DimensionIndexValues, "UL", 1, i+1)}),
 		seqElem(tagPlanePositionSeq, []*dicom.Element{strElem(tag.ImagePositionPatient, "DS", formatDS(p[0]), formatDS(p[1]), formatDS(p[2]))}),
@@ -335,6 +339,31 @@ func frameGroup(ref *Volume, i, k int, withRefs bool) []*dicom.Element {
 		}))
 	}
 	return g
+}
+
+// slicePosition is where slice k of ref lies: its ImagePositionPatient as read, which the
+// volume's even grid is not where slices are uneven or missing; the grid for a volume without.
+func slicePosition(ref *Volume, k int) [3]float64 {
+	if len(ref.Series.Positions) == ref.Dims[2] {
+		return ref.Series.Positions[k]
+	}
+	return ref.Position(0, 0, float64(k))
+}
+
+// evenSlices says whether the slices of ref lie step apart along the slice normal, as the
+// volume's grid has them: always for a volume without slice positions.
+func evenSlices(ref *Volume, step float64) bool {
+	ps := ref.Series.Positions
+	if len(ps) != ref.Dims[2] {
+		return true
+	}
+	normal := unit(cross(ref.Direction[0], ref.Direction[1]))
+	for k := 1; k < len(ps); k++ {
+		if d := dot(sub(ps[k], ps[k-1]), normal); math.Abs(math.Abs(d)-step) > stepTolerance*step {
+			return false
+		}
+	}
+	return true
 }
 
 // multiFrameSource says whether slice k comes from a file with several frames.

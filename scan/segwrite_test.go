@@ -285,6 +285,61 @@ func TestSEGDisplayColour(t *testing.T) {
 	}
 }
 
+// TestSEGFramePositions (issue 20 item 4): every frame sits where its source slice is, at that
+// slice's ImagePositionPatient, also where the slices are far from an even grid.
+func TestSEGFramePositions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dir  func(testing.TB) string
+		even bool
+	}{
+		{"uneven", segSourceUneven, false},
+		{"ircad7", segSourceIRCAD7, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.dir(t)
+			ref := loadSEGSource(t, dir)
+			m := NewMask(ref.Dims)
+			for i := range m.Voxels {
+				m.Voxels[i] = 1 // a frame for every slice
+			}
+			_, seg := writeTestSEG(t, ref, m, LabelMeta{})
+			where := map[string][]float64{}
+			for _, f := range ref.Series.Files {
+				df, err := readDICOMHeader(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				where[df.Elems.str(tag.SOPInstanceUID)] = df.Elems.floats(tag.ImagePositionPatient)
+			}
+			frames := seg.seq(tagPerFrameFunctionalGroups)
+			if len(frames) != ref.Dims[2] {
+				t.Fatalf("%d frames, want %d", len(frames), ref.Dims[2])
+			}
+			worst := 0.0
+			for i, g := range frames {
+				src := g.first(tagDerivationImageSeq).first(tagSourceImageSeq).str(tag.ReferencedSOPInstanceUID)
+				want, ok := where[src]
+				got := g.first(tagPlanePositionSeq).floats(tag.ImagePositionPatient)
+				if !ok || len(want) != 3 || len(got) != 3 {
+					t.Fatalf("frame %d: source %q at %v, frame at %v", i+1, src, want, got)
+				}
+				for j := range got {
+					worst = math.Max(worst, math.Abs(got[j]-want[j]))
+				}
+			}
+			if worst > 1e-3 {
+				t.Errorf("a frame lies %.3f mm from its source slice", worst)
+			}
+			// The spacing between slices, optional, is given only where it is one.
+			spacing := seg.first(tagSharedFunctionalGroups).first(tagPixelMeasuresSeq).get(tag.SpacingBetweenSlices) != nil
+			if spacing != tc.even {
+				t.Errorf("SpacingBetweenSlices given: %v, want %v", spacing, tc.even)
+			}
+		})
+	}
+}
+
 // TestSEGOutsideValidators (issue 20 items 5, 11): dicom3tools accept the SEG: dciodvfy finds no
 // error, and dcentvfy over the CT and the SEG finds no attribute of the patient or study empty in
 // one and not the other, nor different.
@@ -296,6 +351,7 @@ func TestSEGOutsideValidators(t *testing.T) {
 	}{
 		{"ircad7", segSourceIRCAD7},
 		{"ge", segSourceGE},
+		{"uneven", segSourceUneven},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := tc.dir(t)
