@@ -51,6 +51,7 @@ type seriesHeader struct {
 	ImageType                               []string
 	// WindowCenter and WindowWidth are the first display window the file suggests (0 width: none).
 	WindowCenter, WindowWidth float64
+	Context                   elements // patient, study and site attributes (sourceContext)
 }
 
 func readSeriesHeader(e elements) seriesHeader {
@@ -75,6 +76,7 @@ func readSeriesHeader(e elements) seriesHeader {
 		FrameOfRef:        e.str(tag.FrameOfReferenceUID),
 		SOP:               e.str(tag.SOPClassUID),
 		ImageType:         e.strs(tag.ImageType),
+		Context:           sourceContext(e),
 	}
 }
 

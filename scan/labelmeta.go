@@ -1,5 +1,7 @@
 package scan
 
+import "image/color"
+
 // Algorithm types of a DICOM SEG segment.
 const (
 	AlgorithmAutomatic     = "AUTOMATIC"
@@ -14,4 +16,7 @@ type LabelMeta struct {
 	ModelVersion  string // the model's liverseg.version
 	Author        string // content creator
 	Description   string // series description of the written object
+	// Color is the colour the label is shown in, which a SEG recommends for display; unset
+	// (alpha 0): the GUI's default for its algorithm type (displayColor).
+	Color color.RGBA
 }

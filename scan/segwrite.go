@@ -1,11 +1,9 @@
 package scan
 
 import (
-	"crypto/rand"
 	"fmt"
 	"io"
 	"math"
-	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,22 +60,27 @@ func buildSEG(ref *Volume, m *Mask, meta LabelMeta, now time.Time) (dicom.Datase
 		return dicom.Dataset{}, fmt.Errorf("algorithm type %q: want %s, %s or %s", meta.AlgorithmType, AlgorithmAutomatic, AlgorithmSemiAutomatic, AlgorithmManual)
 	}
 	var uidErr error
-	uid := func(have string) string {
-		if have != "" {
-			return have
-		}
+	uid := func() string {
 		u, err := newUID()
 		if err != nil && uidErr == nil {
 			uidErr = err
 		}
 		return u
 	}
-	sopUID, seriesUID, dimUID := uid(""), uid(""), uid("")
-	se := ref.Series
-	// A volume not read from DICOM has no study or frame of reference; the SEG still needs them.
-	studyUID, frameOfRef := uid(se.StudyUID), uid(se.FrameOfReference)
+	// The SEG's own series and instance are new each time.
+	sopUID, seriesUID, dimUID := uid(), uid(), uid()
 	if uidErr != nil {
 		return dicom.Dataset{}, uidErr
+	}
+	se := ref.Series
+	// A source without a study or frame of reference UID (IRCAD has no frame of reference, an
+	// anonymised series no study) still needs them in the SEG, the same in every SEG of it.
+	studyUID, frameOfRef := se.StudyUID, se.FrameOfReference
+	if studyUID == "" {
+		studyUID = sourceUID(ref, uidStudy)
+	}
+	if frameOfRef == "" {
+		frameOfRef = sourceUID(ref, uidFrameOfReference)
 	}
 	frames := liverSlices(m)
 	if len(frames) == 0 {
@@ -110,26 +113,22 @@ func buildSEG(ref *Volume, m *Mask, meta LabelMeta, now time.Time) (dicom.Datase
 	b.str(tag.ImplementationClassUID, "UI", implementationClassUID)
 	b.str(tag.ImplementationVersionName, "SH", "LIVERSEG")
 
-	// Patient, study and series.
+	b.studyContext(se)
+	b.str(tag.StudyInstanceUID, "UI", studyUID)
+
+	// Series and instance.
 	b.str(tag.SpecificCharacterSet, "CS", "ISO_IR 192") // Go strings are UTF-8
 	b.str(tag.ImageType, "CS", "DERIVED", "PRIMARY")
 	b.str(tag.InstanceCreationDate, "DA", date)
 	b.str(tag.InstanceCreationTime, "TM", clock)
 	b.str(tag.SOPClassUID, "UI", sopSegmentation)
 	b.str(tag.SOPInstanceUID, "UI", sopUID)
-	b.str(tag.StudyDate, "DA", se.StudyDate)
 	b.str(tag.SeriesDate, "DA", date)
 	b.str(tag.ContentDate, "DA", date)
-	b.str(tag.StudyTime, "TM", "")
 	b.str(tag.SeriesTime, "TM", clock)
 	b.str(tag.ContentTime, "TM", clock)
-	b.str(tag.AccessionNumber, "SH", "")
 	b.str(tag.Modality, "CS", "SEG")
 	b.str(tag.Manufacturer, "LO", "liverseg")
-	b.str(tag.ReferringPhysicianName, "PN", "")
-	if se.StudyDescription != "" {
-		b.str(tag.StudyDescription, "LO", loText(se.StudyDescription))
-	}
 	b.str(tag.SeriesDescription, "LO", description)
 	b.str(tag.ManufacturerModelName, "LO", "liverseg")
 	if withRefs {
@@ -138,16 +137,10 @@ func buildSEG(ref *Volume, m *Mask, meta LabelMeta, now time.Time) (dicom.Datase
 			strElem(tag.SeriesInstanceUID, "UI", se.SeriesUID),
 		})
 	}
-	b.str(tag.PatientName, "PN", se.PatientName)
-	b.str(tag.PatientID, "LO", se.PatientID)
-	b.str(tag.PatientBirthDate, "DA", "")
-	b.str(tag.PatientSex, "CS", "")
 	// The Enhanced General Equipment module requires a serial number; software has none.
 	b.str(tag.DeviceSerialNumber, "LO", "0")
 	b.str(tag.SoftwareVersions, "LO", software...)
-	b.str(tag.StudyInstanceUID, "UI", studyUID)
 	b.str(tag.SeriesInstanceUID, "UI", seriesUID)
-	b.str(tag.StudyID, "SH", "")
 	// Beside the source's number, so that viewers list it next to its series.
 	b.str(tag.SeriesNumber, "IS", strconv.Itoa(se.SeriesNumber+1000))
 	b.str(tag.InstanceNumber, "IS", "1")
@@ -174,12 +167,14 @@ func buildSEG(ref *Volume, m *Mask, meta LabelMeta, now time.Time) (dicom.Datase
 
 	// Segmentation.
 	b.str(tag.SegmentationType, "CS", segBinary)
+	lab := DICOMLab(displayColor(meta, algType))
 	segItem := []*dicom.Element{
 		seqElem(tag.SegmentedPropertyCategoryCodeSequence, codeItem(codeAnatomicalStructure)),
 		intElem(tag.SegmentNumber, "US", 1),
 		strElem(tag.SegmentLabel, "LO", "Liver"),
 		strElem(tag.SegmentAlgorithmType, "CS", algType),
 		seqElem(tag.SegmentedPropertyTypeCodeSequence, codeItem(codeLiver)),
+		intElem(tag.RecommendedDisplayCIELabValue, "US", lab[:]...),
 	}
 	if algName != "" {
 		segItem = append(segItem, strElem(tag.SegmentAlgorithmName, "LO", algName))
@@ -198,6 +193,39 @@ func buildSEG(ref *Volume, m *Mask, meta LabelMeta, now time.Time) (dicom.Datase
 	b.elems = append(b.elems, pixelElem(packFrames(m, frames)))
 	sortElems(b.elems)
 	return dicom.Dataset{Elements: b.elems}, nil
+}
+
+// studyContext adds the patient, study and site attributes of the source as it has them
+// (sourceContext), and, where it lacks them, the Type 2 ones of a SEG empty: a SEG is of the
+// source's patient and study, and archives match them attribute by attribute.
+func (b *segBuilder) studyContext(se Series) {
+	have := map[tag.Tag]bool{}
+	for _, el := range se.context {
+		b.elems = append(b.elems, el)
+		have[el.Tag] = true
+	}
+	// A volume not read from DICOM here may still name its patient and study.
+	for _, a := range []struct {
+		t     tag.Tag
+		vr, v string
+	}{
+		{tag.PatientName, "PN", se.PatientName},
+		{tag.PatientID, "LO", se.PatientID},
+		{tag.PatientBirthDate, "DA", ""},
+		{tag.PatientSex, "CS", ""},
+		{tag.StudyDate, "DA", se.StudyDate},
+		{tag.StudyTime, "TM", ""},
+		{tag.ReferringPhysicianName, "PN", ""},
+		{tag.StudyID, "SH", ""},
+		{tag.AccessionNumber, "SH", ""},
+	} {
+		if !have[a.t] {
+			b.str(a.t, a.vr, a.v)
+		}
+	}
+	if !have[tag.StudyDescription] && se.StudyDescription != "" {
+		b.str(tag.StudyDescription, "LO", loText(se.StudyDescription))
+	}
 }
 
 // liverSlices lists, in slice order, the slices of m that hold liver.
@@ -272,20 +300,24 @@ func sharedGroups(ref *Volume) []*dicom.Element {
 	if !(step > 0) {
 		step = ref.Spacing[2]
 	}
+	measures := []*dicom.Element{
+		strElem(tag.SliceThickness, "DS", formatDS(step)),
+		// DICOM order: between rows (along a column), then between columns.
+		strElem(tag.PixelSpacing, "DS", formatDS(ref.Spacing[1]), formatDS(ref.Spacing[0])),
+	}
+	if evenSlices(ref, step) {
+		// Optional, and a lie where the frames lie at uneven steps (slicePosition).
+		measures = append(measures, strElem(tag.SpacingBetweenSlices, "DS", formatDS(step)))
+	}
 	return []*dicom.Element{
 		seqElem(tagPlaneOrientationSeq, []*dicom.Element{strElem(tag.ImageOrientationPatient, "DS", orient...)}),
-		seqElem(tagPixelMeasuresSeq, []*dicom.Element{
-			strElem(tag.SliceThickness, "DS", formatDS(step)),
-			strElem(tag.SpacingBetweenSlices, "DS", formatDS(step)),
-			// DICOM order: between rows (along a column), then between columns.
-			strElem(tag.PixelSpacing, "DS", formatDS(ref.Spacing[1]), formatDS(ref.Spacing[0])),
-		}),
+		seqElem(tagPixelMeasuresSeq, measures),
 	}
 }
 
 // frameGroup is the per-frame functional group item of frame i, which shows slice k.
 func frameGroup(ref *Volume, i, k int, withRefs bool) []*dicom.Element {
-	p := ref.Position(0, 0, float64(k))
+	p := slicePosition(ref, k)
 	g := []*dicom.Element{
 		seqElem(tagFrameContentSeq, []*dicom.Element{intElem(tag.DimensionIndexValues, "UL", 1, i+1)}),
 		seqElem(tagPlanePositionSeq, []*dicom.Element{strElem(tag.ImagePositionPatient, "DS", formatDS(p[0]), formatDS(p[1]), formatDS(p[2]))}),
@@ -307,6 +339,31 @@ func frameGroup(ref *Volume, i, k int, withRefs bool) []*dicom.Element {
 		}))
 	}
 	return g
+}
+
+// slicePosition is where slice k of ref lies: its ImagePositionPatient as read, which the
+// volume's even grid is not where slices are uneven or missing; the grid for a volume without.
+func slicePosition(ref *Volume, k int) [3]float64 {
+	if len(ref.Series.Positions) == ref.Dims[2] {
+		return ref.Series.Positions[k]
+	}
+	return ref.Position(0, 0, float64(k))
+}
+
+// evenSlices says whether the slices of ref lie step apart along the slice normal, as the
+// volume's grid has them: always for a volume without slice positions.
+func evenSlices(ref *Volume, step float64) bool {
+	ps := ref.Series.Positions
+	if len(ps) != ref.Dims[2] {
+		return true
+	}
+	normal := unit(cross(ref.Direction[0], ref.Direction[1]))
+	for k := 1; k < len(ps); k++ {
+		if d := dot(sub(ps[k], ps[k-1]), normal); math.Abs(math.Abs(d)-step) > stepTolerance*step {
+			return false
+		}
+	}
+	return true
 }
 
 // multiFrameSource says whether slice k comes from a file with several frames.
@@ -433,14 +490,4 @@ func loText(s string) string {
 	}
 	r := []rune(s)
 	return strings.TrimSpace(string(r[:64]))
-}
-
-// newUID makes a UID from a random 128-bit number under the 2.25 root (ISO/IEC 9834-8, UUID
-// derived), which needs no registered organisation root.
-func newUID() (string, error) {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-	if err != nil {
-		return "", fmt.Errorf("generating a UID: %w", err)
-	}
-	return "2.25." + n.String(), nil
 }

@@ -105,6 +105,7 @@ func assemble(hdr seriesHeader, frames []frameInfo) (*SeriesEntry, error) {
 		TransferSyntax:    frames[0].TransferSyntax,
 		WindowCenter:      hdr.WindowCenter,
 		WindowWidth:       hdr.WindowWidth,
+		context:           hdr.Context,
 	}
 	for _, f := range frames {
 		e.Series.Files = append(e.Series.Files, f.File)

@@ -31,6 +31,9 @@ type Series struct {
 	// WindowCenter and WindowWidth are the display window the first file suggests, in HU
 	// (WindowWidth 0: none).
 	WindowCenter, WindowWidth float64
+	// context holds the source's patient, study and site attributes as its first file has them
+	// (sourceContext), for the objects derived from it; nil for a volume not read from DICOM.
+	context elements
 }
 
 // Volume is a CT volume in Hounsfield units.

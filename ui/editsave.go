@@ -222,7 +222,8 @@ func (le *labelEditor) export() {
 func (le *labelEditor) exportTo(path string) {
 	r := le.r
 	label := le.ed.Mask().Clone()
-	meta := scan.LabelMeta{AlgorithmType: scan.AlgorithmManual, Author: author(), Description: "liver (liverseg, corrected)"}
+	// The label being edited is shown as the truth: a SEG of it recommends that colour.
+	meta := scan.LabelMeta{AlgorithmType: scan.AlgorithmManual, Author: author(), Description: "liver (liverseg, corrected)", Color: r.truthColor}
 	if le.fromModel {
 		meta.AlgorithmType, meta.AlgorithmName, meta.ModelVersion = scan.AlgorithmSemiAutomatic, "liverseg U-Net", r.predName
 	}

@@ -38,7 +38,7 @@ func (r *review) sendToPACS() {
 	}
 	mask, meta := r.pred, scan.LabelMeta{
 		AlgorithmType: scan.AlgorithmAutomatic, AlgorithmName: "liverseg U-Net", ModelVersion: r.predName,
-		Author: author(), Description: "liver (liverseg)",
+		Author: author(), Description: "liver (liverseg)", Color: r.predColor,
 	}
 	if mask == nil {
 		r.s.showError(errNothingToSend)

@@ -15,6 +15,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
 
 	"liverseg/inference"
 	"liverseg/scan"
@@ -439,6 +441,7 @@ func TestReviewSendWritesSEG(t *testing.T) {
 		t.Fatalf("send without a prediction: %v", errs)
 	}
 	setLabels(t, r)
+	r.predColor = color.RGBA{10, 120, 30, 255} // the user's, not the default
 	ended := false
 	s.onWorkDone = func(string, error) { ended = true }
 	r.sendToPACS()
@@ -453,6 +456,24 @@ func TestReviewSendWritesSEG(t *testing.T) {
 	}
 	if scan.VolumeML(back, 1) != scan.VolumeML(r.pred, 1) {
 		t.Errorf("the SEG holds %v voxels, the prediction %v", scan.VolumeML(back, 1), scan.VolumeML(r.pred, 1))
+	}
+	// The segment recommends the colour the prediction is shown in (issue 20 item 13).
+	ds, err := dicom.ParseFile(segs[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lab []int
+	if seq, err := ds.FindElementByTag(tag.SegmentSequence); err == nil {
+		for _, it := range seq.Value.GetValue().([]*dicom.SequenceItemValue) {
+			for _, el := range it.GetValue().([]*dicom.Element) {
+				if el.Tag == tag.RecommendedDisplayCIELabValue {
+					lab, _ = el.Value.GetValue().([]int)
+				}
+			}
+		}
+	}
+	if want := scan.DICOMLab(r.predColor); len(lab) != 3 || [3]int(lab) != want {
+		t.Errorf("RecommendedDisplayCIELabValue %v, want %v (the prediction's colour)", lab, want)
 	}
 }
 

@@ -91,10 +91,10 @@ type Uncertainty struct {
 	Opacity float64
 }
 
-// Default colours.
+// Default colours. Truth and prediction are scan's, which a written SEG recommends for display.
 var (
-	ColorTruth         = color.RGBA{0, 200, 255, 255}
-	ColorPrediction    = color.RGBA{255, 64, 64, 255}
+	ColorTruth         = scan.ColorTruth
+	ColorPrediction    = scan.ColorPrediction
 	ColorAgree         = color.RGBA{0, 220, 0, 255}
 	ColorFalsePositive = color.RGBA{255, 0, 255, 255}
 	ColorFalseNegative = color.RGBA{255, 200, 0, 255}
