@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
@@ -397,5 +398,27 @@ func TestDICOMReadCaps(t *testing.T) {
 			}
 			t.Log(err)
 		})
+	}
+}
+
+// TestLabelSliceUnevenSeries: a label slice is placed on the series slice at its position, by the
+// slices' own positions, also where the series' steps are uneven (the highdicom CT: z = -99.48,
+// 103.02, 104.27, 105.52), where the even grid from the first slice lies 200 mm off.
+func TestLabelSliceUnevenSeries(t *testing.T) {
+	ref := loadSEGSource(t, segSourceUneven(t))
+	if len(ref.Series.Positions) != ref.Dims[2] {
+		t.Fatalf("%d positions for %d slices", len(ref.Series.Positions), ref.Dims[2])
+	}
+	for k, p := range ref.Series.Positions {
+		got, err := labelSlice(ref, p, fmt.Sprintf("slice %d", k))
+		if err != nil || got != k {
+			t.Errorf("slice %d at %v: placed on %d (%v)", k, p, got, err)
+		}
+	}
+	// Halfway between two slices 1.25 mm apart is on none.
+	mid := ref.Series.Positions[1]
+	mid[2] = (ref.Series.Positions[1][2] + ref.Series.Positions[2][2]) / 2
+	if _, err := labelSlice(ref, mid, "between"); !errors.Is(err, ErrGeometry) {
+		t.Errorf("a position between slices: %v, want ErrGeometry", err)
 	}
 }

@@ -81,14 +81,34 @@ func labelSlice(ref *Volume, pos [3]float64, what string) (int, error) {
 		return 0, fmt.Errorf("%w: %s: position %v is not a number", ErrGeometry, what, pos)
 	}
 	k := math.Round(dot(sub(pos, ref.Origin), ref.Direction[2]) / ref.Spacing[2])
+	if len(ref.Series.Positions) == ref.Dims[2] {
+		// The slices' own positions, where the headers gave them: on a series with uneven steps
+		// or a gap the even grid is not where the slices are (the writer places frames there).
+		k = float64(nearestSlice(ref, pos))
+	}
 	if !(k >= 0 && k < float64(ref.Dims[2])) {
 		return 0, fmt.Errorf("%w: %s at (%.2f, %.2f, %.2f) mm is outside the volume's %d slices", ErrGeometry,
 			what, pos[0], pos[1], pos[2], ref.Dims[2])
 	}
 	tol := 0.5 * min(ref.Spacing[0], ref.Spacing[1], ref.Spacing[2])
-	if d := norm(sub(pos, ref.Position(0, 0, k))); !(d <= tol) {
+	if d := norm(sub(pos, slicePosition(ref, int(k)))); !(d <= tol) {
 		return 0, fmt.Errorf("%w: %s at (%.2f, %.2f, %.2f) mm is %.2f mm from slice %d of the volume, on no slice",
 			ErrGeometry, what, pos[0], pos[1], pos[2], d, int(k))
 	}
 	return int(k), nil
+}
+
+// nearestSlice is the slice of ref whose own position (Series.Positions) is nearest to pos along
+// the slice axis; -1 when pos lies beyond the first or last slice by more than a step.
+func nearestSlice(ref *Volume, pos [3]float64) int {
+	best, bestD := -1, math.Inf(1)
+	for k, p := range ref.Series.Positions {
+		if d := math.Abs(dot(sub(pos, p), ref.Direction[2])); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if bestD > ref.Spacing[2] {
+		return -1
+	}
+	return best
 }
