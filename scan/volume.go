@@ -26,8 +26,8 @@ type Series struct {
 	// Positions holds one ImagePositionPatient a slice, in volume order, as the headers say it
 	// (nil when they have none). With uneven steps or gaps the volume's grid (Origin + k*Spacing[2])
 	// is not where the slices were: a writer that places slices in the patient uses these.
-	Positions [][3]float64
-	TransferSyntax    string   // UID
+	Positions      [][3]float64
+	TransferSyntax string // UID
 	// WindowCenter and WindowWidth are the display window the first file suggests, in HU
 	// (WindowWidth 0: none).
 	WindowCenter, WindowWidth float64
