@@ -27,7 +27,7 @@ type LabelOptions struct {
 // DetectLabelFormat says which label format path is: a folder of PNG files, a folder of DICOM
 // files, a NIfTI file by its extension or magic, or a DICOM SEG.
 func DetectLabelFormat(path string) (LabelFormat, error) {
-	st, err := os.Stat(path)
+	st, err := CheckPath(path)
 	if err != nil {
 		return "", err
 	}
@@ -89,6 +89,10 @@ func LoadLabel(path string, ref *Volume, opt LabelOptions) (*Mask, error) {
 
 // LoadLabelAs reads a label of a known format and aligns it to ref.
 func LoadLabelAs(path string, format LabelFormat, ref *Volume, opt LabelOptions) (*Mask, error) {
+	// A FIFO or a device would block the reader that opens it: refused here, for every format.
+	if _, err := CheckPath(path); err != nil {
+		return nil, err
+	}
 	switch format {
 	case FormatMaskFolder:
 		return ReadMaskFolder(path, ref)
