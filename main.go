@@ -29,7 +29,7 @@ func main() {
 			if errors.Is(err, flag.ErrHelp) {
 				os.Exit(0)
 			}
-			fmt.Fprintf(os.Stderr, "liverseg: %s\n", err)
+			fmt.Fprintf(os.Stderr, "liverseg: %s\n", cli.Printable(err.Error()))
 			if errors.Is(err, ui.ErrUsage) {
 				os.Exit(cli.ExitUsage)
 			}
@@ -42,7 +42,7 @@ func main() {
 			if errors.Is(err, context.Canceled) {
 				msg = "cancelled"
 			}
-			fmt.Fprintf(os.Stderr, "liverseg: %s\n", msg)
+			fmt.Fprintf(os.Stderr, "liverseg: %s\n", cli.Printable(msg))
 			os.Exit(cli.ExitFailure)
 		}
 		return

@@ -141,13 +141,19 @@ func fail(stderr io.Writer, err error) int {
 	if errors.Is(err, context.Canceled) {
 		msg = "cancelled"
 	}
-	fmt.Fprintf(stderr, "liverseg: %s\n", msg)
+	fmt.Fprintf(stderr, "liverseg: %s\n", Printable(msg))
 	return ExitFailure
+}
+
+// warn prints a warning as "liverseg: warning: ..." (what a series' warnings become in a command
+// that reads one).
+func warn(stderr io.Writer, msg string) {
+	fmt.Fprintf(stderr, "liverseg: warning: %s\n", Printable(msg))
 }
 
 // usageError prints a bad-usage message and returns the usage code.
 func usageError(stderr io.Writer, fs *flag.FlagSet, format string, args ...any) int {
-	fmt.Fprintf(stderr, "liverseg %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(stderr, "liverseg %s: %s\n", fs.Name(), Printable(fmt.Sprintf(format, args...)))
 	fs.Usage()
 	return ExitUsage
 }
@@ -177,7 +183,7 @@ type progressBar struct {
 }
 
 func newProgress(w io.Writer, label string) *progressBar {
-	return &progressBar{w: w, label: label, on: isTerminal(w), last: -1}
+	return &progressBar{w: w, label: Printable(label), on: isTerminal(w), last: -1}
 }
 
 // update draws the bar; call it from one goroutine at a time (report serialises).

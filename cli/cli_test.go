@@ -17,6 +17,9 @@ func dataPath(t *testing.T, rel ...string) string {
 	t.Helper()
 	root := os.Getenv("LIVERSEG_DATA")
 	if root == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("LIVERSEG_DATA is not set, and CI needs the data tests to run")
+		}
 		t.Skip("LIVERSEG_DATA is not set")
 	}
 	return filepath.Join(append([]string{root}, rel...)...)

@@ -11,13 +11,14 @@ import (
 // Convert is `liverseg convert --series S [--in LABEL] --out FILE`: a label between formats, or,
 // without --in, the CT itself as NIfTI (int16 HU, as dcm2niix would write it).
 func Convert(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("convert", "--series S [--in LABEL] --out FILE [--format nifti|seg|png]", stderr)
+	fs := newFlags("convert", "--series S [--in LABEL] --out FILE [--format nifti|seg|png] [--allow-gaps]", stderr)
 	series := fs.String("series", "", "the CT series (folder, DICOMDIR or file)")
 	uid := fs.String("series-uid", "", "pick a series by SeriesInstanceUID where the path holds several")
 	in := fs.String("in", "", "the label to convert (any LABEL format); without it the CT is written")
 	out := fs.String("out", "", "the output: .nii/.nii.gz, .dcm (DICOM SEG) or a folder (PNG stack)")
 	format := fs.String("format", "", "nifti, seg or png (default: from --out)")
 	author := fs.String("author", "", "DICOM SEG: the content creator")
+	allowGaps := fs.Bool("allow-gaps", false, "NIfTI: write a series with missing or unevenly spaced slices anyway (with a warning)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	lf := addLabelFlags(fs)
 	if code, ok := parseOnlyFlags(fs, args, stderr); !ok {
@@ -33,9 +34,20 @@ func Convert(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *in == "" && outFormat != scan.FormatNIfTI {
 		return usageError(stderr, fs, "without --in the CT is written, and only as NIfTI (.nii or .nii.gz)")
 	}
+	if err := checkInputs(*series, *in); err != nil {
+		return fail(stderr, err)
+	}
+	if err := scan.CheckWritable(*out, outFormat == scan.FormatPNG); err != nil {
+		return fail(stderr, err)
+	}
 	v, err := loadSeries(ctx, *series, *uid, stderr)
 	if err != nil {
 		return fail(stderr, err)
+	}
+	if outFormat == scan.FormatNIfTI {
+		if err := checkGrid(v, *allowGaps, stderr); err != nil {
+			return fail(stderr, err)
+		}
 	}
 	result := map[string]any{"out": *out, "format": string(outFormat)}
 	if *in == "" {
@@ -45,7 +57,7 @@ func Convert(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		result["what"] = "ct"
 		result["dims"] = v.Dims
 	} else {
-		m, err := scan.LoadLabel(*in, v, lf.options())
+		m, err := loadLabel(*in, v, lf, stderr)
 		if err != nil {
 			return fail(stderr, err)
 		}
@@ -60,12 +72,13 @@ func Convert(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		result["what"] = "label"
 		result["liver_ml"] = scan.VolumeML(m, v.VoxelVolumeML())
 	}
+	result["warnings"] = warnings(v)
 	if *asJSON {
 		if err := writeJSON(stdout, result); err != nil {
 			return fail(stderr, err)
 		}
 	} else {
-		fmt.Fprintf(stdout, "wrote %s (%s)\n", *out, outFormat)
+		fmt.Fprintf(stdout, "wrote %s (%s)\n", Printable(*out), outFormat)
 	}
 	return ExitOK
 }

@@ -24,15 +24,18 @@ func Eval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *series == "" || *truthPath == "" || *predPath == "" {
 		return usageError(stderr, fs, "--series, --truth and --pred are required")
 	}
+	if err := checkInputs(*series, *truthPath, *predPath); err != nil {
+		return fail(stderr, err)
+	}
 	v, err := loadSeries(ctx, *series, *uid, stderr)
 	if err != nil {
 		return fail(stderr, err)
 	}
-	pred, err := scan.LoadLabel(*predPath, v, lf.options())
+	pred, err := loadLabel(*predPath, v, lf, stderr)
 	if err != nil {
 		return fail(stderr, err)
 	}
-	m, err := scoreAgainst(*truthPath, v, pred, lf, *perSlice)
+	m, err := scoreAgainst(*truthPath, v, pred, lf, *perSlice, stderr)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -40,7 +43,12 @@ func Eval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if m.Slices == nil {
 			m.Slices = []scan.SliceMetrics{}
 		}
-		if err := writeJSON(stdout, m); err != nil {
+		// The figures' keys as they are, and the series' warnings beside them.
+		res := struct {
+			*scan.Metrics
+			Warnings []string `json:"warnings"`
+		}{m, warnings(v)}
+		if err := writeJSON(stdout, res); err != nil {
 			return fail(stderr, err)
 		}
 		return ExitOK

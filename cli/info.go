@@ -64,7 +64,7 @@ func Info(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printInfo(stdout, report)
 	}
 	if len(report.Series) == 0 {
-		fmt.Fprintf(stderr, "liverseg: %s: %v\n", paths[0], scan.ErrNoSeries)
+		fmt.Fprintf(stderr, "liverseg: %s: %v\n", Printable(paths[0]), scan.ErrNoSeries)
 		return ExitFailure
 	}
 	return ExitOK
@@ -125,15 +125,17 @@ func buildInfo(ctx context.Context, path string, stderr io.Writer) (*infoReport,
 }
 
 func printInfo(w io.Writer, r *infoReport) {
+	// Every string here comes from a file: printed through Printable (p), orDash included.
+	p := Printable
 	for i, s := range r.Series {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%s\n", s.Path)
+		fmt.Fprintf(w, "%s\n", p(s.Path))
 		fmt.Fprintf(w, "  patient      %s (%s)\n", orDash(s.Patient), orDash(s.PatientID))
-		fmt.Fprintf(w, "  study        %s %s\n", orDash(s.StudyDate), s.StudyDescription)
-		fmt.Fprintf(w, "  series       %s %s\n", orDash(s.Description), s.SeriesUID)
-		fmt.Fprintf(w, "  modality     %s %s\n", orDash(s.Modality), s.Manufacturer)
+		fmt.Fprintf(w, "  study        %s %s\n", orDash(s.StudyDate), p(s.StudyDescription))
+		fmt.Fprintf(w, "  series       %s %s\n", orDash(s.Description), p(s.SeriesUID))
+		fmt.Fprintf(w, "  modality     %s %s\n", orDash(s.Modality), p(s.Manufacturer))
 		fmt.Fprintf(w, "  slices       %d of %dx%d\n", s.Slices, s.Cols, s.Rows)
 		fmt.Fprintf(w, "  spacing      %.3f x %.3f mm, slice step %.3f mm (SliceThickness %.3g mm)\n", s.Spacing[0], s.Spacing[1], s.Spacing[2], s.SliceThickness)
 		if s.HUMin != nil {
@@ -141,16 +143,16 @@ func printInfo(w io.Writer, r *infoReport) {
 		} else {
 			fmt.Fprintf(w, "  HU           unknown\n")
 		}
-		fmt.Fprintf(w, "  transfer     %s (%s)\n", s.TransferSyntax, s.TransferSyntaxUID)
+		fmt.Fprintf(w, "  transfer     %s (%s)\n", p(s.TransferSyntax), p(s.TransferSyntaxUID))
 		for _, warn := range s.Warnings {
-			fmt.Fprintf(w, "  warning      %s\n", warn)
+			fmt.Fprintf(w, "  warning      %s\n", p(warn))
 		}
 	}
 	if len(r.Labels) > 0 {
-		fmt.Fprintf(w, "\nlabels (DICOM SEG): %s\n", strings.Join(r.Labels, ", "))
+		fmt.Fprintf(w, "\nlabels (DICOM SEG): %s\n", p(strings.Join(r.Labels, ", ")))
 	}
-	for _, p := range r.Problems {
-		fmt.Fprintf(w, "\nunreadable: %s", p)
+	for _, pr := range r.Problems {
+		fmt.Fprintf(w, "\nunreadable: %s", p(pr))
 	}
 	if len(r.Problems) > 0 {
 		fmt.Fprintln(w)
@@ -160,13 +162,14 @@ func printInfo(w io.Writer, r *infoReport) {
 		if n > 5 {
 			shown = shown[:5]
 		}
-		fmt.Fprintf(w, "\nnot DICOM, skipped (%d): %s\n", n, strings.Join(shown, ", "))
+		fmt.Fprintf(w, "\nnot DICOM, skipped (%d): %s\n", n, p(strings.Join(shown, ", ")))
 	}
 }
 
+// orDash is s for text output (through Printable), or "-" when it is blank.
 func orDash(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return "-"
 	}
-	return s
+	return Printable(s)
 }

@@ -306,7 +306,7 @@ func pacsSearch(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stdout, "%-24s %-12s %-10s %-9s %6s %9s  %-24s %s\n", "patient", "id", "date", "modality", "series", "instances", "description", "study UID")
 		for _, s := range res.Studies {
 			fmt.Fprintf(stdout, "%-24s %-12s %-10s %-9s %6d %9d  %-24s %s\n", orDash(s.PatientName), orDash(s.PatientID), orDash(s.StudyDate),
-				orDash(strings.Join(s.Modalities, ",")), s.Series, s.Instances, orDash(s.Description), s.StudyUID)
+				orDash(strings.Join(s.Modalities, ",")), s.Series, s.Instances, orDash(s.Description), Printable(s.StudyUID))
 		}
 		return ExitOK
 	}
@@ -317,7 +317,7 @@ func pacsSearch(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintf(stdout, "%-24s %-12s %-10s %-9s %9s  %-24s %s\n", "patient", "id", "date", "modality", "instances", "description", "series UID")
 	for _, s := range res.Series {
 		fmt.Fprintf(stdout, "%-24s %-12s %-10s %-9s %9d  %-24s %s\n", orDash(s.PatientName), orDash(s.PatientID), orDash(s.StudyDate),
-			orDash(s.Modality), s.Instances, orDash(s.Description), s.SeriesUID)
+			orDash(s.Modality), s.Instances, orDash(s.Description), Printable(s.SeriesUID))
 	}
 	return ExitOK
 }
@@ -394,7 +394,7 @@ func pacsPut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		out = append(out, st)
 		if !*c.asJSON {
-			fmt.Fprintf(stdout, "stored    %s on %s (SOP Instance UID %s)\n", f, st.Server, orDash(st.SOPInstanceUID))
+			fmt.Fprintf(stdout, "stored    %s on %s (SOP Instance UID %s)\n", Printable(f), Printable(st.Server), orDash(st.SOPInstanceUID))
 		}
 	}
 	if *c.asJSON {

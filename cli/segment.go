@@ -42,12 +42,13 @@ type SegmentResult struct {
 	WriteS       float64       `json:"write_s"`
 	TotalS       float64       `json:"total_s"`
 	Metrics      *scan.Metrics `json:"metrics,omitempty"` // with --truth: the figures of eval
+	Warnings     []string      `json:"warnings"`          // the series' (slices left out, gaps), and --allow-gaps'
 }
 
 // Segment is `liverseg segment --in SERIES --out FILE`: the liver inferred by the model.
 func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
-	fs := newFlags("segment", "--in SERIES --out FILE [--model MODEL.onnx] [--device auto|cpu|cuda] [--truth LABEL] [--json]", stderr)
+	fs := newFlags("segment", "--in SERIES --out FILE [--model MODEL.onnx] [--device auto|cpu|cuda] [--truth LABEL] [--allow-gaps] [--json]", stderr)
 	in := fs.String("in", "", "the CT series (folder, DICOMDIR or file)")
 	uid := fs.String("series-uid", "", "pick a series by SeriesInstanceUID where the path holds several")
 	out := fs.String("out", "", "the mask: .nii/.nii.gz, .dcm (DICOM SEG) or a folder (PNG stack); optional with --truth")
@@ -62,6 +63,7 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	truthPath := fs.String("truth", "", "a reference label (any LABEL format): adds the metrics of eval")
 	perSlice := fs.Bool("per-slice", false, "with --truth: the figures of every slice too")
 	author := fs.String("author", "", "DICOM SEG: the content creator")
+	allowGaps := fs.Bool("allow-gaps", false, "NIfTI (--out, --prob): write a series with missing or unevenly spaced slices anyway (with a warning)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	lf := addLabelFlags(fs)
 	if code, ok := parseOnlyFlags(fs, args, stderr); !ok {
@@ -91,6 +93,20 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *probOut != "" && !strings.HasSuffix(strings.ToLower(*probOut), ".nii") && !strings.HasSuffix(strings.ToLower(*probOut), ".nii.gz") {
 		return usageError(stderr, fs, "--prob %s: the probability map is written as NIfTI (.nii or .nii.gz)", *probOut)
+	}
+	// Inputs that would block and outputs that cannot be written fail now, not after the inference.
+	if err := checkInputs(*in, *truthPath); err != nil {
+		return fail(stderr, err)
+	}
+	if *out != "" {
+		if err := scan.CheckWritable(*out, outFormat == scan.FormatPNG); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	if *probOut != "" {
+		if err := scan.CheckWritable(*probOut, false); err != nil {
+			return fail(stderr, err)
+		}
 	}
 	model := *modelPath
 	modelName := model
@@ -135,6 +151,11 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if mErr != nil {
 		return fail(stderr, mErr)
 	}
+	if outFormat == scan.FormatNIfTI || *probOut != "" {
+		if err := checkGrid(v, *allowGaps, stderr); err != nil {
+			return fail(stderr, err)
+		}
+	}
 	loadS := time.Since(start).Seconds()
 
 	bar := newProgress(stderr, "segmenting "+*in)
@@ -173,13 +194,14 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	res.WriteS = time.Since(t0).Seconds()
 
 	if *truthPath != "" {
-		mt, err := scoreAgainst(*truthPath, v, mask, lf, *perSlice)
+		mt, err := scoreAgainst(*truthPath, v, mask, lf, *perSlice, stderr)
 		if err != nil {
 			return fail(stderr, err)
 		}
 		res.Metrics = mt
 	}
 	res.TotalS = time.Since(start).Seconds()
+	res.Warnings = warnings(v)
 
 	if *asJSON {
 		if err := writeJSON(stdout, res); err != nil {
@@ -188,18 +210,18 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	fmt.Fprintf(stdout, "liver       %.1f ml (%d x %d x %d voxels)\n", res.LiverML, v.Dims[0], v.Dims[1], v.Dims[2])
-	fmt.Fprintf(stdout, "model       %s (version %s)\n", res.Model, orDash(res.ModelVersion))
+	fmt.Fprintf(stdout, "model       %s (version %s)\n", Printable(res.Model), Printable(orDash(res.ModelVersion)))
 	if res.CUDAReason != "" {
-		fmt.Fprintf(stdout, "provider    %s (CUDA not used: %s)\n", res.Provider, res.CUDAReason)
+		fmt.Fprintf(stdout, "provider    %s (CUDA not used: %s)\n", res.Provider, Printable(res.CUDAReason))
 	} else {
 		fmt.Fprintf(stdout, "provider    %s\n", res.Provider)
 	}
-	fmt.Fprintf(stdout, "runtime     ONNX Runtime %s, %s, %d threads, batch %d\n", res.ORTVersion, res.ORTLibrary, res.Threads, res.BatchSize)
+	fmt.Fprintf(stdout, "runtime     ONNX Runtime %s, %s, %d threads, batch %d\n", Printable(res.ORTVersion), Printable(res.ORTLibrary), res.Threads, res.BatchSize)
 	if *out != "" {
-		fmt.Fprintf(stdout, "wrote       %s (%s)\n", *out, outFormat)
+		fmt.Fprintf(stdout, "wrote       %s (%s)\n", Printable(*out), outFormat)
 	}
 	if *probOut != "" {
-		fmt.Fprintf(stdout, "wrote       %s (probability, 0..255)\n", *probOut)
+		fmt.Fprintf(stdout, "wrote       %s (probability, 0..255)\n", Printable(*probOut))
 	}
 	fmt.Fprintf(stdout, "seconds     load %.2f, infer %.2f (model %.2f), post %.2f, write %.2f, total %.2f\n",
 		res.LoadS, res.InferS, res.RunS, res.PostS, res.WriteS, res.TotalS)

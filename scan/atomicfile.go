@@ -2,10 +2,13 @@ package scan
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // writeAtomic writes a label or image file (mode 0644) with WriteFileAtomic.
@@ -52,4 +55,51 @@ func WriteFileAtomic(path string, perm os.FileMode, write func(io.Writer) error)
 		d.Close()
 	}
 	return nil
+}
+
+// CheckWritable says, before any long work, whether an output can be written at path: a file
+// the way WriteFileAtomic writes one (a temporary file beside it, renamed into place), or with
+// folder a folder to fill (a PNG stack), made with its parents where missing. It creates and
+// removes a temporary file where the output would go, so that it also holds for root, whom
+// permission bits do not stop, and for read-only file systems. The error names path.
+func CheckWritable(path string, folder bool) error {
+	dir := filepath.Dir(path)
+	if folder {
+		// The nearest folder that exists is where the first one would be made.
+		dir = path
+		for {
+			st, err := os.Stat(dir)
+			if err == nil {
+				if !st.IsDir() {
+					return fmt.Errorf("%s: cannot write a folder there: %s is not a folder", path, dir)
+				}
+				break
+			}
+			// ENOTDIR: a file on the way, which the next step up finds.
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) || filepath.Dir(dir) == dir {
+				return fmt.Errorf("%s: cannot write there: %w", path, pathErr(err))
+			}
+			dir = filepath.Dir(dir)
+		}
+	} else if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s: is a folder, not a file", path)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("%s: cannot write there: %w", path, pathErr(err))
+	}
+	tmp.Close()
+	if err := os.Remove(tmp.Name()); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// pathErr is the reason of a *fs.PathError without its operation and (temporary) path.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -34,7 +34,7 @@ type Catalog struct {
 // without .dcm), a DICOMDIR (its records are honoured), or a single file. A file that cannot be
 // read is listed in Problems and does not stop the others.
 func Discover(ctx context.Context, path string) (*Catalog, error) {
-	st, err := os.Stat(path)
+	st, err := CheckPath(path)
 	if err != nil {
 		return nil, err
 	}
@@ -50,10 +50,12 @@ func Discover(ctx context.Context, path string) (*Catalog, error) {
 			}
 		}
 		if files == nil {
-			files, err = walkFiles(ctx, path)
+			var skipped []error
+			files, skipped, err = walkFiles(ctx, path)
 			if err != nil {
 				return nil, err
 			}
+			cat.Problems = append(cat.Problems, skipped...)
 		}
 	case strings.EqualFold(filepath.Base(path), "DICOMDIR"):
 		files, err = dicomdirFiles(path)
@@ -82,9 +84,11 @@ func fileExists(p string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-func walkFiles(ctx context.Context, root string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+// walkFiles lists the regular files under root, leaving out hidden ones. A FIFO, a device or a
+// socket is never opened (reading it would block or never end): it is skipped, with an error
+// wrapping ErrNotRegular that names it. Symbolic links are not followed.
+func walkFiles(ctx context.Context, root string) (files []string, skipped []error, err error) {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == root {
 				return err
@@ -100,12 +104,16 @@ func walkFiles(ctx context.Context, root string) ([]string, error) {
 			}
 			return nil
 		}
-		if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
+		switch {
+		case strings.HasPrefix(d.Name(), "."):
+		case d.Type().IsRegular():
 			files = append(files, p)
+		case d.Type()&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0:
+			skipped = append(skipped, fmt.Errorf("%s: %w: it is %s, skipped", p, ErrNotRegular, kindOf(d.Type())))
 		}
 		return nil
 	})
-	return files, err
+	return files, skipped, err
 }
 
 // dicomdirFiles lists the files a DICOMDIR references, resolved beside it. DICOMDIR file IDs are
@@ -281,6 +289,8 @@ func OpenSeries(ctx context.Context, path, uid string) (*SeriesEntry, error) {
 	}
 	switch {
 	case len(found) == 1:
+		// A file that could not be read may be a slice of this series: say so wherever it is used.
+		found[0].Warnings = append(found[0].Warnings, leftOut(cat.Problems)...)
 		return found[0], nil
 	case len(found) == 0 && len(cat.Problems) > 0:
 		return nil, cat.Problems[0]
@@ -292,4 +302,20 @@ func OpenSeries(ctx context.Context, path, uid string) (*SeriesEntry, error) {
 		names = append(names, fmt.Sprintf("%s (%d slices, %s)", s.Series.SeriesUID, s.Slices(), s.Series.Path))
 	}
 	return nil, fmt.Errorf("%s: %d series found, choose one by its UID: %s", path, len(found), strings.Join(names, "; "))
+}
+
+// maxLeftOut is how many unreadable files a series' warnings name one by one.
+const maxLeftOut = 10
+
+// leftOut is the warning for each file under a series' path that could not be read.
+func leftOut(problems []error) []string {
+	var w []string
+	for i, p := range problems {
+		if i == maxLeftOut {
+			w = append(w, fmt.Sprintf("left out: %d more files that could not be read", len(problems)-maxLeftOut))
+			break
+		}
+		w = append(w, "left out: "+p.Error())
+	}
+	return w
 }

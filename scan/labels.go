@@ -112,6 +112,10 @@ func LoadLabel(path string, ref *Volume, opt LabelOptions) (*Mask, error) {
 
 // LoadLabelAs reads a label of a known format and aligns it to ref.
 func LoadLabelAs(path string, format LabelFormat, ref *Volume, opt LabelOptions) (*Mask, error) {
+	// A FIFO or a device would block the reader that opens it: refused here, for every format.
+	if _, err := CheckPath(path); err != nil {
+		return nil, err
+	}
 	switch format {
 	case FormatMaskFolder:
 		return ReadMaskFolder(path, ref)
