@@ -143,8 +143,11 @@ func reversed(v *Volume) *Volume {
 		r.Direction[2][a] = -v.Direction[2][a]
 	}
 	se := &r.Series
-	se.SOPInstanceUIDs, se.Files, se.FrameNumbers = nil, nil, nil
+	se.SOPInstanceUIDs, se.Files, se.FrameNumbers, se.Positions = nil, nil, nil, nil
 	for k := n - 1; k >= 0; k-- {
+		if len(v.Series.Positions) == n {
+			se.Positions = append(se.Positions, v.Series.Positions[k])
+		}
 		se.SOPInstanceUIDs = append(se.SOPInstanceUIDs, v.Series.SOPInstanceUIDs[k])
 		se.Files = append(se.Files, v.Series.Files[k])
 		se.FrameNumbers = append(se.FrameNumbers, v.Series.FrameNumbers[k])
@@ -269,7 +272,13 @@ func TestReadSEGByPosition(t *testing.T) {
 	}
 	ref := *ct
 	ref.Series.SOPInstanceUIDs = nil
-	ref.Origin[2] += 1.5 * ref.Spacing[2] * ref.Direction[2][2]
+	shift := 1.5 * ref.Spacing[2] * ref.Direction[2][2]
+	ref.Origin[2] += shift
+	// The slices' own positions move with the volume, as they would in a series read from files.
+	ref.Series.Positions = append([][3]float64(nil), ct.Series.Positions...)
+	for k := range ref.Series.Positions {
+		ref.Series.Positions[k][2] += shift
+	}
 	_, err := ReadSEG(p, &ref, 0)
 	if !errors.Is(err, ErrGeometry) || !strings.Contains(err.Error(), "frame 1 at (") {
 		t.Errorf("shifted volume: err = %v, want ErrGeometry naming the frame and its position", err)
