@@ -1,6 +1,7 @@
 #!/bin/bash
 # The project's test command (make test, .ci/run): setup (fast when done), go vet, go test on every
-# package (under xvfb-run when there is no display), then 10 s of each fuzz target.
+# package (under xvfb-run when there is no display; the packages with goroutines under -race), then
+# 10 s of each fuzz target.
 # Exits non-zero on any failure. go test's own output is printed as it is.
 #
 # Environment: LIVERSEG_DATA (default: the setup's unpacked data), ONNXRUNTIME_SHARED_LIBRARY_PATH
@@ -31,8 +32,16 @@ fi
 echo "test: go vet ./..."
 go vet ./...
 
-echo "test: go test -count=1 -timeout 25m ./..."
-"${wrap[@]}" go test -count=1 -timeout 25m ./...
+# The packages that run goroutines (the GUI, the workspace's autosave and locks, the training
+# parent and its worker, PACS transfers, inference's sessions) run under the race detector; the
+# rest plainly. Each package runs once: a race pass runs every test a plain one does.
+race_pkgs=(./ui ./workspace ./training ./pacs ./inference)
+mapfile -t plain_pkgs < <(go list ./... | grep -v -x -F \
+  -e liverseg/ui -e liverseg/workspace -e liverseg/training -e liverseg/pacs -e liverseg/inference)
+echo "test: go test -count=1 -timeout 25m ${plain_pkgs[*]}"
+"${wrap[@]}" go test -count=1 -timeout 25m "${plain_pkgs[@]}"
+echo "test: go test -race -count=1 -timeout 25m ${race_pkgs[*]}"
+"${wrap[@]}" go test -race -count=1 -timeout 25m "${race_pkgs[@]}"
 
 if [ "$fuzztime" = 0 ] || [ "$fuzztime" = 0s ]; then
   echo "test: fuzzing skipped (LIVERSEG_FUZZTIME=$fuzztime)"
