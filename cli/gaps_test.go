@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"liverseg/internal/testfiles"
 )
 
 // Item 3 of issue 20: a series with missing or uneven slices was written as NIfTI with the gaps
@@ -53,9 +55,9 @@ func TestConvertRefusesGaps(t *testing.T) {
 		name, series string
 		want         []string // in the error and in the --allow-gaps warning
 	}{
-		{"IRCAD 7 without image_70", seriesCopy(t, p7, []string{"image_70"}, nil),
+		{"IRCAD 7 without image_70", testfiles.SeriesCopy(t, p7, []string{"image_70"}, nil),
 			[]string{"about 1 missing slices", "slice 69 (image_69, at 110.40 mm) and slice 70 (image_71, at 113.60 mm)"}},
-		{"IRCAD 7 with image_142 truncated", seriesCopy(t, p7, nil, map[string]func([]byte) []byte{"image_142": halve}),
+		{"IRCAD 7 with image_142 truncated", testfiles.SeriesCopy(t, p7, nil, map[string]func([]byte) []byte{"image_142": halve}),
 			[]string{"about 1 missing slices", "slice 141 (image_141, at 225.60 mm) and slice 142 (image_143, at 228.80 mm)"}},
 		{"highdicom CT", dataPath(t, "formats/pydicom/dicomdirtests/77654033/CT2"),
 			[]string{"about 161 missing slices", "slice 0 (17106, at -99.48 mm) and slice 1 (17136, at 103.02 mm)"}},
@@ -99,7 +101,7 @@ func TestConvertRefusesGaps(t *testing.T) {
 // --json in convert and eval, whatever they write; IRCAD 7 itself has none: "warnings": [].
 func TestSeriesWarningsEverywhere(t *testing.T) {
 	p7 := dataPath(t, "ct/ircad/3Dircadb1.7/PATIENT_DICOM")
-	truncated := seriesCopy(t, p7, nil, map[string]func([]byte) []byte{"image_142": halve})
+	truncated := testfiles.SeriesCopy(t, p7, nil, map[string]func([]byte) []byte{"image_142": halve})
 	hd := dataPath(t, "formats/pydicom/dicomdirtests/77654033/CT2")
 	seg := dataPath(t, "formats/highdicom/seg_image_ct_binary.dcm")
 	dir := t.TempDir()
@@ -142,7 +144,7 @@ func TestSeriesWarningsEverywhere(t *testing.T) {
 // named in the warnings.
 func TestSegmentGapsAndWarnings(t *testing.T) {
 	hd := dataPath(t, "formats/pydicom/dicomdirtests/77654033/CT2")
-	truncated := seriesCopy(t, dataPath(t, "formats/dcmqi/ct-3slice"), nil, map[string]func([]byte) []byte{"03.dcm": halve})
+	truncated := testfiles.SeriesCopy(t, dataPath(t, "formats/dcmqi/ct-3slice"), nil, map[string]func([]byte) []byte{"03.dcm": halve})
 	model, lib := smallModel(t), ortLibrary(t)
 	dir := t.TempDir()
 	cases := []struct {
@@ -189,7 +191,7 @@ func TestSegmentGapsAndWarnings(t *testing.T) {
 // folder without a word.
 func TestLabelWarningsPrinted(t *testing.T) {
 	p7 := dataPath(t, "ct/ircad/3Dircadb1.7/PATIENT_DICOM")
-	masks := seriesCopy(t, dataPath(t, "ct/ircad/3Dircadb1.7/MASKS_DICOM/liver"), nil, nil)
+	masks := testfiles.SeriesCopy(t, dataPath(t, "ct/ircad/3Dircadb1.7/MASKS_DICOM/liver"), nil, nil)
 	if err := os.WriteFile(filepath.Join(masks, "README.png"), []byte("\x89PNG\r\n\x1a\nnot really"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"liverseg/internal/testfiles"
 	"liverseg/scan"
 )
 
@@ -13,8 +14,8 @@ import (
 // command refuses it at once, and a folder holding one is read without opening it.
 func TestFIFOPaths(t *testing.T) {
 	dir := t.TempDir()
-	fifo := mkfifo(t, filepath.Join(dir, "pipe"))
-	fifoNII := mkfifo(t, filepath.Join(dir, "pipe.nii"))
+	fifo := testfiles.MkFIFO(t, filepath.Join(dir, "pipe"))
+	fifoNII := testfiles.MkFIFO(t, filepath.Join(dir, "pipe.nii"))
 	ct := dataPath(t, "formats/dcmqi/ct-3slice")
 	out := filepath.Join(dir, "out.nii")
 	cases := []struct {
@@ -43,8 +44,8 @@ func TestFIFOPaths(t *testing.T) {
 }
 
 func TestFolderWithFIFO(t *testing.T) {
-	dir := seriesCopy(t, dataPath(t, "formats/dcmqi/ct-3slice"), nil, nil)
-	fifo := mkfifo(t, filepath.Join(dir, "04.dcm"))
+	dir := testfiles.SeriesCopy(t, dataPath(t, "formats/dcmqi/ct-3slice"), nil, nil)
+	fifo := testfiles.MkFIFO(t, filepath.Join(dir, "04.dcm"))
 	skipped := fifo + ": " + scan.ErrNotRegular.Error() + ": it is a FIFO (named pipe), skipped"
 	var code int
 	var out, errOut string

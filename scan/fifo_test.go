@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"liverseg/internal/testfiles"
 )
 
 // Item 8 of issue 20: the entries that take a user's path refuse a FIFO at once.
@@ -16,7 +19,7 @@ func TestEntriesRefuseFIFO(t *testing.T) {
 		Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}
 	for _, name := range []string{"ct", "pred", "pred.nii", "pred.dcm"} {
 		fifo := filepath.Join(dir, name)
-		mkfifo(t, fifo)
+		testfiles.MkFIFO(t, fifo)
 		entries := map[string]func() error{
 			"Discover":          func() error { _, err := Discover(context.Background(), fifo); return err },
 			"OpenSeries":        func() error { _, err := OpenSeries(context.Background(), fifo, ""); return err },
@@ -38,9 +41,9 @@ func TestEntriesRefuseFIFO(t *testing.T) {
 // A folder that holds a FIFO beside its slices is read without opening it; the FIFO is named
 // among the problems and in the series' warnings.
 func TestFolderWithFIFO(t *testing.T) {
-	dir := seriesCopy(t, dataPath(t, "formats/dcmqi/ct-3slice"), nil, nil)
+	dir := testfiles.SeriesCopy(t, dataPath(t, "formats/dcmqi/ct-3slice"), nil, nil)
 	fifo := filepath.Join(dir, "04.dcm")
-	mkfifo(t, fifo)
+	testfiles.MkFIFO(t, fifo)
 	var s *SeriesEntry
 	err := within(t, 5*time.Second, fifo, func() (err error) {
 		s, err = OpenSeries(context.Background(), dir, "")
@@ -53,7 +56,7 @@ func TestFolderWithFIFO(t *testing.T) {
 		t.Errorf("%d slices, want 3", s.Slices())
 	}
 	want := "left out: " + fifo + ": " + ErrNotRegular.Error() + ": it is a FIFO (named pipe), skipped"
-	if !contains(s.Warnings, want) {
+	if !slices.Contains(s.Warnings, want) {
 		t.Errorf("warnings %q lack %q", s.Warnings, want)
 	}
 }

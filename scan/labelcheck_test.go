@@ -13,9 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"liverseg/internal/testfiles"
 )
 
 // ircadTruth loads IRCAD case patient and its liver mask folder.
@@ -310,21 +311,13 @@ func within(t *testing.T, d time.Duration, what string, f func() error) error {
 	}
 }
 
-// mkfifo makes a named pipe at path, with no writer: opening it for reading blocks.
-func mkfifo(t *testing.T, path string) {
-	t.Helper()
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
-}
-
 // TestLabelSpecialFiles (issue 20, items 2 and 8): a FIFO given as a label, in any format, is
 // refused at once with ErrNotRegular; one inside a label folder is left out without blocking.
 func TestLabelFIFO(t *testing.T) {
 	v, truth := ircadTruth(t, "7")
 	dir := t.TempDir()
 	for _, name := range []string{"x.nii", "x.nii.gz", "x.dcm", "x"} {
-		mkfifo(t, filepath.Join(dir, name))
+		testfiles.MkFIFO(t, filepath.Join(dir, name))
 	}
 	for _, tc := range []struct {
 		name string
@@ -347,12 +340,12 @@ func TestLabelFIFO(t *testing.T) {
 
 	// A FIFO among the files of a label folder is left out; the rest reads.
 	masks := linkTree(t, ircad(t, "7", "MASKS_DICOM/liver"))
-	mkfifo(t, filepath.Join(masks, "image_fifo"))
+	testfiles.MkFIFO(t, filepath.Join(masks, "image_fifo"))
 	stack := filepath.Join(t.TempDir(), "stack")
 	if err := WritePNGStack(stack, truth); err != nil {
 		t.Fatal(err)
 	}
-	mkfifo(t, filepath.Join(stack, "x.png"))
+	testfiles.MkFIFO(t, filepath.Join(stack, "x.png"))
 	for _, folder := range []string{masks, stack} {
 		var m *Mask
 		err := within(t, 10*time.Second, folder, func() (err error) {
