@@ -303,7 +303,7 @@ func writeAssets(ctx context.Context, dir, job string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(filepath.Join(dir, f.name), b); err != nil {
+		if err := scan.WriteBytesAtomic(filepath.Join(dir, f.name), 0o644, b); err != nil {
 			return err
 		}
 	}
@@ -312,14 +312,6 @@ func writeAssets(ctx context.Context, dir, job string) error {
 		return err
 	}
 	return copyDir(ctx, filepath.Join(job, "report"), rep)
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 func copyDir(ctx context.Context, src, dst string) error {

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -217,25 +216,11 @@ func StampMetadata(ctx context.Context, onnxPath string, meta map[string]string)
 	if err != nil {
 		return fmt.Errorf("%s: %w", onnxPath, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(onnxPath), ".stamp-*.onnx")
-	if err != nil {
-		return pathErr(onnxPath, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(out); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%s: %w", onnxPath, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", onnxPath, err)
-	}
+	perm := os.FileMode(0o644)
 	if st, err := os.Stat(onnxPath); err == nil {
-		_ = os.Chmod(tmp.Name(), st.Mode().Perm())
+		perm = st.Mode().Perm() // the model keeps its mode
 	}
-	if err := os.Rename(tmp.Name(), onnxPath); err != nil {
-		return fmt.Errorf("%s: %w", onnxPath, err)
-	}
-	return nil
+	return scan.WriteBytesAtomic(onnxPath, perm, out)
 }
 
 func stamp(data []byte, meta map[string]string) ([]byte, error) {

@@ -22,7 +22,8 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 func WriteFileAtomic(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		// The reason alone: the temporary name means nothing to the user.
+		return fmt.Errorf("%s: %w", path, pathErr(err))
 	}
 	defer func() {
 		if err != nil {
@@ -55,6 +56,14 @@ func WriteFileAtomic(path string, perm os.FileMode, write func(io.Writer) error)
 		d.Close()
 	}
 	return nil
+}
+
+// WriteBytesAtomic writes b to path with WriteFileAtomic.
+func WriteBytesAtomic(path string, perm os.FileMode, b []byte) error {
+	return WriteFileAtomic(path, perm, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 }
 
 // CheckWritable says, before any long work, whether an output can be written at path: a file

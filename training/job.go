@@ -65,11 +65,7 @@ func WriteJob(dir string, j *JobFile) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "job.json.tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, "job.json"))
+	return scan.WriteBytesAtomic(filepath.Join(dir, "job.json"), 0o644, append(b, '\n'))
 }
 
 // Prepare makes a job folder: the dataset exported through the inference pre-processing (unless

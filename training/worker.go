@@ -49,11 +49,7 @@ func WriteWorker(dir string) (string, error) {
 	if old, err := scan.ReadFileLimit(context.Background(), p, scan.MaxConfigBytes, "the worker"); err == nil && bytes.Equal(old, workerSource) {
 		return p, nil
 	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, workerSource, 0o644); err != nil {
-		return "", err
-	}
-	return p, os.Rename(tmp, p)
+	return p, scan.WriteBytesAtomic(p, 0o644, workerSource)
 }
 
 // CachedWorker writes the worker into the cache folder, under a name of its content, and returns

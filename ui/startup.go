@@ -2,10 +2,6 @@ package ui
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 
 	"liverseg/scan"
 )
@@ -85,12 +81,5 @@ func (r *review) writeReady(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("%s: %w", path, errors.Unwrap(err))
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Clean(path), err)
-	}
-	return nil
+	return scan.WriteBytesAtomic(path, 0o644, append(b, '\n'))
 }

@@ -158,24 +158,9 @@ func (w *Workspace) activate(ctx context.Context, tx *sql.Tx, version string) er
 // knows it when the database is lost. The database stays the record; the file is its copy.
 const activeFile = "ACTIVE"
 
-// writeActiveFile replaces models/ACTIVE whole (a temporary file renamed over it).
+// writeActiveFile replaces models/ACTIVE whole (scan.WriteBytesAtomic).
 func (w *Workspace) writeActiveFile(version string) error {
-	dir := filepath.Join(w.Dir, "models")
-	f, err := os.CreateTemp(dir, ".active-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(version + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(dir, activeFile))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return scan.WriteBytesAtomic(filepath.Join(w.Dir, "models", activeFile), 0o644, []byte(version+"\n"))
 }
 
 // Activate makes version the model liverseg uses by default.
