@@ -33,35 +33,6 @@ func ircadTruth(t *testing.T, patient string) (*Volume, *Mask) {
 	return v, m
 }
 
-// linkTree makes a folder of hard links to the files of src (a copy where the file system will not
-// link), so that a test can change one file of a data set without copying the rest. A file to
-// change must be removed and written anew, never written through its link.
-func linkTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		from, to := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
-		if os.Link(from, to) == nil {
-			continue
-		}
-		b, err := os.ReadFile(from)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(to, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
 // replaceFile writes b as path, breaking its hard link first.
 func replaceFile(t *testing.T, path string, b []byte) {
 	t.Helper()
@@ -146,7 +117,7 @@ func TestLabelGeometryRefusedEveryFormat(t *testing.T) {
 // back voxel for voxel: the frames of the two slices are placed by position, not both on one.
 func TestSEGDuplicateSOPInstanceUID(t *testing.T) {
 	_, truth := ircadTruth(t, "7")
-	dir := linkTree(t, ircad(t, "7", "PATIENT_DICOM"))
+	dir := testfiles.SeriesCopy(t, ircad(t, "7", "PATIENT_DICOM"), nil, nil)
 	s, err := OpenSeries(context.Background(), dir, "")
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +221,7 @@ func TestMaskFolderStrayFiles(t *testing.T) {
 	v, truth := ircadTruth(t, "7")
 	readme := func(t *testing.T, path string) { writeTestPNG(t, path, image.NewGray(image.Rect(0, 0, 8, 8))) }
 
-	dicoms := linkTree(t, ircad(t, "7", "MASKS_DICOM/liver"))
+	dicoms := testfiles.SeriesCopy(t, ircad(t, "7", "MASKS_DICOM/liver"), nil, nil)
 	readme(t, filepath.Join(dicoms, "README.png"))
 
 	pngs := filepath.Join(t.TempDir(), "stack")
@@ -339,7 +310,7 @@ func TestLabelFIFO(t *testing.T) {
 	}
 
 	// A FIFO among the files of a label folder is left out; the rest reads.
-	masks := linkTree(t, ircad(t, "7", "MASKS_DICOM/liver"))
+	masks := testfiles.SeriesCopy(t, ircad(t, "7", "MASKS_DICOM/liver"), nil, nil)
 	testfiles.MkFIFO(t, filepath.Join(masks, "image_fifo"))
 	stack := filepath.Join(t.TempDir(), "stack")
 	if err := WritePNGStack(stack, truth); err != nil {
