@@ -10,10 +10,9 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"liverseg/internal/atomicfile"
 	"os"
 	"path/filepath"
-
-	"liverseg/scan"
 )
 
 //go:embed *
@@ -52,7 +51,7 @@ func DefaultModelFile(cacheDir string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err
 	}
-	if err := scan.WriteFileAtomic(path, 0o600, func(w io.Writer) error {
+	if err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"liverseg/internal/atomicfile"
 	"liverseg/scan"
 )
 
@@ -37,7 +38,7 @@ func Convert(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := checkInputs(*series, *in); err != nil {
 		return fail(stderr, err)
 	}
-	if err := scan.CheckWritable(*out, outFormat == scan.FormatPNG); err != nil {
+	if err := atomicfile.CheckWritable(*out, outFormat == scan.FormatPNG); err != nil {
 		return fail(stderr, err)
 	}
 	v, err := loadSeries(ctx, *series, *uid, stderr)

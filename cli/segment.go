@@ -10,6 +10,7 @@ import (
 
 	"liverseg/assets"
 	"liverseg/inference"
+	"liverseg/internal/atomicfile"
 	"liverseg/scan"
 )
 
@@ -99,12 +100,12 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	if *out != "" {
-		if err := scan.CheckWritable(*out, outFormat == scan.FormatPNG); err != nil {
+		if err := atomicfile.CheckWritable(*out, outFormat == scan.FormatPNG); err != nil {
 			return fail(stderr, err)
 		}
 	}
 	if *probOut != "" {
-		if err := scan.CheckWritable(*probOut, false); err != nil {
+		if err := atomicfile.CheckWritable(*probOut, false); err != nil {
 			return fail(stderr, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"liverseg/inference"
+	"liverseg/internal/atomicfile"
 	"liverseg/scan"
 	"liverseg/training"
 	"liverseg/workspace"
@@ -303,7 +304,7 @@ func writeAssets(ctx context.Context, dir, job string) error {
 		if err != nil {
 			return err
 		}
-		if err := scan.WriteBytesAtomic(filepath.Join(dir, f.name), 0o644, b); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, f.name), 0o644, b); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"liverseg/internal/atomicfile"
 	"liverseg/scan"
 )
 
@@ -220,7 +221,7 @@ func StampMetadata(ctx context.Context, onnxPath string, meta map[string]string)
 	if st, err := os.Stat(onnxPath); err == nil {
 		perm = st.Mode().Perm() // the model keeps its mode
 	}
-	return scan.WriteBytesAtomic(onnxPath, perm, out)
+	return atomicfile.WriteBytes(onnxPath, perm, out)
 }
 
 func stamp(data []byte, meta map[string]string) ([]byte, error) {

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"liverseg/internal/atomicfile"
 	"math"
 	"os"
 	"strings"
@@ -907,7 +908,7 @@ func niftiHeaderBytes(p niftiWrite, o binary.ByteOrder) []byte {
 // temporary file in the same folder and renames it, so that a crash or a full disk never leaves a
 // half-written label where a good one was.
 func writeNIfTI(path string, p niftiWrite, data []byte) error {
-	return writeAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		var gz *gzip.Writer
 		if strings.HasSuffix(strings.ToLower(path), ".gz") {
 			// BestSpeed: labels and CTs compress well anyway, and the default level is several

@@ -3,6 +3,7 @@ package scan
 import (
 	"fmt"
 	"io"
+	"liverseg/internal/atomicfile"
 	"math"
 	"sort"
 	"strconv"
@@ -45,7 +46,7 @@ func WriteSEG(path string, ref *Volume, m *Mask, meta LabelMeta) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error { return dicom.Write(w, ds) })
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return dicom.Write(w, ds) })
 }
 
 // buildSEG makes the dataset of WriteSEG.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"liverseg/internal/atomicfile"
 	"liverseg/scan"
 	"math"
 	"os"
@@ -65,7 +66,7 @@ func WriteJob(dir string, j *JobFile) error {
 	if err != nil {
 		return err
 	}
-	return scan.WriteBytesAtomic(filepath.Join(dir, "job.json"), 0o644, append(b, '\n'))
+	return atomicfile.WriteBytes(filepath.Join(dir, "job.json"), 0o644, append(b, '\n'))
 }
 
 // Prepare makes a job folder: the dataset exported through the inference pre-processing (unless

@@ -18,7 +18,7 @@ import (
 
 	"liverseg/assets"
 	"liverseg/inference"
-	"liverseg/scan"
+	"liverseg/internal/atomicfile"
 	"liverseg/workspace"
 )
 
@@ -288,7 +288,7 @@ func writeNPZ(path string, tensors []inference.Initializer) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return scan.WriteFileAtomic(path, 0o600, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o600, func(w io.Writer) error {
 		zw := zip.NewWriter(w)
 		for _, t := range tensors {
 			f, err := zw.CreateHeader(&zip.FileHeader{Name: t.Name + ".npy", Method: zip.Store})

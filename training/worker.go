@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"liverseg/internal/atomicfile"
 	"liverseg/scan"
 	"math"
 	"os"
@@ -49,7 +50,7 @@ func WriteWorker(dir string) (string, error) {
 	if old, err := scan.ReadFileLimit(context.Background(), p, scan.MaxConfigBytes, "the worker"); err == nil && bytes.Equal(old, workerSource) {
 		return p, nil
 	}
-	return p, scan.WriteBytesAtomic(p, 0o644, workerSource)
+	return p, atomicfile.WriteBytes(p, 0o644, workerSource)
 }
 
 // CachedWorker writes the worker into the cache folder, under a name of its content, and returns

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 
+	"liverseg/internal/atomicfile"
 	"liverseg/scan"
 )
 
@@ -81,5 +82,5 @@ func (r *review) writeReady(path string) error {
 	if err != nil {
 		return err
 	}
-	return scan.WriteBytesAtomic(path, 0o644, append(b, '\n'))
+	return atomicfile.WriteBytes(path, 0o644, append(b, '\n'))
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"liverseg/internal/atomicfile"
 	"liverseg/scan"
 )
 
@@ -340,7 +341,7 @@ func readSnapshotFile(path string) (autosaveHeader, *scan.Mask, error) {
 
 // writeAutosaveFile writes an autosave file atomically and privately (labels are patient data).
 func writeAutosaveFile(path string, write func(io.Writer) error) error {
-	return scan.WriteFileAtomic(path, 0o600, write)
+	return atomicfile.Write(path, 0o600, write)
 }
 
 // OpenAutosave starts (or continues) the journal of a case whose label, of the given dimensions,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"liverseg/internal/atomicfile"
 	"liverseg/scan"
 	"os"
 	"path/filepath"
@@ -158,9 +159,9 @@ func (w *Workspace) activate(ctx context.Context, tx *sql.Tx, version string) er
 // knows it when the database is lost. The database stays the record; the file is its copy.
 const activeFile = "ACTIVE"
 
-// writeActiveFile replaces models/ACTIVE whole (scan.WriteBytesAtomic).
+// writeActiveFile replaces models/ACTIVE whole (atomicfile.WriteBytes).
 func (w *Workspace) writeActiveFile(version string) error {
-	return scan.WriteBytesAtomic(filepath.Join(w.Dir, "models", activeFile), 0o644, []byte(version+"\n"))
+	return atomicfile.WriteBytes(filepath.Join(w.Dir, "models", activeFile), 0o644, []byte(version+"\n"))
 }
 
 // Activate makes version the model liverseg uses by default.

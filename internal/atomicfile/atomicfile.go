@@ -1,4 +1,8 @@
-package scan
+// Package atomicfile writes a file so that no reader, and no crash, ever sees half of it: the one
+// temporary-file-and-rename write of the repository (labels, models, job files, the worker script,
+// the GUI's ready file, the autosave snapshot), and the check, before long work, that such a write
+// can succeed where the user asked for it.
+package atomicfile
 
 import (
 	"bufio"
@@ -11,15 +15,10 @@ import (
 	"syscall"
 )
 
-// writeAtomic writes a label or image file (mode 0644) with WriteFileAtomic.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	return WriteFileAtomic(path, 0o644, write)
-}
-
-// WriteFileAtomic writes through write to a temporary file beside path, synced, with mode perm,
+// Write writes through write to a temporary file beside path, synced, with mode perm,
 // and renames it into place (the folder synced too), so that a reader never sees half a file, a
 // failure leaves none, and after a crash path holds the old content or the new, never a mix.
-func WriteFileAtomic(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+func Write(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		// The reason alone: the temporary name means nothing to the user.
@@ -58,16 +57,16 @@ func WriteFileAtomic(path string, perm os.FileMode, write func(io.Writer) error)
 	return nil
 }
 
-// WriteBytesAtomic writes b to path with WriteFileAtomic.
-func WriteBytesAtomic(path string, perm os.FileMode, b []byte) error {
-	return WriteFileAtomic(path, perm, func(w io.Writer) error {
+// WriteBytes writes b to path with Write.
+func WriteBytes(path string, perm os.FileMode, b []byte) error {
+	return Write(path, perm, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})
 }
 
 // CheckWritable says, before any long work, whether an output can be written at path: a file
-// the way WriteFileAtomic writes one (a temporary file beside it, renamed into place), or with
+// the way Write writes one (a temporary file beside it, renamed into place), or with
 // folder a folder to fill (a PNG stack), made with its parents where missing. It creates and
 // removes a temporary file where the output would go, so that it also holds for root, whom
 // permission bits do not stop, and for read-only file systems. The error names path.

@@ -1,4 +1,4 @@
-package scan
+package atomicfile
 
 import (
 	"errors"
@@ -8,14 +8,14 @@ import (
 	"testing"
 )
 
-// WriteBytesAtomic, the one temp-file-and-rename write of the repository: the file holds the new
+// WriteBytes, the one temp-file-and-rename write of the repository: the file holds the new
 // bytes with the mode asked for, nothing is left beside it, an old file is replaced whole, and a
 // failure names the path and its reason, not the temporary name.
-func TestWriteBytesAtomic(t *testing.T) {
+func TestWriteBytes(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "job.json")
 	for _, b := range []string{"old\n", "new, longer\n"} {
-		if err := WriteBytesAtomic(p, 0o640, []byte(b)); err != nil {
+		if err := WriteBytes(p, 0o640, []byte(b)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := os.ReadFile(p)
@@ -31,7 +31,7 @@ func TestWriteBytesAtomic(t *testing.T) {
 	}
 
 	missing := filepath.Join(dir, "no", "such", "job.json")
-	err := WriteBytesAtomic(missing, 0o644, []byte("x"))
+	err := WriteBytes(missing, 0o644, []byte("x"))
 	if !errors.Is(err, fs.ErrNotExist) || err.Error() != missing+": no such file or directory" {
 		t.Errorf("err = %v, want %q", err, missing+": no such file or directory")
 	}
