@@ -2,10 +2,8 @@ package scan_test
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,23 +16,10 @@ import (
 // Item 8 of issue 20: the entries that take a user's series path refuse a FIFO at once (those that
 // take a label: scan/labels' TestEntriesRefuseFIFO).
 func TestEntriesRefuseFIFO(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"ct", "pred", "pred.nii", "pred.dcm"} {
-		fifo := filepath.Join(dir, name)
-		testfiles.MkFIFO(t, fifo)
-		entries := map[string]func() error{
-			"Discover":   func() error { _, err := scan.Discover(context.Background(), fifo); return err },
-			"OpenSeries": func() error { _, err := scan.OpenSeries(context.Background(), fifo, ""); return err },
-		}
-		for entry, f := range entries {
-			t.Run(entry+" "+name, func(t *testing.T) {
-				err := scantest.Within(t, 5*time.Second, fifo, f)
-				if !errors.Is(err, scan.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
-					t.Errorf("got %v, want ErrNotRegular naming %s", err, fifo)
-				}
-			})
-		}
-	}
+	scantest.RefuseFIFO(t, map[string]func(string) error{
+		"Discover":   func(p string) error { _, err := scan.Discover(context.Background(), p); return err },
+		"OpenSeries": func(p string) error { _, err := scan.OpenSeries(context.Background(), p, ""); return err },
+	})
 }
 
 // A folder that holds a FIFO beside its slices is read without opening it; the FIFO is named

@@ -230,26 +230,13 @@ func TestFIFO(t *testing.T) {
 // TestEntriesRefuseFIFO (issue 20, item 8): the entries that take a user's label path refuse a
 // FIFO at once, whatever its name says it is.
 func TestEntriesRefuseFIFO(t *testing.T) {
-	dir := t.TempDir()
 	ref := &scan.Volume{Dims: [3]int{2, 2, 1}, Spacing: [3]float64{1, 1, 1}, Voxels: make([]int16, 4),
 		Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}
-	for _, name := range []string{"ct", "pred", "pred.nii", "pred.dcm"} {
-		fifo := filepath.Join(dir, name)
-		testfiles.MkFIFO(t, fifo)
-		entries := map[string]func() error{
-			"Detect":     func() error { _, err := Detect(fifo); return err },
-			"Load":       func() error { _, err := Load(fifo, ref, Options{}); return err },
-			"LoadAs SEG": func() error { _, err := LoadAs(fifo, FormatSEG, ref, Options{}); return err },
-		}
-		for entry, f := range entries {
-			t.Run(entry+" "+name, func(t *testing.T) {
-				err := scantest.Within(t, 5*time.Second, fifo, f)
-				if !errors.Is(err, scan.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
-					t.Errorf("got %v, want ErrNotRegular naming %s", err, fifo)
-				}
-			})
-		}
-	}
+	scantest.RefuseFIFO(t, map[string]func(string) error{
+		"Detect":     func(p string) error { _, err := Detect(p); return err },
+		"Load":       func(p string) error { _, err := Load(p, ref, Options{}); return err },
+		"LoadAs SEG": func(p string) error { _, err := LoadAs(p, FormatSEG, ref, Options{}); return err },
+	})
 }
 
 // TestSEGThroughNIfTI (issue 20, item 12): the way `convert --in label.nii.gz --out x.dcm` goes —

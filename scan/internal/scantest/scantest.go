@@ -1,15 +1,19 @@
 // Package scantest holds what the tests of scan's format packages (scan/nifti, scan/pngstack,
 // scan/labels) and scan's external tests share: a small volume with a real, awkward geometry, a
-// mask that no flip or permutation matches, and a guard for calls that must not block. Only tests
+// mask that no flip or permutation matches, and the guards for calls that must not block. Only tests
 // import it.
 package scantest
 
 import (
 	"bytes"
+	"errors"
 	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"liverseg/internal/testfiles"
 	"liverseg/scan"
 	"liverseg/scan/internal/vec3"
 )
@@ -69,6 +73,25 @@ func Mask(dims [3]int) *scan.Mask {
 
 // Count is the number of nonzero voxels.
 func Count(b []uint8) int { return len(b) - bytes.Count(b, []byte{0}) }
+
+// RefuseFIFO checks that each entry, given a FIFO (named ct, pred, pred.nii and pred.dcm in
+// turn, so that no name makes it try a format first), refuses it at once with scan.ErrNotRegular
+// naming the path.
+func RefuseFIFO(t *testing.T, entries map[string]func(path string) error) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, name := range []string{"ct", "pred", "pred.nii", "pred.dcm"} {
+		fifo := testfiles.MkFIFO(t, filepath.Join(dir, name))
+		for entry, f := range entries {
+			t.Run(entry+" "+name, func(t *testing.T) {
+				err := Within(t, 5*time.Second, fifo, func() error { return f(fifo) })
+				if !errors.Is(err, scan.ErrNotRegular) || !strings.Contains(err.Error(), fifo) {
+					t.Errorf("got %v, want ErrNotRegular naming %s", err, fifo)
+				}
+			})
+		}
+	}
+}
 
 // Within runs f and fails the test when it has not returned after d: a read that blocks (on a
 // FIFO) must not hang the test (the goroutine is left behind, blocked, when it does).
