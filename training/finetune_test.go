@@ -12,6 +12,7 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/scan/labels"
 	"liverseg/workspace"
 )
 
@@ -36,7 +37,7 @@ func ircadWorkspace(t *testing.T, n string) (*workspace.Workspace, string, *scan
 	if err != nil {
 		t.Fatal(err)
 	}
-	truth, err := scan.LoadLabel(filepath.Join(root, "MASKS_DICOM", "liver"), v, scan.LabelOptions{})
+	truth, err := labels.Load(filepath.Join(root, "MASKS_DICOM", "liver"), v, labels.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +406,7 @@ func TestFineTuneHeldOut(t *testing.T) {
 	if err != nil {
 		t.Skipf("no IRCAD case 17: %v", err)
 	}
-	truth17, err := scan.LoadLabel(filepath.Join(root, "MASKS_DICOM", "liver"), v17, scan.LabelOptions{})
+	truth17, err := labels.Load(filepath.Join(root, "MASKS_DICOM", "liver"), v17, labels.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/scan/labels"
 )
 
 // segmentVolume is the whole segmentation pipeline of a series: inference.Segment.
@@ -46,7 +47,7 @@ func evalVolumesWith(ctx context.Context, ms []*inference.Model, man *Manifest, 
 		if err != nil {
 			return nil, fmt.Errorf("case %s: %w", mc.Name, err)
 		}
-		truth, err := scan.LoadLabel(label, v, scan.LabelOptions{Reverse: mc.Reverse, Segment: mc.Segment})
+		truth, err := labels.Load(label, v, labels.Options{Reverse: mc.Reverse, Segment: mc.Segment})
 		if err != nil {
 			return nil, fmt.Errorf("case %s: %w", mc.Name, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 
 	"liverseg/scan"
+	"liverseg/scan/labels"
 	"liverseg/viewer"
 	"liverseg/workspace"
 )
@@ -229,11 +230,11 @@ func (le *labelEditor) exportTo(path string) {
 	}
 	vol := r.vol
 	r.start("exporting the label", func(ctx context.Context, _ func(int, int)) error {
-		format, err := scan.FormatForOutput(path, "")
+		format, err := labels.FormatForOutput(path, "")
 		if err != nil {
 			return namePath(path, err)
 		}
-		return namePath(path, scan.WriteLabel(path, format, vol, label, meta))
+		return namePath(path, labels.Write(path, format, vol, label, meta))
 	}, func() {
 		r.modelNote = "label exported to " + path
 		r.main.vp.updateStatus()

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"liverseg/scan"
+	"liverseg/scan/labels"
 	"liverseg/training"
 	"liverseg/workspace"
 )
@@ -56,7 +57,7 @@ func TestRetrainFromTheGUI(t *testing.T) {
 	s.showView(&scan.SeriesEntry{Series: v.Series, Dims: v.Dims}, sv)
 	r := s.review
 	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
-	truth, err := scan.LoadLabel(filepath.Join(dir, "MASKS_DICOM", "liver"), v, scan.LabelOptions{})
+	truth, err := labels.Load(filepath.Join(dir, "MASKS_DICOM", "liver"), v, labels.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"liverseg/scan"
+	"liverseg/scan/labels"
 	"liverseg/viewer"
 )
 
@@ -37,7 +38,7 @@ type review struct {
 	truth, pred         *scan.Mask
 	prob                *scan.Prob
 	truthName, predName string
-	labelOpts           scan.LabelOptions // the label dialog's last choices
+	labelOpts           labels.Options // the label dialog's last choices
 	metrics             *scan.Metrics
 	disagree            []scan.SliceMetrics
 	disIdx              int

@@ -20,6 +20,8 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/scan/labels"
+	"liverseg/scan/nifti"
 	"liverseg/viewer"
 	"liverseg/workspace"
 )
@@ -334,11 +336,11 @@ func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
 	// A truth in NIfTI, written from the synthetic truth.
 	truth, _ := synthMasks(r.vol)
 	path := filepath.Join(t.TempDir(), "truth.nii.gz")
-	if err := scan.WriteNIfTILabel(path, r.vol, truth); err != nil {
+	if err := nifti.WriteLabel(path, r.vol, truth); err != nil {
 		t.Fatal(err)
 	}
 	typeRune(r.main, 'l') // the label dialog opens; load directly as its buttons do
-	r.loadTruth(path, scan.LabelOptions{})
+	r.loadTruth(path, labels.Options{})
 	drain(t, q, 20*time.Second, "the truth", func() bool { return len(done) == 1 })
 	if r.truth == nil || len(errs) > 0 {
 		t.Fatalf("truth not loaded: %v", errs)
@@ -368,10 +370,10 @@ func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
 	other := &scan.Volume{Dims: [3]int{8, 8, 3}, Spacing: [3]float64{1, 1, 1}, Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}
 	other.Voxels = make([]int16, other.Len())
 	bad := filepath.Join(t.TempDir(), "other.nii.gz")
-	if err := scan.WriteNIfTILabel(bad, other, scan.NewMask(other.Dims)); err != nil {
+	if err := nifti.WriteLabel(bad, other, scan.NewMask(other.Dims)); err != nil {
 		t.Fatal(err)
 	}
-	r.loadTruth(bad, scan.LabelOptions{})
+	r.loadTruth(bad, labels.Options{})
 	drain(t, q, 20*time.Second, "the error", func() bool { return len(errs) > 0 })
 	if msg := errorText(errs[0]); !strings.Contains(msg, bad) {
 		t.Errorf("error %q does not name %s", msg, bad)

@@ -18,6 +18,7 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/scan/labels"
 )
 
 // work is the review's running background job: what it is, for the status line, and how to
@@ -149,7 +150,7 @@ func (r *review) chooseTruth() {
 	}
 	// load reads path with the choices made; a bad segment number is said, not guessed.
 	load := func(path string) {
-		opts := scan.LabelOptions{Reverse: reverse.Checked}
+		opts := labels.Options{Reverse: reverse.Checked}
 		if t := strings.TrimSpace(segment.Text); t != "" {
 			n, err := strconv.Atoi(t)
 			if err != nil || n < 1 {
@@ -221,7 +222,7 @@ func nearbyTruth(seriesDir string) string {
 
 // loadTruth reads a label in any format, aligned to the series, and scores the prediction
 // against it.
-func (r *review) loadTruth(path string, opts scan.LabelOptions) {
+func (r *review) loadTruth(path string, opts labels.Options) {
 	vol, pred := r.vol, r.pred
 	var (
 		mask    *scan.Mask
@@ -230,7 +231,7 @@ func (r *review) loadTruth(path string, opts scan.LabelOptions) {
 	rd := r.main.Renderer()
 	r.start("loading "+filepath.Base(path), func(ctx context.Context, _ func(int, int)) error {
 		var err error
-		mask, err = scan.LoadLabel(path, vol, opts)
+		mask, err = labels.Load(path, vol, opts)
 		if err != nil {
 			return namePath(path, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"liverseg/scan"
+	"liverseg/scan/nifti"
 )
 
 // Origins of a label version.
@@ -85,7 +86,7 @@ func (w *Workspace) SaveLabel(ctx context.Context, caseID string, ref *scan.Volu
 	tmp := f.Name()
 	f.Close()
 	defer os.Remove(tmp) // a no-op once renamed
-	if err := scan.WriteNIfTILabel(tmp, ref, m); err != nil {
+	if err := nifti.WriteLabel(tmp, ref, m); err != nil {
 		return nil, fmt.Errorf("label of case %s: %w", caseID, err)
 	}
 
@@ -195,7 +196,7 @@ func (w *Workspace) LoadLabel(ctx context.Context, caseID string, version int, r
 	if err != nil {
 		return nil, err
 	}
-	m, err := scan.ReadNIfTILabel(l.Path, ref)
+	m, err := nifti.ReadLabel(l.Path, ref)
 	if err != nil {
 		return nil, fmt.Errorf("label of case %s version %d: %w", caseID, l.Version, err)
 	}

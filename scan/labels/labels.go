@@ -1,47 +1,53 @@
-package scan
+// Package labels is LABEL (see DESIGN.md): every way a label arrives or leaves — a folder of mask
+// DICOM files, a PNG stack, a NIfTI file, a DICOM SEG — told apart, read aligned to a volume and
+// written, through the readers and writers of scan, scan/nifti and scan/pngstack.
+package labels
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"liverseg/scan"
+	"liverseg/scan/nifti"
+	"liverseg/scan/pngstack"
 )
 
-// LabelFormat names one of the ways a label arrives or leaves (see DESIGN.md, LABEL).
-type LabelFormat string
+// Format names one of the ways a label arrives or leaves (see DESIGN.md, LABEL).
+type Format string
 
 const (
-	FormatMaskFolder LabelFormat = "dicom-folder" // per-slice mask DICOM files (IRCAD MASKS_DICOM/liver)
-	FormatPNG        LabelFormat = "png"          // a folder of PNG files, one per slice
-	FormatNIfTI      LabelFormat = "nifti"        // .nii or .nii.gz
-	FormatSEG        LabelFormat = "seg"          // DICOM Segmentation object
+	FormatMaskFolder Format = "dicom-folder" // per-slice mask DICOM files (IRCAD MASKS_DICOM/liver)
+	FormatPNG        Format = "png"          // a folder of PNG files, one per slice
+	FormatNIfTI      Format = "nifti"        // .nii or .nii.gz
+	FormatSEG        Format = "seg"          // DICOM Segmentation object
 )
 
-// LabelOptions are the choices a user can make about reading a label.
-type LabelOptions struct {
+// Options are the choices a user can make about reading a label.
+type Options struct {
 	Reverse bool // PNG stack: file i is slice n-1-i
 	Segment int  // DICOM SEG: the segment number to read; 0 means the one labelled liver
 }
 
-// DetectLabelFormat says which label format path is: a folder of PNG files or of DICOM files
+// Detect says which label format path is: a folder of PNG files or of DICOM files
 // (whichever holds most of its files), a NIfTI file by its extension or magic, or a DICOM SEG.
-// Anything that is neither a regular file nor a folder (a FIFO) is refused with ErrNotRegular
-// before it is opened.
-func DetectLabelFormat(path string) (LabelFormat, error) {
-	st, err := CheckPath(path)
+// Anything that is neither a regular file nor a folder (a FIFO) is refused with
+// scan.ErrNotRegular before it is opened.
+func Detect(path string) (Format, error) {
+	st, err := scan.CheckPath(path)
 	if err != nil {
 		return "", err
 	}
 	if st.IsDir() {
-		return detectFolderFormat(path)
+		return detectFolder(path)
 	}
 	lower := strings.ToLower(path)
 	if strings.HasSuffix(lower, ".nii") || strings.HasSuffix(lower, ".nii.gz") {
 		return FormatNIfTI, nil
 	}
-	f, _, err := OpenRegular(path)
+	f, _, err := scan.OpenRegular(path)
 	if err != nil {
 		return "", err
 	}
@@ -52,18 +58,16 @@ func DetectLabelFormat(path string) (LabelFormat, error) {
 	switch {
 	case len(head) >= 132 && string(head[128:132]) == "DICM":
 		return FormatSEG, nil
-	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
-		return FormatNIfTI, nil // gzip: a .nii.gz under another name
-	case len(head) >= 348 && (bytes.Equal(head[344:348], []byte("n+1\x00")) || bytes.Equal(head[344:348], []byte("ni1\x00"))):
+	case nifti.Sniff(head):
 		return FormatNIfTI, nil
 	}
 	return "", fmt.Errorf("%s: not a label: not a folder, NIfTI or DICOM SEG", path)
 }
 
-// detectFolderFormat tells a PNG stack from a folder of DICOM masks by the majority of its visible
+// detectFolder tells a PNG stack from a folder of DICOM masks by the majority of its visible
 // files: a README.png among DICOM masks, or notes beside a PNG stack, must not decide. The reader
 // of the format chosen names the files it leaves out; a tie is ambiguous and an error.
-func detectFolderFormat(dir string) (LabelFormat, error) {
+func detectFolder(dir string) (Format, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return "", err
@@ -88,50 +92,40 @@ func detectFolderFormat(dir string) (LabelFormat, error) {
 		return FormatMaskFolder, nil
 	}
 	return "", fmt.Errorf("%s: not a label: %d PNG files (%s) and %d other files (%s): neither a PNG stack nor a folder of DICOM masks; remove the files that are not the label",
-		dir, len(pngs), firstNames(pngs), len(others), firstNames(others))
+		dir, len(pngs), scan.FirstNames(pngs), len(others), scan.FirstNames(others))
 }
 
-// firstNames lists the first few of names, for a message.
-func firstNames(names []string) string {
-	const shown = 5
-	s := strings.Join(names[:min(len(names), shown)], ", ")
-	if len(names) > shown {
-		s += fmt.Sprintf(" and %d more", len(names)-shown)
-	}
-	return s
-}
-
-// LoadLabel reads a label in any format and aligns it to ref.
-func LoadLabel(path string, ref *Volume, opt LabelOptions) (*Mask, error) {
-	format, err := DetectLabelFormat(path)
+// Load reads a label in any format and aligns it to ref.
+func Load(path string, ref *scan.Volume, opt Options) (*scan.Mask, error) {
+	format, err := Detect(path)
 	if err != nil {
 		return nil, err
 	}
-	return LoadLabelAs(path, format, ref, opt)
+	return LoadAs(path, format, ref, opt)
 }
 
-// LoadLabelAs reads a label of a known format and aligns it to ref.
-func LoadLabelAs(path string, format LabelFormat, ref *Volume, opt LabelOptions) (*Mask, error) {
+// LoadAs reads a label of a known format and aligns it to ref.
+func LoadAs(path string, format Format, ref *scan.Volume, opt Options) (*scan.Mask, error) {
 	// A FIFO or a device would block the reader that opens it: refused here, for every format.
-	if _, err := CheckPath(path); err != nil {
+	if _, err := scan.CheckPath(path); err != nil {
 		return nil, err
 	}
 	switch format {
 	case FormatMaskFolder:
-		return ReadMaskFolder(path, ref)
+		return scan.ReadMaskFolder(path, ref)
 	case FormatPNG:
-		return ReadPNGStack(path, ref, opt.Reverse)
+		return pngstack.Read(path, ref, opt.Reverse)
 	case FormatNIfTI:
-		return ReadNIfTILabel(path, ref)
+		return nifti.ReadLabel(path, ref)
 	case FormatSEG:
-		return ReadSEG(path, ref, opt.Segment)
+		return scan.ReadSEG(path, ref, opt.Segment)
 	}
 	return nil, fmt.Errorf("%s: unknown label format %q", path, format)
 }
 
 // FormatForOutput picks the format to write from an explicit name or the output's extension:
 // .nii/.nii.gz NIfTI, .dcm DICOM SEG, a name without extension (or ending in /) a PNG stack.
-func FormatForOutput(path, explicit string) (LabelFormat, error) {
+func FormatForOutput(path, explicit string) (Format, error) {
 	switch strings.ToLower(explicit) {
 	case "nifti", "nii":
 		return FormatNIfTI, nil
@@ -155,18 +149,18 @@ func FormatForOutput(path, explicit string) (LabelFormat, error) {
 	return "", fmt.Errorf("%s: cannot tell the format from the extension (use .nii.gz, .dcm, a folder name, or --format)", path)
 }
 
-// WriteLabel writes m, aligned to ref, in the given format.
-func WriteLabel(path string, format LabelFormat, ref *Volume, m *Mask, meta LabelMeta) error {
+// Write writes m, aligned to ref, in the given format.
+func Write(path string, format Format, ref *scan.Volume, m *scan.Mask, meta scan.LabelMeta) error {
 	if err := ref.CheckMask(m); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	switch format {
 	case FormatNIfTI:
-		return WriteNIfTILabel(path, ref, m)
+		return nifti.WriteLabel(path, ref, m)
 	case FormatSEG:
-		return WriteSEG(path, ref, m, meta)
+		return scan.WriteSEG(path, ref, m, meta)
 	case FormatPNG:
-		return WritePNGStack(path, m)
+		return pngstack.Write(path, m)
 	}
 	return fmt.Errorf("%s: cannot write labels as %q", path, format)
 }
