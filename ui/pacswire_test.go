@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -90,14 +89,7 @@ func TestPACSJobEndsWithTheWindow(t *testing.T) {
 			drain(t, q, 20*time.Second, "search results", func() bool { return d.list.Length() == 1 })
 			d.list.Select(0)
 			test.Tap(d.open)
-			select {
-			case err := <-srv.Stalled:
-				if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("the retrieval did not start")
-			}
+			srv.WaitStalled(t)
 
 			if end == "close" {
 				start := time.Now()
@@ -108,14 +100,7 @@ func TestPACSJobEndsWithTheWindow(t *testing.T) {
 			} else {
 				ctrlC()
 			}
-			select {
-			case err := <-srv.Stalled:
-				if !errors.Is(err, context.Canceled) {
-					t.Errorf("the request ended with %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("the request is still open")
-			}
+			srv.WaitCancelled(t)
 			drain(t, q, 20*time.Second, "the cancel said", func() bool { return d.says("Cancelled") })
 			dir, err := inference.PACSCacheDir()
 			if err != nil {

@@ -4,11 +4,14 @@
 package dicomwebtest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // The series the server holds, and the credentials it takes.
@@ -96,4 +99,32 @@ func New(t testing.TB, stall bool) *Server {
 		s.Close()
 	})
 	return s
+}
+
+// WaitStalled waits until a WADO answer has stalled (its first instance is in), failing the test
+// after 20 s.
+func (s *Server) WaitStalled(t testing.TB) {
+	t.Helper()
+	select {
+	case err := <-s.Stalled:
+		if err != nil {
+			t.Fatalf("the retrieval ended before it stalled: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no retrieval in 20 s")
+	}
+}
+
+// WaitCancelled waits until the client of the stalled answer has gone, which must be because it
+// cancelled the request; it fails the test after 20 s.
+func (s *Server) WaitCancelled(t testing.TB) {
+	t.Helper()
+	select {
+	case err := <-s.Stalled:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the request ended with %v, want it cancelled", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the request is still open after 20 s")
+	}
 }

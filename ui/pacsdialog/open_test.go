@@ -3,7 +3,6 @@ package pacsdialog
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -220,9 +219,7 @@ func TestPACSRetrieveEndsWithTheWindow(t *testing.T) {
 			q, events := p.listen()
 			p.show()
 			p.searchAndRetrieve(t, q, events)
-			if err := <-srv.Stalled; err != nil {
-				t.Fatalf("the retrieval: %v", err)
-			}
+			srv.WaitStalled(t)
 			if end == "close" {
 				if !r.Close(20 * time.Second) {
 					t.Fatal("the close did not cancel the retrieval: it was still running after the grace")
@@ -230,14 +227,7 @@ func TestPACSRetrieveEndsWithTheWindow(t *testing.T) {
 			} else {
 				ctrlC()
 			}
-			select {
-			case err := <-srv.Stalled:
-				if !errors.Is(err, context.Canceled) {
-					t.Errorf("the request ended with %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("the request is still open")
-			}
+			srv.WaitCancelled(t)
 			waitEvent(t, q, events, "cancelled")
 			if entries, _ := os.ReadDir(cache); len(entries) != 0 {
 				t.Errorf("the cache holds %d entries after the %s", len(entries), end)
