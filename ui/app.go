@@ -24,6 +24,7 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/ui/jobs"
 	"liverseg/viewer"
 	"liverseg/workspace"
 )
@@ -66,9 +67,10 @@ func Run(ctx context.Context, opts Options) error {
 // session is the main window and what it shows: the welcome page, the discovery of a path,
 // the series list and the view of the loaded series. Its fields belong to the Fyne goroutine.
 type session struct {
-	ctx context.Context
-	app fyne.App
-	win fyne.Window
+	ctx  context.Context // Run's context, ended too when the window closes (the jobs' context)
+	app  fyne.App
+	win  fyne.Window
+	jobs *jobs.Runner // runs every goroutine of the window; closeResources closes it
 
 	opts Options
 	next *Options  // the first actions for the next series shown, in place of opts' (once): the sample's
@@ -101,7 +103,8 @@ type session struct {
 }
 
 func newSession(ctx context.Context, a fyne.App) *session {
-	s := &session{ctx: ctx, app: a, do: fyne.Do}
+	s := &session{jobs: jobs.New(ctx), app: a, do: fyne.Do}
+	s.ctx = s.jobs.Context()
 	s.win = a.NewWindow("liverseg")
 	s.win.Resize(fyne.NewSize(1400, 900))
 	// Keys typed while nothing has the focus (say after a click on the series list) still move
@@ -246,7 +249,7 @@ func (s *session) begin() (context.Context, int) {
 // background runs work off the Fyne goroutine and then done on it, unless a newer piece of
 // work has started meanwhile. A panic in work becomes an error.
 func (s *session) background(gen int, work func() error, done func(error)) {
-	s.goJob(func() {
+	s.jobs.Go(func(context.Context) {
 		err := guarded(work)
 		s.do(func() {
 			if gen != s.gen {

@@ -28,9 +28,11 @@ type saveOp struct {
 }
 
 // autosaver writes the editor's steps to the workspace's autosave journal and audit log on a
-// goroutine of its own (each record is fsynced: the Fyne goroutine never waits on the disk),
-// and a snapshot on a timer. The order of ops is the order of steps, so that the journal and
-// the snapshots always describe the label the editor holds.
+// job of its own (each record is fsynced: the Fyne goroutine never waits on the disk), and a
+// snapshot on a timer. The order of ops is the order of steps, so that the journal and the
+// snapshots always describe the label the editor holds. Its jobs end when it is closed (the
+// review closes it before the window's close waits for the jobs), the timer also when the
+// window closes; the writer drains every op queued, so that no step is lost to a cancel.
 type autosaver struct {
 	s       *session
 	ws      *workspace.Workspace
@@ -51,11 +53,17 @@ func newAutosaver(s *session, ws *workspace.Workspace, caseID string, base int, 
 	}
 	as := &autosaver{s: s, ws: ws, a: a, ops: make(chan saveOp, 1024), stop: make(chan struct{})}
 	as.wg.Add(1)
-	go as.run()
+	if _, err := s.jobs.Go(as.run); err != nil {
+		as.wg.Done()
+		a.Close()
+		return nil, err
+	}
 	return as, nil
 }
 
-func (as *autosaver) run() {
+// run writes the queued ops until close: the audit entries even when ctx was cancelled, as they
+// belong to steps already in the journal.
+func (as *autosaver) run(ctx context.Context) {
 	defer as.wg.Done()
 	for op := range as.ops {
 		var err error
@@ -63,7 +71,7 @@ func (as *autosaver) run() {
 			err = as.a.Append(op.runs)
 		}
 		if err == nil && op.audit != nil {
-			err = as.ws.AddAudit(context.Background(), *op.audit)
+			err = as.ws.AddAudit(context.WithoutCancel(ctx), *op.audit)
 		}
 		if err == nil && op.snapshot != nil {
 			err = as.a.Checkpoint(op.snapshot)
@@ -86,16 +94,18 @@ func (as *autosaver) run() {
 func (as *autosaver) startTimer(mask func() *scan.Mask) {
 	as.mask = mask
 	as.ticker = time.NewTicker(checkpointEvery)
-	go func() {
+	as.s.jobs.Go(func(ctx context.Context) {
 		for {
 			select {
 			case <-as.stop:
+				return
+			case <-ctx.Done():
 				return
 			case <-as.ticker.C:
 				as.s.do(as.checkpoint)
 			}
 		}
-	}()
+	})
 }
 
 // checkpoint queues a snapshot of the label as it is now (a copy: the editor goes on).

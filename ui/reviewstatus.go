@@ -56,7 +56,7 @@ func (rs *reviewStatus) content() fyne.CanvasObject {
 func (rs *reviewStatus) load() {
 	s, series := rs.r.s, rs.r.vol.Series
 	rs.note.SetText("opening the workspace…")
-	s.goJob(func() {
+	s.jobs.Go(func(context.Context) {
 		var (
 			c   *workspace.Case
 			rv  *workspace.Review
@@ -109,7 +109,7 @@ func (rs *reviewStatus) saveThen(then func()) {
 	comment := rs.comment.Text
 	id := rs.caseID
 	rs.note.SetText("saving…")
-	s.goJob(func() {
+	s.jobs.Go(func(context.Context) {
 		var rv *workspace.Review
 		ws, err := s.workspace()
 		if err == nil {

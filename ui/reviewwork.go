@@ -49,7 +49,7 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 			r.workBar.SetValue(float64(d) / float64(max(total, 1)))
 		}
 	})
-	r.s.goJob(func() {
+	r.s.jobs.Go(func(context.Context) {
 		err := guarded(func() error { return job(ctx, progress) })
 		// A job leaves its scratch behind (file buffers, a model run's batches): give it back
 		// to the system now, before the next job's peak lands on top of it.

@@ -1,4 +1,4 @@
-package ui
+package pacsdialog
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"liverseg/internal/dicomwebtest"
 	"liverseg/workspace"
 )
 
@@ -43,14 +44,14 @@ func fillServerForm(t *testing.T, w fyne.Window, values ...string) {
 // is refused with a message naming it, and nothing is kept); the new server is chosen and the
 // search goes through with its credentials.
 func TestPACSAddServer(t *testing.T) {
-	srv := pacsTestServer(t, false)
-	w := pacsTestWindow(t)
+	srv := dicomwebtest.New(t, false)
+	w := testWindow(t)
 	ws, err := workspace.Open(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	p := newPACSOpen(w, ws, t.TempDir(), nil)
+	p := newOpen(t.Context(), testEnv(t, w, ws), t.TempDir(), nil)
 	events := make(chan string, 10)
 	p.notify = func(e string) { events <- e }
 	q := queueDo(&p.do)
@@ -82,7 +83,7 @@ func TestPACSAddServer(t *testing.T) {
 	w.Canvas().Overlays().Remove(top)
 
 	test.Tap(add)
-	fillServerForm(t, w, "ward-pacs", srv.URL+"/dw", "ann", "pw")
+	fillServerForm(t, w, "ward-pacs", srv.URL+dicomwebtest.Path, dicomwebtest.User, dicomwebtest.Password)
 	test.Tap(buttonIn(w.Canvas().Overlays().Top(), "Add"))
 	if p.server.Selected != "ward-pacs" || p.searchBtn.Disabled() {
 		t.Fatalf("after adding: server %q, search enabled %v", p.server.Selected, !p.searchBtn.Disabled())
