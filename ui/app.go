@@ -24,6 +24,7 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/ui/sliceview"
 	"liverseg/viewer"
 	"liverseg/workspace"
 )
@@ -79,7 +80,7 @@ type session struct {
 	table      *widget.Table
 	split      *container.Split
 	right      *fyne.Container // the pane beside the series list
-	view       *SliceView
+	view       *sliceview.View
 	review     *review            // of the loaded series
 	gen        int                // counts loads and discoveries; a result of an older one is dropped
 	cancel     context.CancelFunc // of the running discovery or load
@@ -91,7 +92,7 @@ type session struct {
 
 	// Hooks for tests, called on the Fyne goroutine.
 	onCatalog  func(*scan.Catalog)
-	onView     func(*SliceView)
+	onView     func(*sliceview.View)
 	onError    func(error)
 	onCancel   func()
 	onWorkDone func(what string, err error)  // a review's background job ended
@@ -506,7 +507,7 @@ func (s *session) loadSeries(i int) {
 			s.showError(err)
 			return
 		}
-		s.showView(e, newSliceViewRenderer(r))
+		s.showView(e, sliceview.NewWithRenderer(r))
 	})
 }
 
@@ -530,7 +531,7 @@ func (s *session) percentProgress(update func(done, total int)) func(done, total
 
 // showView puts the review of a loaded series beside the list (made narrow) and gives the view
 // the keyboard, then runs the first actions the options ask for.
-func (s *session) showView(e *scan.SeriesEntry, sv *SliceView) {
+func (s *session) showView(e *scan.SeriesEntry, sv *sliceview.View) {
 	s.view = sv
 	r := newReview(s, e, sv)
 	s.review = r

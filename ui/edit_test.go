@@ -12,19 +12,21 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"liverseg/scan"
+	"liverseg/ui/internal/synthvol"
+	"liverseg/ui/sliceview"
 	"liverseg/workspace"
 )
 
 // screenAt is the position in sv (widget coordinates) of display pixel (x, y)'s centre.
-func screenAt(sv *SliceView, x, y float64) fyne.Position {
-	rc := sv.imgRect
-	w, h := sv.r.Size()
-	return fyne.NewPos(rc.Position.X+float32((x+0.5)/float64(w))*rc.Size.Width,
-		rc.Position.Y+float32((y+0.5)/float64(h))*rc.Size.Height)
+func screenAt(sv *sliceview.View, x, y float64) fyne.Position {
+	pos, size := sv.ImageRect()
+	w, h := sv.Renderer().Size()
+	return fyne.NewPos(pos.X+float32((x+0.5)/float64(w))*size.Width,
+		pos.Y+float32((y+0.5)/float64(h))*size.Height)
 }
 
 // drag presses the left button at from, drags through to, and releases.
-func drag(sv *SliceView, from, to fyne.Position) {
+func drag(sv *sliceview.View, from, to fyne.Position) {
 	sv.MouseDown(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: from}, Button: desktop.MouseButtonPrimary})
 	sv.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: to}, Dragged: fyne.NewDelta(to.X-from.X, to.Y-from.Y)})
 	sv.MouseUp(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: to}, Button: desktop.MouseButtonPrimary})
@@ -140,7 +142,7 @@ func TestEditPaintUndoRedoSave(t *testing.T) {
 	}
 	// Running the model never touches the label being edited.
 	before := append([]uint8(nil), le.ed.Mask().Voxels...)
-	_, pred := synthMasks(v)
+	_, pred := synthvol.Masks(v)
 	r.pred = pred
 	r.apply()
 	if string(before) != string(le.ed.Mask().Voxels) {
@@ -200,7 +202,7 @@ func TestRetrainFailureLeavesTheGUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	truth, _ := synthMasks(r.vol)
+	truth, _ := synthvol.Masks(r.vol)
 	if _, err := ws.SaveLabel(context.Background(), r.status.caseID, r.vol, truth, workspace.OriginManual, 0, "", "test"); err != nil {
 		t.Fatal(err)
 	}

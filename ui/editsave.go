@@ -190,7 +190,7 @@ func (le *labelEditor) save() {
 		le.base, le.dirty = lv.Version, false
 		le.update()
 		r.modelNote = fmt.Sprintf("label of case %s saved as version %d", caseID, lv.Version)
-		r.main.vp.updateStatus()
+		r.main.RefreshStatus()
 		r.rescore() // the figures now score the prediction against the saved label
 		if r.s.onSaved != nil {
 			r.s.onSaved(lv)
@@ -236,6 +236,6 @@ func (le *labelEditor) exportTo(path string) {
 		return namePath(path, scan.WriteLabel(path, format, vol, label, meta))
 	}, func() {
 		r.modelNote = "label exported to " + path
-		r.main.vp.updateStatus()
+		r.main.RefreshStatus()
 	})
 }

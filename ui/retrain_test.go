@@ -15,6 +15,7 @@ import (
 
 	"liverseg/scan"
 	"liverseg/training"
+	"liverseg/ui/sliceview"
 	"liverseg/workspace"
 )
 
@@ -49,7 +50,7 @@ func TestRetrainFromTheGUI(t *testing.T) {
 	q := pump(s)
 	s.right = container.NewStack()
 	s.win.SetContent(s.right)
-	sv, err := NewSliceView(v)
+	sv, err := sliceview.New(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"liverseg/scan"
+	"liverseg/ui/sliceview"
 	"liverseg/viewer"
 )
 
@@ -29,8 +30,8 @@ type review struct {
 	entry *scan.SeriesEntry
 	vol   *scan.Volume
 
-	main       *SliceView
-	panels     [3]*SliceView // image | truth | prediction, linked to main; made on first use
+	main       *sliceview.View
+	panels     [3]*sliceview.View // image | truth | prediction, linked to main; made on first use
 	sideBySide bool
 	centre     *fyne.Container
 
@@ -77,10 +78,10 @@ type review struct {
 }
 
 // newReview makes the review of a loaded series around its view.
-func newReview(s *session, e *scan.SeriesEntry, sv *SliceView) *review {
+func newReview(s *session, e *scan.SeriesEntry, sv *sliceview.View) *review {
 	look := loadOverlayLook(s.app.Preferences(), overlayLook{truth: viewer.ColorTruth, pred: viewer.ColorPrediction, opacity: 0.45})
 	r := &review{
-		s: s, entry: e, vol: sv.r.Volume(), main: sv,
+		s: s, entry: e, vol: sv.Renderer().Volume(), main: sv,
 		showTruth: true, showPred: true,
 		truthMode: viewer.Fill, predMode: viewer.Fill,
 		opacity:     look.opacity,
@@ -202,7 +203,7 @@ func (r *review) showLayout(focus bool) {
 				r.showLayout(focus)
 				return
 			}
-			p := newSliceViewRenderer(rd)
+			p := sliceview.NewWithRenderer(rd)
 			p.Caption = caption
 			p.OnKey = r.handleKey
 			r.main.Link(p)
