@@ -74,7 +74,7 @@ func (r *review) openEditor() {
 		r.closeEditor()
 		return
 	}
-	caseID := r.status.caseID
+	caseID := r.caseID
 	vol, truth, pred := r.vol, r.truth, r.pred
 	var (
 		label     *scan.Mask

@@ -46,7 +46,7 @@ func count(m *scan.Mask) int {
 // the label as a version and checks the workspace's version, audit log and autosave.
 func TestEditPaintUndoRedoSave(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	typeRune(r.main, 'e')
 	drain(t, q, 10*time.Second, "the editor", func() bool { return r.editor != nil })
 	le := r.editor
@@ -163,7 +163,7 @@ func TestEditPaintUndoRedoSave(t *testing.T) {
 // save (as after a crash), and come back when the case is edited again.
 func TestEditRecoversUnsavedStrokes(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	r.openEditor()
 	drain(t, q, 10*time.Second, "the editor", func() bool { return r.editor != nil })
 	le := r.editor
@@ -180,7 +180,7 @@ func TestEditRecoversUnsavedStrokes(t *testing.T) {
 	s.closeResources()
 
 	s2, r2, q2 := openReviewIn(t, dir)
-	drain(t, q2, 10*time.Second, "the case", func() bool { return r2.status.caseID != "" })
+	drain(t, q2, 10*time.Second, "the case", func() bool { return r2.caseID != "" })
 	r2.openEditor()
 	drain(t, q2, 10*time.Second, "the editor", func() bool { return r2.editor != nil })
 	if got := count(r2.editor.ed.Mask()); got != want {
@@ -197,13 +197,13 @@ func TestEditRecoversUnsavedStrokes(t *testing.T) {
 // Start button comes back and the review goes on.
 func TestRetrainFailureLeavesTheGUI(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	ws, err := s.workspace()
 	if err != nil {
 		t.Fatal(err)
 	}
 	truth, _ := synthvol.Masks(r.vol)
-	if _, err := ws.SaveLabel(context.Background(), r.status.caseID, r.vol, truth, workspace.OriginManual, 0, "", "test"); err != nil {
+	if _, err := ws.SaveLabel(context.Background(), r.caseID, r.vol, truth, workspace.OriginManual, 0, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	var errs []error
@@ -231,7 +231,7 @@ func TestRetrainFailureLeavesTheGUI(t *testing.T) {
 // on release, and leaves no path behind.
 func TestEditLassoDrawnWhileDragging(t *testing.T) {
 	_, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	typeRune(r.main, 'e')
 	drain(t, q, 10*time.Second, "the editor", func() bool { return r.editor != nil })
 	sv := r.main
@@ -270,12 +270,12 @@ func TestEditLassoDrawnWhileDragging(t *testing.T) {
 // does not open for editing; the dialog says who holds it, and the review goes on.
 func TestEditCaseLockedElsewhere(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	ws, err := s.workspace()
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := ws.OpenAutosave(r.status.caseID, 0, r.vol.Dims)
+	other, err := ws.OpenAutosave(r.caseID, 0, r.vol.Dims)
 	if err != nil {
 		t.Fatal(err)
 	}

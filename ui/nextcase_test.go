@@ -53,7 +53,7 @@ func TestNextCaseKey(t *testing.T) {
 	}
 	done, next := series("3Dircadb1.1"), series("3Dircadb1.17")
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	ws, err := s.workspace()
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestNextCaseKey(t *testing.T) {
 	// Shift+J: 1.17 completed, and then no case is left (1.1 is done, the synthetic one's folder
 	// does not exist): said in a dialog, the review stays.
 	r2 := s.review
-	drain(t, q, 10*time.Second, "the case of 1.17", func() bool { return r2.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case of 1.17", func() bool { return r2.caseID != "" })
 	var errs []error
 	s.onError = func(e error) { errs = append(errs, e) }
 	typeRune(r2.main, 'J')
@@ -94,7 +94,7 @@ func TestNextCaseKey(t *testing.T) {
 	if msg := errorText(errs[0]); !strings.Contains(msg, "no case left to review") {
 		t.Errorf("error %q", msg)
 	}
-	if rv, err := ws.Review(ctx, r2.status.caseID); err != nil || rv.Status != workspace.StatusCompleted {
+	if rv, err := ws.Review(ctx, r2.caseID); err != nil || rv.Status != workspace.StatusCompleted {
 		t.Errorf("Shift+J left 1.17 %v (%v), want completed", rv, err)
 	}
 	if s.review != r2 {

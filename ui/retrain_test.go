@@ -56,7 +56,7 @@ func TestRetrainFromTheGUI(t *testing.T) {
 	}
 	s.showView(&scan.SeriesEntry{Series: v.Series, Dims: v.Dims}, sv)
 	r := s.review
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	truth, err := scan.LoadLabel(filepath.Join(dir, "MASKS_DICOM", "liver"), v, scan.LabelOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestRetrainFromTheGUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ws.SaveLabel(context.Background(), r.status.caseID, v, truth, workspace.OriginManual, 0, "", "test"); err != nil {
+	if _, err := ws.SaveLabel(context.Background(), r.caseID, v, truth, workspace.OriginManual, 0, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	var errs []error
@@ -75,7 +75,7 @@ func TestRetrainFromTheGUI(t *testing.T) {
 	params := training.FineTuneParams()
 	params.Epochs, params.MaxStepsPerEpoch = 1, 3
 	p.params = &params
-	p.train[r.status.caseID].SetChecked(true)
+	p.train[r.caseID].SetChecked(true)
 	var res *training.FineTuneResult
 	p.onDone = func(fr *training.FineTuneResult) { res = fr }
 	p.run()

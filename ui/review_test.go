@@ -224,7 +224,7 @@ func TestReviewSideBySideIsLinked(t *testing.T) {
 
 func TestReviewStatusSaved(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	if r.status.sel.Selected != string(workspace.StatusNotStarted) {
 		t.Errorf("a new case shows %q", r.status.sel.Selected)
 	}
@@ -240,7 +240,7 @@ func TestReviewStatusSaved(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	rv, err := ws.Review(context.Background(), r.status.caseID)
+	rv, err := ws.Review(context.Background(), r.caseID)
 	if err != nil {
 		t.Fatal(err)
 	}

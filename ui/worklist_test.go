@@ -40,7 +40,7 @@ func TestWorkRows(t *testing.T) {
 // series folder (here one without DICOM, whose error names it).
 func TestWorkListOpensACase(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	ws, err := s.workspace()
 	if err != nil {
 		t.Fatal(err)
