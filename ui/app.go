@@ -26,7 +26,6 @@ import (
 	"liverseg/scan"
 	"liverseg/ui/sliceview"
 	"liverseg/viewer"
-	"liverseg/workspace"
 )
 
 // AppID is the application ID, as FyneApp.toml says.
@@ -90,15 +89,7 @@ type session struct {
 	progress  *widget.ProgressBar
 	cancelBtn *widget.Button
 
-	// Hooks for tests, called on the Fyne goroutine.
-	onCatalog  func(*scan.Catalog)
-	onView     func(*sliceview.View)
-	onError    func(error)
-	onCancel   func()
-	onWorkDone func(what string, err error)  // a review's background job ended
-	onReady    func()                        // the first actions of Options are done
-	onSaved    func(*workspace.LabelVersion) // a label version was saved
-	onWorkList func(*workList)               // the work list is shown
+	hooks hooks // for tests; see hooks
 }
 
 func newSession(ctx context.Context, a fyne.App) *session {
@@ -427,8 +418,8 @@ func (s *session) showCatalog(cat *scan.Catalog) {
 	split.Offset = 0.42
 	s.split = split
 	s.win.SetContent(split)
-	if s.onCatalog != nil {
-		s.onCatalog(cat)
+	if s.hooks.onCatalog != nil {
+		s.hooks.onCatalog(cat)
 	}
 	if !s.pickWanted(t) && len(cat.Series) == 1 {
 		t.Select(widget.TableCellID{Row: 0, Col: 0})
@@ -498,8 +489,8 @@ func (s *session) loadSeries(i int) {
 			s.table.UnselectAll()
 			if errors.Is(err, context.Canceled) {
 				s.setRight(container.NewCenter(widget.NewLabel("Loading cancelled. Choose a series to load it.")))
-				if s.onCancel != nil {
-					s.onCancel()
+				if s.hooks.onCancel != nil {
+					s.hooks.onCancel()
 				}
 				return
 			}
@@ -541,8 +532,8 @@ func (s *session) showView(e *scan.SeriesEntry, sv *sliceview.View) {
 	}
 	s.win.SetTitle(fmt.Sprintf("liverseg — %s — %s", seriesCell(e, 0), seriesCell(e, 2)))
 	s.win.Canvas().Focus(sv)
-	if s.onView != nil {
-		s.onView(sv)
+	if s.hooks.onView != nil {
+		s.hooks.onView(sv)
 	}
 	o := s.opts
 	if s.next != nil {
@@ -571,8 +562,8 @@ func errorText(err error) string {
 
 // showError shows err in a dialog (never a crash); the text names the file and the reason.
 func (s *session) showError(err error) {
-	if s.onError != nil {
-		s.onError(err)
+	if s.hooks.onError != nil {
+		s.hooks.onError(err)
 	}
 	dialog.ShowError(errors.New(errorText(err)), s.win)
 }

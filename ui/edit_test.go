@@ -113,7 +113,7 @@ func TestEditPaintUndoRedoSave(t *testing.T) {
 	}
 	// Save: version 1, manual, with its voxels; the autosave starts afresh.
 	var saved *workspace.LabelVersion
-	s.onSaved = func(lv *workspace.LabelVersion) { saved = lv }
+	s.hooks.onSaved = func(lv *workspace.LabelVersion) { saved = lv }
 	le.save()
 	drain(t, q, 20*time.Second, "the save", func() bool { return saved != nil })
 	if saved.Version != 1 || saved.Origin != workspace.OriginManual {
@@ -207,7 +207,7 @@ func TestRetrainFailureLeavesTheGUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	r.showRetrain()
 	p := r.retrain
 	if len(p.cases) != 1 || p.start.Disabled() {
@@ -281,7 +281,7 @@ func TestEditCaseLockedElsewhere(t *testing.T) {
 	}
 	defer other.Close()
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	r.openEditor()
 	drain(t, q, 10*time.Second, "the error", func() bool { return len(errs) > 0 })
 	if msg := errorText(errs[0]); !strings.Contains(msg, "being edited elsewhere") || !strings.Contains(msg, ".lock") {

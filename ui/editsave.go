@@ -192,8 +192,8 @@ func (le *labelEditor) save() {
 		r.modelNote = fmt.Sprintf("label of case %s saved as version %d", caseID, lv.Version)
 		r.main.RefreshStatus()
 		r.rescore() // the figures now score the prediction against the saved label
-		if r.s.onSaved != nil {
-			r.s.onSaved(lv)
+		if r.s.hooks.onSaved != nil {
+			r.s.hooks.onSaved(lv)
 		}
 	})
 }

@@ -67,7 +67,7 @@ func TestNextCaseKey(t *testing.T) {
 		}
 	}
 	var listed int
-	s.onCatalog = func(cat *scan.Catalog) { listed = len(cat.Series) }
+	s.hooks.onCatalog = func(cat *scan.Catalog) { listed = len(cat.Series) }
 	c, err := ws.CaseBySeries(ctx, done.Series.SeriesUID)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestNextCaseKey(t *testing.T) {
 	r2 := s.review
 	drain(t, q, 10*time.Second, "the case of 1.17", func() bool { return r2.caseID != "" })
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	typeRune(r2.main, 'J')
 	drain(t, q, 10*time.Second, "the end of the list", func() bool { return len(errs) > 0 })
 	if msg := errorText(errs[0]); !strings.Contains(msg, "no case left to review") {

@@ -69,15 +69,15 @@ func TestRetrainFromTheGUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	r.showRetrain()
 	p := r.retrain
 	params := training.FineTuneParams()
 	params.Epochs, params.MaxStepsPerEpoch = 1, 3
-	p.params = &params
+	s.hooks.retrainParams = &params
 	p.train[r.caseID].SetChecked(true)
 	var res *training.FineTuneResult
-	p.onDone = func(fr *training.FineTuneResult) { res = fr }
+	s.hooks.onRetrained = func(fr *training.FineTuneResult) { res = fr }
 	p.run()
 	drain(t, q, 10*time.Minute, "the job", func() bool { return res != nil || len(errs) > 0 })
 	if len(errs) > 0 {

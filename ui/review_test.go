@@ -229,7 +229,7 @@ func TestReviewStatusSaved(t *testing.T) {
 		t.Errorf("a new case shows %q", r.status.sel.Selected)
 	}
 	saved := false
-	r.status.onSaved = func() { saved = true }
+	s.hooks.onReviewSaved = func() { saved = true }
 	r.status.sel.SetSelected(string(workspace.StatusFlagged))
 	r.status.comment.SetText("segment 7 missing")
 	test.Tap(r.status.save)
@@ -255,9 +255,9 @@ func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
 	}
 	s, r, q := openReview(t)
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	done := map[string]bool{}
-	s.onWorkDone = func(what string, err error) { done[what] = true }
+	s.hooks.onWorkDone = func(what string, err error) { done[what] = true }
 
 	// A truth in NIfTI, written from the synthetic truth.
 	truth, _ := synthvol.Masks(r.vol)
@@ -312,7 +312,7 @@ func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
 func TestReviewModelFailureShowsError(t *testing.T) {
 	s, r, q := openReview(t)
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	// The workspace's active model is not an ONNX file.
 	ws, err := s.workspace()
 	if err != nil {
@@ -363,7 +363,7 @@ func TestReviewSendWritesSEG(t *testing.T) {
 	t.Setenv(inference.EnvCache, cache)
 	s, r, q := openReview(t)
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	r.sendToPACS()
 	if len(errs) != 1 || !errors.Is(errs[0], errNothingToSend) {
 		t.Fatalf("send without a prediction: %v", errs)
@@ -371,7 +371,7 @@ func TestReviewSendWritesSEG(t *testing.T) {
 	setLabels(t, r)
 	r.predColor = color.RGBA{10, 120, 30, 255} // the user's, not the default
 	ended := false
-	s.onWorkDone = func(string, error) { ended = true }
+	s.hooks.onWorkDone = func(string, error) { ended = true }
 	r.sendToPACS()
 	drain(t, q, 20*time.Second, "the SEG", func() bool { return ended })
 	segs, _ := filepath.Glob(filepath.Join(cache, "pacs", "outgoing", "seg-*.dcm"))

@@ -19,8 +19,6 @@ type reviewStatus struct {
 	comment *widget.Entry
 	save    *widget.Button
 	note    *widget.Label
-
-	onSaved func() // tests: called after a save succeeded
 }
 
 func newReviewStatus(r *review) *reviewStatus {
@@ -125,8 +123,8 @@ func (rs *reviewStatus) saveThen(then func()) {
 			if s.review == rs.r {
 				rs.show(rv)
 			}
-			if rs.onSaved != nil {
-				rs.onSaved()
+			if s.hooks.onReviewSaved != nil {
+				s.hooks.onReviewSaved()
 			}
 			if then != nil {
 				then()

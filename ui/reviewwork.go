@@ -77,8 +77,8 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 			default:
 				done()
 			}
-			if r.s.onWorkDone != nil {
-				r.s.onWorkDone(what, err)
+			if r.s.hooks.onWorkDone != nil {
+				r.s.hooks.onWorkDone(what, err)
 			}
 			r.nextStep()
 		})

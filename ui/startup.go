@@ -33,8 +33,8 @@ func (r *review) startup(o Options) {
 				r.s.showError(err)
 			}
 		}
-		if r.s.onReady != nil {
-			r.s.onReady()
+		if r.s.hooks.onReady != nil {
+			r.s.hooks.onReady()
 		}
 		return false
 	})

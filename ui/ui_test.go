@@ -54,7 +54,7 @@ func TestOpenMissingPathShowsError(t *testing.T) {
 	s := newSession(context.Background(), a)
 	q := pump(s)
 	var err error
-	s.onError = func(e error) { err = e }
+	s.hooks.onError = func(e error) { err = e }
 	missing := filepath.Join(t.TempDir(), "no-such-folder")
 	s.openPath(missing)
 	drain(t, q, 10*time.Second, "error", func() bool { return err != nil })
@@ -73,7 +73,7 @@ func TestOpenFolderWithoutDICOM(t *testing.T) {
 	}
 	q := pump(s)
 	var err error
-	s.onError = func(e error) { err = e }
+	s.hooks.onError = func(e error) { err = e }
 	s.openPath(dir)
 	drain(t, q, 10*time.Second, "error", func() bool { return err != nil })
 	msg := errorText(err)
@@ -115,10 +115,10 @@ func TestLoadSample(t *testing.T) {
 		cancelled bool
 		err       error
 	)
-	s.onCatalog = func(c *scan.Catalog) { cat = c }
-	s.onView = func(v *sliceview.View) { sv = v }
-	s.onCancel = func() { cancelled = true }
-	s.onError = func(e error) { err = e }
+	s.hooks.onCatalog = func(c *scan.Catalog) { cat = c }
+	s.hooks.onView = func(v *sliceview.View) { sv = v }
+	s.hooks.onCancel = func() { cancelled = true }
+	s.hooks.onError = func(e error) { err = e }
 
 	s.openPath(path)
 	drain(t, q, 20*time.Second, "catalog", func() bool { return cat != nil || err != nil })
@@ -195,8 +195,8 @@ func TestOpenSampleFirstRun(t *testing.T) {
 	q := pump(s)
 	var errs []error
 	ready := false
-	s.onError = func(e error) { errs = append(errs, e) }
-	s.onReady = func() { ready = true }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onReady = func() { ready = true }
 
 	s.showWelcome()
 	var sample *widget.Button
