@@ -2,12 +2,12 @@ package ui
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 	"liverseg/workspace"
 )
@@ -39,19 +39,17 @@ func TestNextCase(t *testing.T) {
 // TestNextCaseKey: J in a review opens the workspace's next case not completed (IRCAD 1.17, past
 // the completed 1.1), its series chosen and loaded.
 func TestNextCaseKey(t *testing.T) {
-	data := os.Getenv("LIVERSEG_DATA")
-	if data == "" {
-		t.Skip("LIVERSEG_DATA is not set")
-	}
+	data := testenv.DataRoot(t)
 	ctx := context.Background()
-	series := func(name string) *scan.SeriesEntry {
-		cat, err := scan.Discover(ctx, filepath.Join(data, "ct/ircad", name, "PATIENT_DICOM"))
+	series := func(patient int) *scan.SeriesEntry {
+		dir := testenv.IRCAD(t, patient, "PATIENT_DICOM")
+		cat, err := scan.Discover(ctx, dir)
 		if err != nil || len(cat.Series) != 1 {
-			t.Skipf("%s: %v", name, err)
+			t.Skipf("%s: %v", dir, err)
 		}
 		return cat.Series[0]
 	}
-	done, next := series("3Dircadb1.1"), series("3Dircadb1.17")
+	done, next := series(1), series(17)
 	s, r, q := openReview(t)
 	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	ws, err := s.workspace()

@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 	"liverseg/training"
 	"liverseg/ui/sliceview"
@@ -30,14 +29,9 @@ func TestRetrainFromTheGUI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a real fine-tuning job: not in -short")
 	}
-	root := os.Getenv("LIVERSEG_DATA")
-	if root == "" || os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH") == "" {
-		t.Skip("LIVERSEG_DATA or ONNXRUNTIME_SHARED_LIBRARY_PATH is not set (scripts/test.sh sets them)")
-	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("no python3 for the worker")
-	}
-	dir := filepath.Join(root, "ct", "ircad", "3Dircadb1.17")
+	testenv.ORTLibrary(t)
+	testenv.Tool(t, "python3") // the worker's interpreter
+	dir := testenv.IRCAD(t, 17)
 	v, err := scan.LoadVolume(context.Background(), filepath.Join(dir, "PATIENT_DICOM"), "", nil)
 	if err != nil {
 		t.Skip(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 
 	"liverseg/inference"
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 	"liverseg/ui/internal/synthvol"
 	"liverseg/ui/sliceview"
@@ -250,9 +251,7 @@ func TestReviewStatusSaved(t *testing.T) {
 }
 
 func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
-	if os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH") == "" {
-		t.Skip("ONNXRUNTIME_SHARED_LIBRARY_PATH is not set (scripts/test.sh sets it)")
-	}
+	testenv.ORTLibrary(t)
 	s, r, q := openReview(t)
 	var errs []error
 	s.hooks.onError = func(e error) { errs = append(errs, e) }

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"liverseg/inference"
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 	"liverseg/ui/sliceview"
 	"liverseg/viewer"
@@ -95,12 +96,10 @@ func TestSeriesCells(t *testing.T) {
 // TestLoadSample opens IRCAD case 7 as `liverseg PATH` would: discovery, the series list, the
 // background load with its progress bar (once cancelled), the view.
 func TestLoadSample(t *testing.T) {
-	if os.Getenv("LIVERSEG_DATA") == "" {
-		t.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
-	}
+	testenv.Data(t, filepath.FromSlash(SamplePath))
 	root := sampleData()
 	if root == "" {
-		t.Skipf("no %s under LIVERSEG_DATA", SamplePath)
+		t.Fatalf("sampleData finds no %s under %s", SamplePath, testenv.DataRoot(t))
 	}
 	path := filepath.Join(root, SamplePath)
 	a := test.NewTempApp(t)
@@ -172,13 +171,8 @@ func TestLoadSample(t *testing.T) {
 // data where the setup unpacked it (the cache's data/), the welcome page offers the sample, and
 // the sample opens IRCAD case 7 with its truth loaded and the model run, scored.
 func TestOpenSampleFirstRun(t *testing.T) {
-	data := os.Getenv("LIVERSEG_DATA")
-	if data == "" {
-		t.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
-	}
-	if _, err := os.Stat(filepath.Join(data, SamplePath)); err != nil {
-		t.Skipf("no %s under LIVERSEG_DATA", SamplePath)
-	}
+	data := testenv.DataRoot(t)
+	testenv.Data(t, filepath.FromSlash(SamplePath))
 	cache := t.TempDir()
 	if err := os.Symlink(data, filepath.Join(cache, "data")); err != nil {
 		t.Fatal(err)
