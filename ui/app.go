@@ -1,6 +1,7 @@
 // Package ui is liverseg's review GUI, built with Fyne: the welcome window, the series list of a
-// folder, a DICOMDIR or a file, the background loading of a series and the slice view. It is the
-// only package of liverseg that imports Fyne.
+// folder, a DICOMDIR or a file, the background loading of a series and its review (the slice view
+// itself is ui/sliceview). It and the packages under it are the only ones of liverseg that import
+// Fyne.
 package ui
 
 import (
