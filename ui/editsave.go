@@ -201,10 +201,10 @@ func (le *labelEditor) save() {
 		le.base, le.dirty = lv.Version, false
 		le.update()
 		r.modelNote = fmt.Sprintf("label of case %s saved as version %d", caseID, lv.Version)
-		r.main.vp.updateStatus()
+		r.main.RefreshStatus()
 		r.rescore() // the figures now score the prediction against the saved label
-		if r.s.onSaved != nil {
-			r.s.onSaved(lv)
+		if r.s.hooks.onSaved != nil {
+			r.s.hooks.onSaved(lv)
 		}
 	})
 }
@@ -247,6 +247,6 @@ func (le *labelEditor) exportTo(path string) {
 		return namePath(path, labels.Write(path, format, vol, label, meta))
 	}, func() {
 		r.modelNote = "label exported to " + path
-		r.main.vp.updateStatus()
+		r.main.RefreshStatus()
 	})
 }

@@ -58,7 +58,7 @@ func TestLabelDialogReadsReversedPNGStack(t *testing.T) {
 	masks := filepath.Join(root, "MASKS_DICOM", "liver")
 	reversedPNGStack(t, masks, truth)
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 
 	dialogParts := func() (*widget.Check, *widget.Entry, *widget.Button) {
 		r.chooseTruth()

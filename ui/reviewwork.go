@@ -42,7 +42,7 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 	r.workLabel.SetText(what)
 	r.workBar.SetValue(0)
 	r.workBox.Show()
-	r.main.vp.updateStatus()
+	r.main.RefreshStatus()
 
 	progress := r.s.percentProgress(func(d, total int) {
 		if r.work == w {
@@ -59,7 +59,7 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 			if r.work == w {
 				r.work = nil
 				r.workBox.Hide()
-				r.main.vp.updateStatus()
+				r.main.RefreshStatus()
 				if f := r.afterWork; f != nil {
 					r.afterWork = nil
 					f()
@@ -71,15 +71,15 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 			switch {
 			case errors.Is(err, context.Canceled):
 				r.modelNote = what + ": cancelled"
-				r.main.vp.updateStatus()
+				r.main.RefreshStatus()
 			case err != nil:
 				r.errors = append(r.errors, errorText(err))
 				r.s.showError(err)
 			default:
 				done()
 			}
-			if r.s.onWorkDone != nil {
-				r.s.onWorkDone(what, err)
+			if r.s.hooks.onWorkDone != nil {
+				r.s.hooks.onWorkDone(what, err)
 			}
 			r.nextStep()
 		})

@@ -134,8 +134,8 @@ func (s *session) showWorkList() {
 		}
 		w := newWorkList(s, cases, reviews)
 		w.dlg.Show()
-		if s.onWorkList != nil {
-			s.onWorkList(w)
+		if s.hooks.onWorkList != nil {
+			s.hooks.onWorkList(w)
 		}
 	})
 }

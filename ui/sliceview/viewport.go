@@ -1,7 +1,9 @@
-package ui
+package sliceview
+
+// What linked views share (the viewport: slice, zoom, pan, window) and the mapping between the
+// screen (widget coordinates) and the slice's display pixels.
 
 import (
-	"fmt"
 	"math"
 
 	"fyne.io/fyne/v2"
@@ -17,7 +19,7 @@ const maxZoom = 16
 // zoom, pan and window together: the slice, the zoom and the display pixel at the centre, the CT
 // window, the slider and the status line. It is used from the Fyne goroutine only.
 type viewport struct {
-	k, n   int
+	k, n   int     // axial: the slice index along the volume's third canonical axis, and the count
 	w, h   int     // display pixels of a slice
 	zoom   float64 // 1: the whole slice fits the view
 	cx, cy float64 // display pixel at the centre of the view
@@ -26,11 +28,11 @@ type viewport struct {
 
 	crosshair bool
 	// hover is the view under the pointer and the display pixel there (hoverOK false: none).
-	hover      *SliceView
+	hover      *View
 	hx, hy     int
 	hfx, hfy   float32 // the same in display-pixel coordinates, unrounded
 	hoverOK    bool
-	views      []*SliceView
+	views      []*View
 	slider     *widget.Slider
 	status     *widget.Label
 	statusText func() string // extra text from the review (the provider, a running job)
@@ -141,35 +143,52 @@ func (vp *viewport) resetView() {
 	vp.relayout()
 }
 
-func (vp *viewport) updateStatus() {
-	win := vp.win
-	s := fmt.Sprintf("slice %d/%d   W %g L %g", vp.k+1, vp.n, math.Round(win.Width), math.Round(win.Center))
-	if vp.preset != "" {
-		s += " (" + vp.preset + ")"
+// rect is a rectangle in widget coordinates.
+type rect struct {
+	Position fyne.Position
+	Size     fyne.Size
+}
+
+// fit is the rectangle of the image inside size: as large as fits, centred, each display pixel
+// Aspect times as tall as it is wide.
+func fit(size fyne.Size, w, h int, aspect float64) rect {
+	pw, ph := float64(w), float64(h)*aspect
+	s := math.Min(float64(size.Width)/pw, float64(size.Height)/ph)
+	if !(s > 0) {
+		return rect{}
 	}
-	if vp.zoom > 1 {
-		s += fmt.Sprintf("   zoom %.1f×", vp.zoom)
+	iw, ih := float32(pw*s), float32(ph*s)
+	return rect{
+		Position: fyne.NewPos((size.Width-iw)/2, (size.Height-ih)/2),
+		Size:     fyne.NewSize(iw, ih),
 	}
-	if vp.hoverOK && vp.hover != nil {
-		if i, j, kv, hu, ok := vp.hover.r.Probe(vp.k, vp.hx, vp.hy); ok {
-			s += fmt.Sprintf("   voxel (%d, %d, %d)   %d HU", i, j, kv, hu)
-		}
+}
+
+// toDisplay maps a position in the view (widget coordinates) to display-pixel coordinates of
+// the slice, as floats; inside says whether it falls on the image.
+func (sv *View) toDisplay(pos fyne.Position) (fx, fy float64, inside bool) {
+	rc := sv.imgRect
+	if rc.Size.Width <= 0 || rc.Size.Height <= 0 {
+		return 0, 0, false
 	}
-	if len(vp.views) > 0 {
-		if o := vp.views[0].r.Orientation(); o.Oblique > obliqueDegrees {
-			s += fmt.Sprintf("   oblique %.0f°", o.Oblique)
-		}
+	x0, y0, cw, ch := sv.vp.crop()
+	fx = float64(x0) + float64(pos.X-rc.Position.X)/float64(rc.Size.Width)*float64(cw)
+	fy = float64(y0) + float64(pos.Y-rc.Position.Y)/float64(rc.Size.Height)*float64(ch)
+	inside = fx >= float64(x0) && fy >= float64(y0) && fx < float64(x0+cw) && fy < float64(y0+ch)
+	return fx, fy, inside
+}
+
+// ProbeAt maps a position in the view (widget coordinates) to the display pixel under it,
+// undoing the zoom, the pan, the scaling and the centring. ok is false outside the image.
+func (sv *View) ProbeAt(pos fyne.Position) (x, y int, ok bool) {
+	fx, fy, inside := sv.toDisplay(pos)
+	if !inside {
+		return 0, 0, false
 	}
-	for _, v := range vp.views {
-		if v.err != nil {
-			s += "   " + v.err.Error()
-			break
-		}
-	}
-	if vp.statusText != nil {
-		if extra := vp.statusText(); extra != "" {
-			s += "   " + extra
-		}
-	}
-	vp.status.SetText(s)
+	return int(fx), int(fy), true
+}
+
+// ImageRect is where the slice is drawn inside the view, in widget coordinates.
+func (sv *View) ImageRect() (pos fyne.Position, size fyne.Size) {
+	return sv.imgRect.Position, sv.imgRect.Size
 }

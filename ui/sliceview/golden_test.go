@@ -1,4 +1,4 @@
-package ui
+package sliceview
 
 import (
 	"image"
@@ -9,13 +9,14 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 
+	"liverseg/ui/internal/synthvol"
 	"liverseg/viewer"
 )
 
 // The golden images of the composited slice view: the slice, its overlays, the orientation
 // letters, the caption and the scale bar as the canvas paints them. Fyne's test package compares
-// with ui/testdata/*.png and writes a failing capture to ui/testdata/failed/; delete a golden file
-// and run the test to write it anew.
+// with testdata/*.png (ui/sliceview/testdata) and writes a failing capture to testdata/failed/;
+// delete a golden file and run the test to write it anew.
 
 // plainNRGBA copies a capture into a fresh NRGBA image of its bounds: Fyne's comparison reads
 // the raw pixel bytes, so the capture's own type, stride or offset must not matter.
@@ -31,9 +32,9 @@ var goldenWindow = viewer.Window{Center: 300, Width: 1400}
 
 func TestGoldenSliceView(t *testing.T) {
 	test.NewTempApp(t)
-	v := synthVolume()
-	truth, pred := synthMasks(v)
-	sv, err := NewSliceView(v)
+	v := synthvol.Volume()
+	truth, pred := synthvol.Masks(v)
+	sv, err := New(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +58,11 @@ func TestGoldenSliceView(t *testing.T) {
 
 func TestGoldenSideBySide(t *testing.T) {
 	test.NewTempApp(t)
-	v := synthVolume()
-	truth, pred := synthMasks(v)
-	var panels [3]*SliceView
+	v := synthvol.Volume()
+	truth, pred := synthvol.Masks(v)
+	var panels [3]*View
 	for i, caption := range []string{"Image", "Truth", "Prediction"} {
-		sv, err := NewSliceView(v)
+		sv, err := New(v)
 		if err != nil {
 			t.Fatal(err)
 		}

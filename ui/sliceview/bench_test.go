@@ -1,4 +1,4 @@
-package ui
+package sliceview
 
 import (
 	"testing"
@@ -10,11 +10,11 @@ import (
 	"liverseg/viewer"
 )
 
-// Run on one core as: go test ./ui -run '^$' -bench . -cpu 1 -benchmem (under xvfb-run).
+// Run on one core as: go test ./ui/sliceview -run '^$' -bench . -cpu 1 -benchmem (under xvfb-run).
 
 // benchView is a review-sized view: 512x512x32 slices with a truth outlined and a prediction
 // filled, in an 800x800 window of Fyne's test driver.
-func benchView(b *testing.B) (*SliceView, fyne.Window) {
+func benchView(b *testing.B) (*View, fyne.Window) {
 	test.NewTempApp(b)
 	v := &scan.Volume{Dims: [3]int{512, 512, 32}, Spacing: [3]float64{0.78, 0.78, 1.6},
 		Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}
@@ -34,7 +34,7 @@ func benchView(b *testing.B) (*SliceView, fyne.Window) {
 			}
 		}
 	}
-	sv, err := NewSliceView(v)
+	sv, err := New(v)
 	if err != nil {
 		b.Fatal(err)
 	}
