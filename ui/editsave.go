@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/dialog"
 
 	"liverseg/scan"
-	"liverseg/viewer"
 	"liverseg/workspace"
 )
 
@@ -20,7 +19,7 @@ const checkpointEvery = time.Minute
 
 // saveOp is one piece of work for the autosave goroutine, done in order.
 type saveOp struct {
-	runs     []workspace.Run
+	runs     []scan.MaskRun
 	audit    *workspace.AuditEntry
 	snapshot *scan.Mask
 	done     chan error // answered after the op, when set
@@ -109,17 +108,13 @@ func (as *autosaver) checkpoint() {
 }
 
 // step queues a step's changed voxels and its audit entry.
-func (as *autosaver) step(runs []viewer.Run, audit workspace.AuditEntry) {
+func (as *autosaver) step(runs []scan.MaskRun, audit workspace.AuditEntry) {
 	if as == nil {
 		return
 	}
-	w := make([]workspace.Run, len(runs))
-	for i, r := range runs {
-		w[i] = workspace.Run(r)
-	}
 	audit.Time = time.Now()
 	as.pending++
-	as.ops <- saveOp{runs: w, audit: &audit}
+	as.ops <- saveOp{runs: runs, audit: &audit}
 }
 
 // flush waits until every queued op is on disk.

@@ -63,22 +63,15 @@ type Autosave struct {
 	lock     *caseLock
 }
 
-// Run is a stretch of voxels after an edit: the volume offset (k*cols*rows + j*cols + i) of its
-// first voxel and the values from there on.
-type Run struct {
-	Offset int
-	Values []uint8
-}
-
 // Recovery is what Recover found for a case.
 type Recovery struct {
 	CaseID      string
-	BaseVersion int        // the label version the edits started from; 0: an empty label
-	Dims        [3]int     // the label's dimensions
-	Snapshot    *scan.Mask // the last checkpoint, nil when there was none
-	Records     [][]Run    // the journal's records after the snapshot, in order
-	Dropped     int64      // bytes of a torn last record dropped from the journal
-	Journal     string     // the journal's path
+	BaseVersion int              // the label version the edits started from; 0: an empty label
+	Dims        [3]int           // the label's dimensions
+	Snapshot    *scan.Mask       // the last checkpoint, nil when there was none
+	Records     [][]scan.MaskRun // the journal's records after the snapshot, in order
+	Dropped     int64            // bytes of a torn last record dropped from the journal
+	Journal     string           // the journal's path
 }
 
 const (
@@ -162,7 +155,7 @@ func journalHeader(h autosaveHeader) []byte {
 // journal is a parsed journal file.
 type journal struct {
 	autosaveHeader
-	records [][]Run
+	records [][]scan.MaskRun
 	valid   int64 // the length up to the end of the last good record
 }
 
@@ -210,7 +203,7 @@ func parseJournal(name string, b []byte) (*journal, error) {
 	return j, nil
 }
 
-func decodeRuns(p []byte, voxels int) ([]Run, error) {
+func decodeRuns(p []byte, voxels int) ([]scan.MaskRun, error) {
 	r := bytes.NewReader(p)
 	count, err := binary.ReadUvarint(r)
 	if err != nil {
@@ -219,7 +212,7 @@ func decodeRuns(p []byte, voxels int) ([]Run, error) {
 	if count > uint64(len(p)/2) { // a run takes at least two bytes: no huge allocation from a bad count
 		return nil, fmt.Errorf("%d runs in %d bytes", count, len(p))
 	}
-	runs := make([]Run, 0, count)
+	runs := make([]scan.MaskRun, 0, count)
 	for i := uint64(0); i < count; i++ {
 		off, err := binary.ReadUvarint(r)
 		if err != nil {
@@ -237,7 +230,7 @@ func decodeRuns(p []byte, voxels int) ([]Run, error) {
 		}
 		vals := make([]uint8, n)
 		r.Read(vals)
-		runs = append(runs, Run{Offset: int(off), Values: vals})
+		runs = append(runs, scan.MaskRun{Offset: int(off), Values: vals})
 	}
 	if r.Len() != 0 {
 		return nil, fmt.Errorf("%d bytes after the last run", r.Len())
@@ -246,7 +239,7 @@ func decodeRuns(p []byte, voxels int) ([]Run, error) {
 }
 
 // encodeRecord is a record's bytes: header and payload. Runs without values are left out.
-func encodeRecord(runs []Run) ([]byte, error) {
+func encodeRecord(runs []scan.MaskRun) ([]byte, error) {
 	var tmp [binary.MaxVarintLen64]byte
 	b := make([]byte, recordHdrLen, recordHdrLen+16)
 	count := 0
@@ -271,35 +264,6 @@ func encodeRecord(runs []Run) ([]byte, error) {
 	binary.LittleEndian.PutUint32(b, uint32(n))
 	binary.LittleEndian.PutUint32(b[4:], crc32.Update(crc32.Checksum(b[:4], castagnoli), castagnoli, b[recordHdrLen:]))
 	return b, nil
-}
-
-// checkRuns is ApplyRuns' bounds check, for a volume of n voxels.
-func checkRuns(runs []Run, n int) error {
-	for i, r := range runs {
-		if r.Offset < 0 || r.Offset > n || len(r.Values) > n-r.Offset {
-			return fmt.Errorf("run %d: voxels %d..%d outside the volume's %d", i+1, r.Offset, r.Offset+len(r.Values), n)
-		}
-	}
-	return nil
-}
-
-// ApplyRuns writes runs into m in order. Every run is checked against m's bounds before any is
-// applied, so a bad one leaves m unchanged.
-func ApplyRuns(m *scan.Mask, runs []Run) error {
-	n, err := checkDims(m.Dims)
-	if err != nil {
-		return fmt.Errorf("mask: %w", err)
-	}
-	if len(m.Voxels) != n {
-		return fmt.Errorf("mask: %d voxels for %dx%dx%d", len(m.Voxels), m.Dims[0], m.Dims[1], m.Dims[2])
-	}
-	if err := checkRuns(runs, n); err != nil {
-		return err
-	}
-	for _, r := range runs {
-		copy(m.Voxels[r.Offset:], r.Values)
-	}
-	return nil
 }
 
 // readSnapshot reads a snapshot, checking it whole (gzip's CRC included).
@@ -486,13 +450,13 @@ func (a *Autosave) startJournal(h autosaveHeader) error {
 // call it once per step, not per voxel, and off the UI goroutine where a slow disk could stall a
 // frame. A step that changes nothing (no runs, or runs without values) writes nothing. Runs outside
 // the volume are an error and write nothing.
-func (a *Autosave) Append(runs []Run) error {
+func (a *Autosave) Append(runs []scan.MaskRun) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err := a.usable(); err != nil {
 		return err
 	}
-	if err := checkRuns(runs, a.voxels); err != nil {
+	if err := scan.CheckRuns(runs, a.voxels); err != nil {
 		return fmt.Errorf("%s: %w", a.path, err)
 	}
 	rec, err := encodeRecord(runs)
@@ -758,7 +722,7 @@ func (r *Recovery) Restore(base *scan.Mask) (*scan.Mask, error) {
 		return nil, fmt.Errorf("%s: the edits build on label version %d: load it and pass it as the base", r.Journal, r.BaseVersion)
 	}
 	for i, runs := range r.Records {
-		if err := ApplyRuns(m, runs); err != nil {
+		if err := scan.ApplyRuns(m, runs); err != nil {
 			return nil, fmt.Errorf("%s: record %d: %w", r.Journal, i+1, err)
 		}
 	}

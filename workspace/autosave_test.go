@@ -24,9 +24,9 @@ import (
 // recovered label says how many steps it holds), and a stroke of 1..30 voxels somewhere else is
 // painted or erased. Every fifth step "undoes" the previous stroke by writing its old values back,
 // as the editor's undo would.
-func editStep(i int, m *scan.Mask) []Run {
+func editStep(i int, m *scan.Mask) []scan.MaskRun {
 	n := len(m.Voxels)
-	runs := []Run{{Offset: 0, Values: []uint8{uint8(i + 1), uint8((i + 1) >> 8)}}}
+	runs := []scan.MaskRun{{Offset: 0, Values: []uint8{uint8(i + 1), uint8((i + 1) >> 8)}}}
 	off := 2 + (i*37)%(n-40)
 	length := 1 + i%30
 	if i%5 == 4 {
@@ -36,13 +36,13 @@ func editStep(i int, m *scan.Mask) []Run {
 		for v := range old {
 			old[v] = uint8((off + v) % 2) // the base pattern (see baseMask)
 		}
-		return append(runs, Run{Offset: off, Values: old})
+		return append(runs, scan.MaskRun{Offset: off, Values: old})
 	}
 	vals := make([]uint8, length)
 	for v := range vals {
 		vals[v] = uint8(i % 2)
 	}
-	return append(runs, Run{Offset: off, Values: vals})
+	return append(runs, scan.MaskRun{Offset: off, Values: vals})
 }
 
 // baseMask is the label edits start from in these tests: alternate voxels set.
@@ -59,7 +59,7 @@ func expected(t *testing.T, dims [3]int, n int) *scan.Mask {
 	t.Helper()
 	m := baseMask(dims)
 	for i := 0; i < n; i++ {
-		if err := ApplyRuns(m, editStep(i, m)); err != nil {
+		if err := scan.ApplyRuns(m, editStep(i, m)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -84,25 +84,25 @@ func TestAutosaveRoundTrip(t *testing.T) {
 		t.Fatalf("pending before any edit: %v", p)
 	}
 	m := baseMask(dims)
-	var steps [][]Run
+	var steps [][]scan.MaskRun
 	for i := 0; i < 12; i++ {
 		runs := editStep(i, m)
 		if err := a.Append(runs); err != nil {
 			t.Fatal(err)
 		}
-		ApplyRuns(m, runs)
+		scan.ApplyRuns(m, runs)
 		steps = append(steps, runs)
 	}
 	// a step that changes nothing writes nothing
 	if err := a.Append(nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Append([]Run{{Offset: 5}}); err != nil {
+	if err := a.Append([]scan.MaskRun{{Offset: 5}}); err != nil {
 		t.Fatal(err)
 	}
 	// runs outside the volume are refused whole
 	n := dims[0] * dims[1] * dims[2]
-	for _, bad := range [][]Run{
+	for _, bad := range [][]scan.MaskRun{
 		{{Offset: 0, Values: []uint8{1}}, {Offset: -1, Values: []uint8{1}}},
 		{{Offset: n, Values: []uint8{1}}},
 		{{Offset: n - 1, Values: []uint8{1, 1}}},
@@ -179,7 +179,7 @@ func TestAutosaveCheckpoint(t *testing.T) {
 	for i := 0; i < 7; i++ {
 		runs := editStep(i, m)
 		a.Append(runs)
-		ApplyRuns(m, runs)
+		scan.ApplyRuns(m, runs)
 	}
 	before := m.Voxels[:0:0]
 	before = append(before, m.Voxels...)
@@ -195,7 +195,7 @@ func TestAutosaveCheckpoint(t *testing.T) {
 	for i := 7; i < 10; i++ {
 		runs := editStep(i, m)
 		a.Append(runs)
-		ApplyRuns(m, runs)
+		scan.ApplyRuns(m, runs)
 	}
 	r, err := w.Recover("c1")
 	if err != nil {
@@ -235,7 +235,7 @@ func TestAutosaveCheckpoint(t *testing.T) {
 	}
 	runs := editStep(10, m)
 	a2.Append(runs)
-	ApplyRuns(m, runs)
+	scan.ApplyRuns(m, runs)
 	a2.Close()
 	if r, err = w.Recover("c1"); err != nil {
 		t.Fatal(err)
@@ -320,8 +320,8 @@ func TestAutosaveHostileFiles(t *testing.T) {
 	dims := [3]int{4, 4, 2}
 	jpath, spath := w.journalPath("c1"), w.snapshotPath("c1")
 	valid := journalHeader(autosaveHeader{dims: dims})
-	rec, _ := encodeRecord([]Run{{Offset: 3, Values: []uint8{1, 1}}})
-	outside, _ := encodeRecord([]Run{{Offset: 31, Values: []uint8{1, 1}}})
+	rec, _ := encodeRecord([]scan.MaskRun{{Offset: 3, Values: []uint8{1, 1}}})
+	outside, _ := encodeRecord([]scan.MaskRun{{Offset: 31, Values: []uint8{1, 1}}})
 	badDims := journalHeader(autosaveHeader{dims: [3]int{0, 4, 2}})
 	newer := journalHeader(autosaveHeader{gen: 2, dims: dims})
 	var snap bytes.Buffer
@@ -404,33 +404,6 @@ func TestAutosaveHostileFiles(t *testing.T) {
 	}
 }
 
-func TestApplyRuns(t *testing.T) {
-	m := scan.NewMask([3]int{4, 2, 2})
-	if err := ApplyRuns(m, []Run{{Offset: 2, Values: []uint8{1, 1}}, {Offset: 15, Values: []uint8{1}}, {Offset: 3, Values: []uint8{0}}}); err != nil {
-		t.Fatal(err)
-	}
-	want := []uint8{0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
-	if !bytes.Equal(m.Voxels, want) {
-		t.Fatalf("%v", m.Voxels)
-	}
-	for _, bad := range [][]Run{
-		{{Offset: 0, Values: []uint8{1}}, {Offset: -1, Values: []uint8{1}}},
-		{{Offset: 16, Values: []uint8{1}}},
-		{{Offset: 15, Values: []uint8{1, 1}}},
-		{{Offset: 1 << 62, Values: []uint8{1}}},
-	} {
-		if err := ApplyRuns(m, bad); err == nil {
-			t.Errorf("applied %v", bad)
-		}
-		if !bytes.Equal(m.Voxels, want) {
-			t.Fatalf("a refused edit changed the mask: %v", m.Voxels)
-		}
-	}
-	if err := ApplyRuns(&scan.Mask{Dims: [3]int{4, 2, 2}, Voxels: make([]uint8, 3)}, nil); err == nil {
-		t.Error("a mask whose voxels do not match its dimensions")
-	}
-}
-
 func FuzzReadJournal(f *testing.F) {
 	dims := [3]int{6, 5, 4}
 	m := scan.NewMask(dims)
@@ -460,7 +433,7 @@ func FuzzReadJournal(f *testing.F) {
 			t.Fatalf("accepted dims %v: %v", got.dims, err)
 		}
 		for _, runs := range got.records {
-			if err := checkRuns(runs, voxels); err != nil {
+			if err := scan.CheckRuns(runs, voxels); err != nil {
 				t.Fatalf("accepted a run outside the volume: %v", err)
 			}
 		}
@@ -527,7 +500,7 @@ func TestHelperEditor(t *testing.T) {
 		if err := a.Append(runs); err != nil {
 			fail(err)
 		}
-		if err := ApplyRuns(m, runs); err != nil {
+		if err := scan.ApplyRuns(m, runs); err != nil {
 			fail(err)
 		}
 		if i%25 == 24 {
@@ -688,7 +661,7 @@ wait:
 	if again := check("continued"); again != steps+1 {
 		t.Fatalf("continued: %d steps, want %d", again, steps+1)
 	}
-	ApplyRuns(m, editStep(steps, m))
+	scan.ApplyRuns(m, editStep(steps, m))
 	v, err := w.SaveLabel(ctx, caseID, testVolume(killDims), m, OriginManual, 1, "", "editor")
 	if err != nil || v.Version != 2 {
 		t.Fatalf("save: %+v %v", v, err)
@@ -723,7 +696,7 @@ func TestAutosaveTimerCheckpoint(t *testing.T) {
 			runs := editStep(i, m)
 			err := a.Append(runs)
 			if err == nil {
-				err = ApplyRuns(m, runs)
+				err = scan.ApplyRuns(m, runs)
 			}
 			mu.Unlock()
 			if err != nil {
@@ -782,7 +755,7 @@ func TestAutosaveLock(t *testing.T) {
 		t.Fatalf("another case is free: %v", err)
 	}
 	b.Discard()
-	if err := a.Append([]Run{{Offset: 3, Values: []uint8{1}}}); err != nil {
+	if err := a.Append([]scan.MaskRun{{Offset: 3, Values: []uint8{1}}}); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
