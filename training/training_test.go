@@ -38,7 +38,7 @@ var pyOnce struct {
 
 func torchPython(t testing.TB) string {
 	pyOnce.Do(func() {
-		info, err := inference.FindPython(context.Background(), "", nil)
+		info, err := FindPython(context.Background(), "", nil)
 		pyOnce.path, pyOnce.err = info.Path, err
 	})
 	if pyOnce.err != nil {
