@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"liverseg/inference"
+	"liverseg/internal/pyinterp"
+	"liverseg/training"
 	"liverseg/workspace"
 )
 
@@ -84,7 +86,7 @@ func Doctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fset := newFlags("doctor", "[--json] [--ort-lib PATH] [--python PATH] [--workspace DIR] | --rebuild [--workspace DIR] [--json]", stderr)
 	asJSON := fset.Bool("json", false, "print the report as JSON")
 	ortLib := fset.String("ort-lib", "", "ONNX Runtime shared library (default: $"+inference.EnvORTLibrary+", python's onnxruntime, the setup's cache)")
-	python := fset.String("python", "", "Python interpreter with torch (default: $"+inference.EnvPython+", "+inference.SystemPython+", python3 on PATH)")
+	python := fset.String("python", "", "Python interpreter with torch (default: $"+pyinterp.Env+", "+pyinterp.System+", python3 on PATH)")
 	wsDir := fset.String("workspace", "", "workspace folder (default: $XDG_DATA_HOME/liverseg or ~/.local/share/liverseg)")
 	rebuild := fset.Bool("rebuild", false, "rebuild the workspace's index (workspace.db) from models/, labels/ and jobs/, when it is lost or damaged")
 	if code, ok := parseOnlyFlags(fset, args, stderr); !ok {
@@ -148,7 +150,7 @@ func checkORT(ctx context.Context, ortLib, python string) doctorORT {
 }
 
 func checkPython(ctx context.Context, python string) doctorPython {
-	info, err := inference.FindPython(ctx, python, nil)
+	info, err := training.FindPython(ctx, python, nil)
 	d := doctorPython{Path: info.Path, Source: info.Source, Version: info.Version, TorchVersion: info.TorchVersion,
 		NumpyVersion: info.NumpyVersion, TorchCUDA: info.TorchCUDA, CUDADevice: info.CUDADevice}
 	switch {

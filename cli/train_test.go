@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"liverseg/inference"
+	"liverseg/training"
 )
 
 // tinyTrainConfig: a few MSD slices and the two unet_liver pairs at 64x64, a U-Net of base 4,
@@ -34,7 +35,7 @@ func tinyTrainConfig(t *testing.T) string {
 }
 
 func needTorch(t *testing.T) string {
-	info, err := inference.FindPython(t.Context(), "", nil)
+	info, err := training.FindPython(t.Context(), "", nil)
 	if err != nil {
 		t.Skipf("no Python with torch: %v", err)
 	}

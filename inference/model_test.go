@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"liverseg/internal/pyinterp"
 )
 
 // exported caches the U-Nets exported by testdata/export_unet.py during one test run: an export
@@ -28,8 +30,8 @@ var exported struct {
 // requireTorch skips when /usr/bin/python3 cannot import torch, except under CI, where it fails.
 func requireTorch(t testing.TB) string {
 	t.Helper()
-	py := SystemPython
-	if p := os.Getenv(EnvPython); p != "" {
+	py := pyinterp.System
+	if p := os.Getenv(pyinterp.Env); p != "" {
 		py = p
 	}
 	if err := exec.Command(py, "-c", "import torch, numpy").Run(); err != nil {

@@ -76,7 +76,7 @@ type Trial struct {
 // Fill takes a finished trial's figures from its report.
 func (t *Trial) Fill(r *Report) {
 	t.Status = "done"
-	t.ValDice, t.ValMIoU, t.ValMPA, t.StudyMIoU, t.StudyMPA = r.ValDice, r.ValMIoU, r.ValMPA, r.ValStudyMIoU, r.ValStudyMPA
+	t.ValDice, t.ValMIoU, t.ValMPA, t.StudyMIoU, t.StudyMPA = r.Val.Dice, r.Val.MIoU, r.Val.MPA, r.Val.StudyMIoU, r.Val.StudyMPA
 	t.BestEpoch, t.Epochs, t.Seconds = r.BestEpoch, r.Epochs, r.TrainSeconds
 }
 

@@ -61,9 +61,8 @@ func evalVolumesWith(ctx context.Context, ms []*inference.Model, man *Manifest, 
 			if err != nil {
 				return nil, fmt.Errorf("case %s: %w", mc.Name, err)
 			}
-			ce := &CaseEval{Name: mc.Name, Split: mc.Split, Kind: "volume", Level: "volume", Seconds: time.Since(t0).Seconds()}
-			ce.fill(met)
-			out[i] = append(out[i], ce)
+			out[i] = append(out[i], &CaseEval{Name: mc.Name, Split: mc.Split, Kind: "volume", Level: "volume",
+				Metrics: *met, Seconds: time.Since(t0).Seconds()})
 		}
 	}
 	if progress != nil && len(todo) > 0 {

@@ -11,7 +11,6 @@ import (
 
 	"liverseg/scan"
 	"liverseg/scan/labels"
-	"liverseg/viewer"
 	"liverseg/workspace"
 )
 
@@ -21,7 +20,7 @@ const checkpointEvery = time.Minute
 
 // saveOp is one piece of work for the autosave goroutine, done in order.
 type saveOp struct {
-	runs     []workspace.Run
+	runs     []scan.MaskRun
 	audit    *workspace.AuditEntry
 	snapshot *scan.Mask
 	done     chan error // answered after the op, when set
@@ -120,17 +119,13 @@ func (as *autosaver) checkpoint() {
 }
 
 // step queues a step's changed voxels and its audit entry.
-func (as *autosaver) step(runs []viewer.Run, audit workspace.AuditEntry) {
+func (as *autosaver) step(runs []scan.MaskRun, audit workspace.AuditEntry) {
 	if as == nil {
 		return
 	}
-	w := make([]workspace.Run, len(runs))
-	for i, r := range runs {
-		w[i] = workspace.Run(r)
-	}
 	audit.Time = time.Now()
 	as.pending++
-	as.ops <- saveOp{runs: w, audit: &audit}
+	as.ops <- saveOp{runs: runs, audit: &audit}
 }
 
 // flush waits until every queued op is on disk.

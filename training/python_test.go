@@ -1,4 +1,4 @@
-package inference
+package training
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"liverseg/internal/pyinterp"
 )
 
 func fakePython(t *testing.T, dir, name, script string) string {
@@ -18,24 +20,6 @@ func fakePython(t *testing.T, dir, name, script string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func TestPythonCandidates(t *testing.T) {
-	if c := PythonCandidates("/opt/py", env(map[string]string{EnvPython: "/env/py"})); len(c) != 1 || c[0].Path != "/opt/py" || c[0].Source != "--python" {
-		t.Errorf("flag: %v", c)
-	}
-	if c := PythonCandidates("", env(map[string]string{EnvPython: "/env/py"})); len(c) != 1 || c[0].Path != "/env/py" || c[0].Source != EnvPython {
-		t.Errorf("variable: %v", c)
-	}
-	c := PythonCandidates("", env(nil))
-	if _, err := os.Stat(SystemPython); err == nil && (len(c) == 0 || c[0].Path != SystemPython) {
-		t.Errorf("default: %v, want %s first", c, SystemPython)
-	}
-	for _, x := range c[min(1, len(c)):] {
-		if x.Path == SystemPython {
-			t.Errorf("default lists %s twice: %v", SystemPython, c)
-		}
-	}
 }
 
 func TestFindPythonFake(t *testing.T) {
@@ -53,7 +37,7 @@ echo '{"version": "3.12.1", "executable": "/x/python3", "numpy": "2.0.0", "torch
 	}
 
 	notorch := fakePython(t, dir, "notorch", `echo '{"version": "3.13.0", "executable": "/y", "error": "cannot import torch: ModuleNotFoundError: No module named '"'torch'"'"}'`)
-	_, err = FindPython(ctx, "", env(map[string]string{EnvPython: notorch}))
+	_, err = FindPython(ctx, "", func(k string) string { return map[string]string{pyinterp.Env: notorch}[k] })
 	if !errors.Is(err, ErrNoTorch) || !strings.Contains(err.Error(), notorch+" (Python 3.13.0): cannot import torch") {
 		t.Errorf("no torch: %v", err)
 	}
@@ -74,14 +58,14 @@ echo '{"version": "3.12.1", "executable": "/x/python3", "numpy": "2.0.0", "torch
 // Where /usr/bin/python3 imports torch (scripts/setup.sh installs python3-torch), FindPython
 // must pick it, though python3 on PATH may come first and lack torch.
 func TestFindPythonSystem(t *testing.T) {
-	if err := exec.Command(SystemPython, "-c", "import torch").Run(); err != nil {
-		t.Skipf("%s cannot import torch (%v): scripts/setup.sh installs python3-torch", SystemPython, err)
+	if err := exec.Command(pyinterp.System, "-c", "import torch").Run(); err != nil {
+		t.Skipf("%s cannot import torch (%v): scripts/setup.sh installs python3-torch", pyinterp.System, err)
 	}
-	info, err := FindPython(context.Background(), "", env(nil))
+	info, err := FindPython(context.Background(), "", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Path != SystemPython || info.Source != "system" || info.TorchVersion == "" || info.Version == "" {
+	if info.Path != pyinterp.System || info.Source != "system" || info.TorchVersion == "" || info.Version == "" {
 		t.Errorf("got %+v", info)
 	}
 	t.Logf("%+v", info)

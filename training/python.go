@@ -1,4 +1,6 @@
-package inference
+package training
+
+// The interpreter that runs the worker: the first of pyinterp.Candidates that imports torch.
 
 import (
 	"bytes"
@@ -6,47 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"os/exec"
 	"strings"
 	"time"
+
+	"liverseg/internal/pyinterp"
 )
-
-// EnvPython names the Python interpreter for the training worker, when --python does not.
-const EnvPython = "LIVERSEG_PYTHON"
-
-// SystemPython is Debian's interpreter, where python3-torch installs torch. It comes before
-// python3 on PATH, which may be a pyenv or venv interpreter without torch.
-const SystemPython = "/usr/bin/python3"
-
-// PythonCandidate is an interpreter to try, and where it came from.
-type PythonCandidate struct {
-	Path   string
-	Source string // "--python", "LIVERSEG_PYTHON", "system", "PATH"
-}
-
-// PythonCandidates lists the interpreters to try, in order: explicit (the --python flag) alone
-// when given, else LIVERSEG_PYTHON alone when set, else /usr/bin/python3 and python3 on PATH.
-// getenv nil means os.Getenv.
-func PythonCandidates(explicit string, getenv func(string) string) []PythonCandidate {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	if explicit != "" {
-		return []PythonCandidate{{explicit, "--python"}}
-	}
-	if p := getenv(EnvPython); p != "" {
-		return []PythonCandidate{{p, EnvPython}}
-	}
-	var out []PythonCandidate
-	if _, err := os.Stat(SystemPython); err == nil {
-		out = append(out, PythonCandidate{SystemPython, "system"})
-	}
-	if p, err := exec.LookPath("python3"); err == nil && p != SystemPython {
-		out = append(out, PythonCandidate{p, "PATH"})
-	}
-	return out
-}
 
 // PythonInfo describes an interpreter that can import torch.
 type PythonInfo struct {
@@ -85,12 +53,12 @@ except Exception as e:
 print(json.dumps(out))
 `
 
-// FindPython returns the first candidate (see PythonCandidates) that imports torch. Its error
+// FindPython returns the first candidate (see pyinterp.Candidates) that imports torch. Its error
 // says, for each candidate, why not.
 func FindPython(ctx context.Context, explicit string, getenv func(string) string) (PythonInfo, error) {
-	cands := PythonCandidates(explicit, getenv)
+	cands := pyinterp.Candidates(explicit, getenv)
 	if len(cands) == 0 {
-		return PythonInfo{}, fmt.Errorf("%w: neither %s nor python3 on PATH exists", ErrNoTorch, SystemPython)
+		return PythonInfo{}, fmt.Errorf("%w: neither %s nor python3 on PATH exists", ErrNoTorch, pyinterp.System)
 	}
 	var why []string
 	for _, c := range cands {
@@ -106,37 +74,43 @@ func FindPython(ctx context.Context, explicit string, getenv func(string) string
 
 // ProbePython runs python and reports its version, torch's and whether torch sees CUDA. The
 // error names the interpreter: "PATH: reason".
-func ProbePython(ctx context.Context, python string) (PythonInfo, error) {
+func ProbePython(ctx context.Context, interp string) (PythonInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, PythonTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "-c", pythonProbe)
+	cmd := exec.CommandContext(ctx, interp, "-c", pythonProbe)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if ctx.Err() == context.DeadlineExceeded {
-		return PythonInfo{}, fmt.Errorf("%s: no answer in %s", python, PythonTimeout)
+		return PythonInfo{}, fmt.Errorf("%s: no answer in %s", interp, PythonTimeout)
 	}
 	if err != nil {
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return PythonInfo{}, fmt.Errorf("%s: %s (%w)", python, lastLine(msg, err), err)
+			lines := strings.Split(msg, "\n")
+			return PythonInfo{}, fmt.Errorf("%s: %s (%w)", interp, strings.TrimSpace(lines[len(lines)-1]), err)
 		}
+		// "PATH: no such file or directory", not exec's "fork/exec PATH: ...".
 		var ee *exec.Error
 		if errors.As(err, &ee) {
 			err = ee.Err
 		}
-		return PythonInfo{}, pathErr(python, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path == interp {
+			err = pe.Err
+		}
+		return PythonInfo{}, fmt.Errorf("%s: %w", interp, err)
 	}
 	var r struct {
 		Version, Executable, Numpy, Torch, Device, Error string
 		CUDA                                             bool
 	}
 	if err := json.Unmarshal(bytes.TrimSpace(lastJSONLine(out)), &r); err != nil {
-		return PythonInfo{}, fmt.Errorf("%s: unexpected answer %q: %w", python, out, err)
+		return PythonInfo{}, fmt.Errorf("%s: unexpected answer %q: %w", interp, out, err)
 	}
-	info := PythonInfo{Path: python, Version: r.Version, Executable: r.Executable, NumpyVersion: r.Numpy,
+	info := PythonInfo{Path: interp, Version: r.Version, Executable: r.Executable, NumpyVersion: r.Numpy,
 		TorchVersion: r.Torch, TorchCUDA: r.CUDA, CUDADevice: r.Device}
 	if r.Error != "" {
-		return info, fmt.Errorf("%s (Python %s): %s", python, r.Version, r.Error)
+		return info, fmt.Errorf("%s (Python %s): %s", interp, r.Version, r.Error)
 	}
 	return info, nil
 }
