@@ -468,7 +468,7 @@ func TestGridSample(t *testing.T) {
 		}
 		seen[string(k)] = true
 	}
-	trials := []Trial{{N: 1, Status: "failed"}, {N: 2, Status: "done", ValDice: 0.5}, {N: 3, Status: "done", ValDice: 0.9}}
+	trials := []Trial{{N: 1, Status: "failed"}, {N: 2, Status: "done", Val: scan.Metrics{Dice: 0.5}}, {N: 3, Status: "done", Val: scan.Metrics{Dice: 0.9}}}
 	Rank(trials)
 	if trials[0].N != 3 || trials[0].Rank != 1 || trials[2].N != 1 || trials[2].Rank != 0 {
 		t.Fatalf("ranked %+v", trials)
