@@ -381,11 +381,9 @@ func TestFindLibraryCUDABuild(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache")
 	touch(t, filepath.Join(cache, "ort", "1.30.0", "libonnxruntime.so"))
 	touch(t, filepath.Join(cache, "ort-cuda", "lib", "libonnxruntime.so"))
-	saved := hasNVIDIADevice
-	defer func() { hasNVIDIADevice = saved }()
 	for _, gpu := range []bool{true, false} {
-		hasNVIDIADevice = func() bool { return gpu }
-		got, err := FindLibrary(context.Background(), LibrarySearch{Getenv: env(nil), CacheDir: cache, SkipPython: true})
+		got, err := FindLibrary(context.Background(), LibrarySearch{Getenv: env(nil), CacheDir: cache, SkipPython: true,
+			NVIDIADevice: func() bool { return gpu }})
 		want := filepath.Join(cache, "ort", "1.30.0", "libonnxruntime.so")
 		if gpu {
 			want = filepath.Join(cache, "ort-cuda", "lib", "libonnxruntime.so")

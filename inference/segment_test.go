@@ -177,9 +177,9 @@ func TestSegmentEveryOrientation(t *testing.T) {
 		{"all flipped", [3]int{2, 1, 0}, [3]bool{true, true, true}},
 	}
 	// The overlapped pipeline (CUDA's) gives the very same map.
-	overlapAlways = true
+	m.overlapOnCPU = true
 	_, probO, tmO, err := Segment(context.Background(), m, v, nil)
-	overlapAlways = false
+	m.overlapOnCPU = false
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,8 +235,7 @@ func TestSegmentCancel(t *testing.T) {
 		t.Fatalf("progress %v", calls)
 	}
 	// The overlapped pipeline stops too, and leaves no goroutine blocked.
-	overlapAlways = true
-	defer func() { overlapAlways = false }()
+	m.overlapOnCPU = true
 	ctx, cancel = context.WithCancel(context.Background())
 	var mu sync.Mutex
 	_, _, _, err = Segment(ctx, m, v, func(done, total int) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"liverseg/inference"
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 	"liverseg/workspace"
 )
@@ -424,6 +425,37 @@ func TestWorkerFailures(t *testing.T) {
 	dir := newJob(t, tinyParams(t))
 	if _, err := RunWorker(ctx, dir, RunOptions{Python: filepath.Join(t.TempDir(), "python3")}); err == nil {
 		t.Fatal("no interpreter: no error")
+	}
+}
+
+// TestCancelGraceKills: a worker that does not stop on SIGINT (one stuck in a CUDA call, say) is
+// killed after RunOptions.CancelGrace, and the error says it saved no checkpoint. The worker
+// here ignores SIGINT, as a stuck one would; it needs no torch.
+func TestCancelGraceKills(t *testing.T) {
+	py := testenv.Python(t, "json, signal, time")
+	dir := t.TempDir()
+	script := filepath.Join(dir, "stuck_worker.py")
+	src := "import json, signal, time\n" +
+		"signal.signal(signal.SIGINT, signal.SIG_IGN)\n" +
+		"print(json.dumps({'event': 'start'}), flush=True)\n" +
+		"time.sleep(60)\n"
+	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	t0 := time.Now()
+	_, err := RunWorker(ctx, dir, RunOptions{Python: py, Worker: script, CancelGrace: 300 * time.Millisecond,
+		OnEvent: func(ev Event) {
+			if ev.Event == "start" {
+				cancel()
+			}
+		}})
+	if !errors.Is(err, ErrCancelled) || !strings.Contains(err.Error(), "did not save a checkpoint in 300ms and was killed") {
+		t.Fatalf("got %v; want ErrCancelled saying the worker was killed after 300ms", err)
+	}
+	if d := time.Since(t0); d > 20*time.Second {
+		t.Errorf("the stuck worker was killed after %s", d)
 	}
 }
 
