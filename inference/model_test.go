@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"liverseg/internal/testenv"
 	"math"
 	"os"
 	"os/exec"
@@ -25,20 +26,11 @@ var exported struct {
 	paths map[string]string
 }
 
-// requireTorch skips when /usr/bin/python3 cannot import torch, except under CI, where it fails.
+// requireTorch is the setup's Python with torch and numpy, which export_unet.py needs
+// (testenv: skipped without it, failed in CI).
 func requireTorch(t testing.TB) string {
 	t.Helper()
-	py := SystemPython
-	if p := os.Getenv(EnvPython); p != "" {
-		py = p
-	}
-	if err := exec.Command(py, "-c", "import torch, numpy").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI: %s cannot import torch and numpy: %v", py, err)
-		}
-		t.Skipf("%s cannot import torch and numpy (%v): install python3-torch python3-numpy", py, err)
-	}
-	return py
+	return testenv.Python(t, "torch, numpy")
 }
 
 // exportUNet exports a seeded, untrained U-Net with export_unet.py's flags and returns the path

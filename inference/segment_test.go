@@ -5,11 +5,10 @@ import (
 	"errors"
 	"math"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 )
 
@@ -254,12 +253,9 @@ func TestSegmentCancel(t *testing.T) {
 // small U-Net (base 4, 3 levels, input 96): what is not the network (pre-processing, restoring,
 // post-processing) shows in a profile. Needs LIVERSEG_DATA.
 func BenchmarkSegmentIRCAD7(b *testing.B) {
-	root := os.Getenv("LIVERSEG_DATA")
-	if root == "" {
-		b.Skip("LIVERSEG_DATA is not set")
-	}
+	series := testenv.IRCAD(b, 7, "PATIENT_DICOM")
 	lib := testLibrary(b)
-	s, err := scan.OpenSeries(context.Background(), filepath.Join(root, "ct/ircad/3Dircadb1.7/PATIENT_DICOM"), "")
+	s, err := scan.OpenSeries(context.Background(), series, "")
 	if err != nil {
 		b.Fatal(err)
 	}

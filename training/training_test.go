@@ -20,15 +20,10 @@ import (
 // The tests train real, tiny jobs: slices at 64x64 (or 32x32), a U-Net of base 4, one or two
 // epochs, with the Python that has torch (skipped where there is none).
 
+// dataDir is the test data's root, which must hold the slice sets.
 func dataDir(t testing.TB) string {
-	d := os.Getenv("LIVERSEG_DATA")
-	if d == "" {
-		t.Skip("LIVERSEG_DATA is not set (../shared/data/unpack.sh)")
-	}
-	if _, err := os.Stat(filepath.Join(d, "slices", "msd_liver_jpg")); err != nil {
-		t.Skipf("no slice sets in %s", d)
-	}
-	return d
+	testenv.Data(t, "slices", "msd_liver_jpg")
+	return testenv.DataRoot(t)
 }
 
 var pyOnce struct {
@@ -43,7 +38,7 @@ func torchPython(t testing.TB) string {
 		pyOnce.path, pyOnce.err = info.Path, err
 	})
 	if pyOnce.err != nil {
-		t.Skipf("no Python with torch: %v", pyOnce.err)
+		testenv.Missing(t, "no Python with torch: %v", pyOnce.err)
 	}
 	return pyOnce.path
 }
@@ -51,7 +46,7 @@ func torchPython(t testing.TB) string {
 func ortOptions(t testing.TB) inference.Options {
 	lib, err := inference.FindLibrary(context.Background(), inference.LibrarySearch{SkipPython: true})
 	if err != nil {
-		t.Skipf("no ONNX Runtime: %v", err)
+		testenv.Missing(t, "no ONNX Runtime: %v", err)
 	}
 	return inference.Options{LibraryPath: lib.Path, Device: inference.DeviceCPU, Threads: 2}
 }
@@ -199,13 +194,9 @@ func TestExportSplitsByPatientThroughPreprocessor(t *testing.T) {
 }
 
 func TestExportVolumeCase(t *testing.T) {
-	d := dataDir(t)
-	series := filepath.Join(d, "ct", "ircad", "3Dircadb1.1", "PATIENT_DICOM")
-	if _, err := os.Stat(series); err != nil {
-		t.Skip("no IRCAD case 1")
-	}
+	series := testenv.IRCAD(t, 1, "PATIENT_DICOM")
 	cfg := &Config{Contract: ContractConfig{InputSize: [2]int{32, 32}}, Quantize: true, Train: DefaultParams(),
-		Cases: []CaseSource{{Name: "c1", Series: series, Label: filepath.Join(d, "ct", "ircad", "3Dircadb1.1", "MASKS_DICOM", "liver"), Split: "train"}}}
+		Cases: []CaseSource{{Name: "c1", Series: series, Label: testenv.IRCAD(t, 1, "MASKS_DICOM", "liver"), Split: "train"}}}
 	cfg.Train.Depth = 2
 	dir := t.TempDir()
 	man, err := Export(context.Background(), cfg, dir, nil)
