@@ -7,6 +7,8 @@ import (
 
 	"liverseg/internal/atomicfile"
 	"liverseg/scan"
+	"liverseg/scan/labels"
+	"liverseg/scan/nifti"
 )
 
 // Convert is `liverseg convert --series S [--in LABEL] --out FILE`: a label between formats, or,
@@ -28,31 +30,31 @@ func Convert(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *series == "" || *out == "" {
 		return usageError(stderr, fs, "--series and --out are required")
 	}
-	outFormat, err := scan.FormatForOutput(*out, *format)
+	outFormat, err := labels.FormatForOutput(*out, *format)
 	if err != nil {
 		return usageError(stderr, fs, "%v", err)
 	}
-	if *in == "" && outFormat != scan.FormatNIfTI {
+	if *in == "" && outFormat != labels.FormatNIfTI {
 		return usageError(stderr, fs, "without --in the CT is written, and only as NIfTI (.nii or .nii.gz)")
 	}
 	if err := checkInputs(*series, *in); err != nil {
 		return fail(stderr, err)
 	}
-	if err := atomicfile.CheckWritable(*out, outFormat == scan.FormatPNG); err != nil {
+	if err := atomicfile.CheckWritable(*out, outFormat == labels.FormatPNG); err != nil {
 		return fail(stderr, err)
 	}
 	v, err := loadSeries(ctx, *series, *uid, stderr)
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if outFormat == scan.FormatNIfTI {
+	if outFormat == labels.FormatNIfTI {
 		if err := checkGrid(v, *allowGaps, stderr); err != nil {
 			return fail(stderr, err)
 		}
 	}
 	result := map[string]any{"out": *out, "format": string(outFormat)}
 	if *in == "" {
-		if err := scan.WriteNIfTIVolume(*out, v); err != nil {
+		if err := nifti.WriteVolume(*out, v); err != nil {
 			return fail(stderr, err)
 		}
 		result["what"] = "ct"
@@ -67,7 +69,7 @@ func Convert(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			Author:        *author,
 			Description:   "liver (converted by liverseg)",
 		}
-		if err := scan.WriteLabel(*out, outFormat, v, m, meta); err != nil {
+		if err := labels.Write(*out, outFormat, v, m, meta); err != nil {
 			return fail(stderr, err)
 		}
 		result["what"] = "label"

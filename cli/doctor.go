@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"liverseg/inference"
+	"liverseg/training"
 	"liverseg/workspace"
 )
 
@@ -148,7 +149,7 @@ func checkORT(ctx context.Context, ortLib, python string) doctorORT {
 }
 
 func checkPython(ctx context.Context, python string) doctorPython {
-	info, err := inference.FindPython(ctx, python, nil)
+	info, err := training.FindPython(ctx, python, nil)
 	d := doctorPython{Path: info.Path, Source: info.Source, Version: info.Version, TorchVersion: info.TorchVersion,
 		NumpyVersion: info.NumpyVersion, TorchCUDA: info.TorchCUDA, CUDADevice: info.CUDADevice}
 	switch {

@@ -13,6 +13,8 @@ import (
 	"liverseg/inference"
 	"liverseg/internal/testenv"
 	"liverseg/scan"
+	"liverseg/scan/labels"
+	"liverseg/scan/nifti"
 	"liverseg/training"
 	"liverseg/viewer"
 	"liverseg/workspace"
@@ -84,7 +86,7 @@ func TestCorrectAndFineTuneIRCAD1(t *testing.T) {
 	// IRCAD truth.
 	dir := t.TempDir()
 	oldPred, newPred := filepath.Join(dir, "old.nii.gz"), filepath.Join(dir, "new.nii.gz")
-	if err := scan.WriteNIfTILabel(oldPred, v, pred); err != nil {
+	if err := nifti.WriteLabel(oldPred, v, pred); err != nil {
 		t.Fatal(err)
 	}
 	mustRun(t, "segment", "--in", series, "--model", res.Model.Path, "--out", newPred, "--device", "cpu", "--ort-lib", lib)
@@ -134,7 +136,7 @@ func correctedWorkspace(t *testing.T, wsDir string, ort inference.Options) corre
 	if err != nil {
 		t.Fatal(err)
 	}
-	truth, err := scan.LoadLabel(truthDir, v, scan.LabelOptions{})
+	truth, err := labels.Load(truthDir, v, labels.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"flag"
 
 	"liverseg/inference"
+	"liverseg/internal/pyinterp"
 )
 
 // addJSONFlag is --json: the result as JSON on stdout (info, eval, convert, segment, train,
@@ -43,7 +44,7 @@ func addORTLibFlag(fs *flag.FlagSet) *string {
 // may also provide the ONNX Runtime library (segment, train, doctor).
 func addPythonFlag(fs *flag.FlagSet) *string {
 	return fs.String("python", "", "Python interpreter with torch, whose onnxruntime package may also provide the library (default: $"+
-		inference.EnvPython+", "+inference.SystemPython+", python3 on PATH)")
+		pyinterp.Env+", "+pyinterp.System+", python3 on PATH)")
 }
 
 // addTruthFlag is --truth: the reference label a prediction is scored against (eval, segment).

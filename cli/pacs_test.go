@@ -15,6 +15,7 @@ import (
 	"liverseg/pacs"
 	"liverseg/pacs/orthanctest"
 	"liverseg/scan"
+	"liverseg/scan/labels"
 )
 
 // TestPACSOrthanc is the round trip of a hospital: IRCAD case 17 is uploaded to a real Orthanc
@@ -72,7 +73,7 @@ func TestPACSOrthanc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := scan.LoadLabel(seg, v, scan.LabelOptions{})
+	m, err := labels.Load(seg, v, labels.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

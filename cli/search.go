@@ -92,7 +92,7 @@ func runSearch(ctx context.Context, tr *training.Trainer, ws *workspace.Workspac
 				fmt.Fprintf(stdout, "%4s %5d %-5s %7g %5d %7g %6d %s\n", "-", t.N, t.Params.Optimizer, t.Params.LR, t.Params.Batch, t.Params.Dropout, t.Params.Epochs, t.Status)
 				continue
 			}
-			fmt.Fprintf(stdout, "%4d %5d %-5s %7g %5d %7g %6d %8.4f\n", t.Rank, t.N, t.Params.Optimizer, t.Params.LR, t.Params.Batch, t.Params.Dropout, t.Params.Epochs, t.ValDice)
+			fmt.Fprintf(stdout, "%4d %5d %-5s %7g %5d %7g %6d %8.4f\n", t.Rank, t.N, t.Params.Optimizer, t.Params.LR, t.Params.Batch, t.Params.Dropout, t.Params.Epochs, t.Val.Dice)
 		}
 		fmt.Fprintf(stdout, "summary     %s\n", filepath.Join(dir, "summary.html"))
 		if best != nil {

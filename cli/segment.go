@@ -12,6 +12,8 @@ import (
 	"liverseg/inference"
 	"liverseg/internal/atomicfile"
 	"liverseg/scan"
+	"liverseg/scan/labels"
+	"liverseg/scan/nifti"
 )
 
 // SegmentResult is what `liverseg segment --json` prints.
@@ -84,9 +86,9 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *threads < 0 || *batch < 0 {
 		return usageError(stderr, fs, "--threads and --batch must not be negative")
 	}
-	var outFormat scan.LabelFormat
+	var outFormat labels.Format
 	if *out != "" {
-		f, err := scan.FormatForOutput(*out, *format)
+		f, err := labels.FormatForOutput(*out, *format)
 		if err != nil {
 			return usageError(stderr, fs, "%v", err)
 		}
@@ -100,7 +102,7 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	if *out != "" {
-		if err := atomicfile.CheckWritable(*out, outFormat == scan.FormatPNG); err != nil {
+		if err := atomicfile.CheckWritable(*out, outFormat == labels.FormatPNG); err != nil {
 			return fail(stderr, err)
 		}
 	}
@@ -152,7 +154,7 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if mErr != nil {
 		return fail(stderr, mErr)
 	}
-	if outFormat == scan.FormatNIfTI || *probOut != "" {
+	if outFormat == labels.FormatNIfTI || *probOut != "" {
 		if err := checkGrid(v, *allowGaps, stderr); err != nil {
 			return fail(stderr, err)
 		}
@@ -183,7 +185,7 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			Author:        *author,
 			Description:   "liver (liverseg segment)",
 		}
-		if err := scan.WriteLabel(*out, outFormat, v, mask, meta); err != nil {
+		if err := labels.Write(*out, outFormat, v, mask, meta); err != nil {
 			return fail(stderr, err)
 		}
 	}
@@ -238,7 +240,7 @@ func writeProb(path string, v *scan.Volume, prob *scan.Prob) error {
 	pv := *v
 	pv.Voxels = make([]int16, v.Len())
 	prob.Each(func(o int, b uint8) { pv.Voxels[o] = int16(b) })
-	return scan.WriteNIfTIVolume(path, &pv)
+	return nifti.WriteVolume(path, &pv)
 }
 
 // defaultModelFile is the built-in model as a file in the cache folder (ONNX Runtime reads the

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"liverseg/scan"
+	"liverseg/scan/labels"
 )
 
 // loadSeries opens the one image series at path (uid picks one where there are several) with a
@@ -77,15 +78,15 @@ func addLabelFlags(fs interface {
 	}
 }
 
-func (l labelFlags) options() scan.LabelOptions {
-	return scan.LabelOptions{Reverse: *l.reverse, Segment: *l.segment}
+func (l labelFlags) options() labels.Options {
+	return labels.Options{Reverse: *l.reverse, Segment: *l.segment}
 }
 
 // loadLabel reads the label at path onto v. What the reader worked around (stray files left out
 // of a mask folder, slices it could not read) is printed to stderr and added to v's Warnings, so
 // that --json carries it as well, each naming the label's path.
 func loadLabel(path string, v *scan.Volume, lf labelFlags, stderr io.Writer) (*scan.Mask, error) {
-	m, err := scan.LoadLabel(path, v, lf.options())
+	m, err := labels.Load(path, v, lf.options())
 	if err != nil {
 		return nil, err
 	}

@@ -353,7 +353,7 @@ func printResult(stdout, stderr io.Writer, res *training.Result, asJSON bool) in
 	r := res.Report
 	if asJSON {
 		v := map[string]any{"dir": res.Dir, "model": res.Model, "report": filepath.Join(res.Dir, "report", "index.html"),
-			"version": r.Version, "val_dice": r.ValDice, "val_level": r.ValLevel, "ort_max_diff": r.ORTMaxDiff,
+			"version": r.Version, "val_dice": r.Val.Dice, "val_level": r.ValLevel, "ort_max_diff": r.ORTMaxDiff,
 			"epochs": r.Epochs, "best_epoch": r.BestEpoch, "volumes": r.Volumes, "cases": summaries(r.Cases)}
 		if err := writeJSON(stdout, v); err != nil {
 			return fail(stderr, err)
@@ -364,7 +364,7 @@ func printResult(stdout, stderr io.Writer, res *training.Result, asJSON bool) in
 	if res.Model != nil {
 		fmt.Fprintf(stdout, "registered  %s%s\n", res.Model.Dir, map[bool]string{true: " (active)", false: ""}[res.Model.Active])
 	}
-	fmt.Fprintf(stdout, "val dice    %.4f (%s)\n", r.ValDice, r.ValLevel)
+	fmt.Fprintf(stdout, "val dice    %.4f (%s)\n", r.Val.Dice, r.ValLevel)
 	fmt.Fprintf(stdout, "epochs      %d, best %d%s\n", r.Epochs, r.BestEpoch, map[bool]string{true: ", stopped early", false: ""}[r.EarlyStop != ""])
 	fmt.Fprintf(stdout, "ort check   max |ONNX Runtime - PyTorch| = %.2g on %d slices\n", r.ORTMaxDiff, r.ORTSlices)
 	for _, c := range r.Volumes {

@@ -10,6 +10,7 @@ import (
 
 	"liverseg/inference"
 	"liverseg/internal/testenv"
+	"liverseg/training"
 )
 
 // tinyTrainConfig: a few MSD slices and the two unet_liver pairs at 64x64, a U-Net of base 4,
@@ -35,7 +36,7 @@ func tinyTrainConfig(t *testing.T) string {
 }
 
 func needTorch(t *testing.T) string {
-	info, err := inference.FindPython(t.Context(), "", nil)
+	info, err := training.FindPython(t.Context(), "", nil)
 	if err != nil {
 		testenv.Missing(t, "no Python with torch: %v", err)
 	}

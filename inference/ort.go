@@ -1,5 +1,5 @@
 // Package inference runs liverseg models in ONNX Runtime. This file finds and loads the ONNX
-// Runtime shared library; python.go finds the Python interpreter the training worker uses.
+// Runtime shared library.
 package inference
 
 import (
@@ -19,6 +19,8 @@ import (
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"liverseg/internal/pyinterp"
 )
 
 // EnvORTLibrary names the ONNX Runtime shared library to load, when --ort-lib does not.
@@ -33,7 +35,7 @@ var ErrNoLibrary = errors.New("no ONNX Runtime shared library found")
 
 // LibrarySearch says where FindLibrary looks, in this order: Explicit (the --ort-lib flag), the
 // ONNXRUNTIME_SHARED_LIBRARY_PATH variable, the onnxruntime/capi folder of the Python interpreter
-// (Python, else the candidates of PythonCandidates), then the setup's cache folder: the CUDA
+// (Python, else the candidates of pyinterp.Candidates), then the setup's cache folder: the CUDA
 // build of make setup-gpu (ort-cuda/lib) where an NVIDIA device exists, else ort/VERSION.
 type LibrarySearch struct {
 	Explicit string
@@ -132,7 +134,7 @@ func FindLibrary(ctx context.Context, s LibrarySearch) (Library, error) {
 		pythons := []string{s.Python}
 		if s.Python == "" {
 			pythons = nil
-			for _, c := range PythonCandidates("", s.getenv) {
+			for _, c := range pyinterp.Candidates("", s.getenv) {
 				pythons = append(pythons, c.Path)
 			}
 		}

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"liverseg/internal/testenv"
+	"liverseg/scan/internal/vec3"
 )
 
 // copySlices copies the named IRCAD slice files of a patient into dir.
@@ -128,7 +131,7 @@ func TestSeriesWithProblems(t *testing.T) {
 			t.Fatalf("slices %d warnings %v", s.Slices(), s.Warnings)
 		}
 		for k := 1; k < 5; k++ {
-			if d := dot(sub(s.frames[k].Position, s.frames[k-1].Position), s.Direction[2]); d <= 0 {
+			if d := vec3.Dot(vec3.Sub(s.frames[k].Position, s.frames[k-1].Position), s.Direction[2]); d <= 0 {
 				t.Fatalf("slice %d is not after slice %d along the normal", k, k-1)
 			}
 		}
@@ -216,7 +219,7 @@ func parseDICOMFrames(t *testing.T, b []byte) ([]frameInfo, error) {
 }
 
 func TestTotalSegmentatorGeometry(t *testing.T) {
-	cat := discover(t, dataPath(t, "ct", "totalseg", "example_ct_dicom"))
+	cat := discover(t, testenv.Data(t, "ct", "totalseg", "example_ct_dicom"))
 	if len(cat.Series) != 1 {
 		t.Fatalf("%d series, problems %v", len(cat.Series), cat.Problems)
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"liverseg/internal/testenv"
 )
 
 // The fixture generator: a few slices of IRCAD case 1, re-encoded by GDCM's gdcmconv (and, for
@@ -20,20 +22,6 @@ import (
 // fixtureSlices is how many slices of case 1 the fixtures hold: enough for a series, few enough
 // to keep the test to seconds.
 const fixtureSlices = 3
-
-// needTool returns the path of a command-line peer, skipping the test without it (failing in CI,
-// where the setup installs it).
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed (the setup installs it)", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
-}
 
 // variantScript writes, from 16-bit signed CT files, a 12-bit unsigned variant (stored HU+1024
 // clipped to 0..4095, intercept -1024) and an 8-bit unsigned one (stored (HU+1024)/16 clipped to
@@ -103,7 +91,7 @@ func runCmd(name string, args ...string) error {
 // makeFixtures writes the uncompressed variants into dir.
 func makeFixtures(t testing.TB, dir string) *fixtureSet {
 	t.Helper()
-	py := needPython(t, "pydicom, numpy")
+	py := testenv.Python(t, "pydicom, numpy")
 	src := ircad(t, "1", "PATIENT_DICOM")
 	fs := &fixtureSet{dir: dir, ref: map[string]string{}}
 	s16 := filepath.Join(dir, "s16")
@@ -181,7 +169,7 @@ func diffHU(t *testing.T, got, want *Volume) (maxAbs int, rms float64) {
 
 // TestCodecFixtures generates the fixtures once and checks every syntax on them.
 func TestCodecFixtures(t *testing.T) {
-	needTool(t, "gdcmconv")
+	testenv.Tool(t, "gdcmconv")
 	fs := makeFixtures(t, t.TempDir())
 	t.Run("lossless", func(t *testing.T) { fixturesLossless(t, fs) })
 	t.Run("predictors", func(t *testing.T) { fixturesPredictors(t, fs) })
@@ -194,7 +182,7 @@ func TestCodecFixtures(t *testing.T) {
 // fixturesLossless: each lossless syntax, each bit depth, gives exactly the HU of the
 // uncompressed slices.
 func fixturesLossless(t *testing.T, fs *fixtureSet) {
-	gdcmconv := needTool(t, "gdcmconv")
+	gdcmconv := testenv.Tool(t, "gdcmconv")
 	syntaxes := []struct {
 		name, ts string
 		args     []string
@@ -226,7 +214,7 @@ func fixturesLossless(t *testing.T, fs *fixtureSet) {
 // fixturesPredictors: JPEG Lossless process 14 with each of the seven predictors, and a
 // point transform, from DCMTK's encoder.
 func fixturesPredictors(t *testing.T, fs *fixtureSet) {
-	dcmcjpeg := needTool(t, "dcmcjpeg")
+	dcmcjpeg := testenv.Tool(t, "dcmcjpeg")
 	for _, variant := range []string{"s16", "u12", "u8"} {
 		want := loadSeries(t, fs.ref[variant])
 		for sv := 1; sv <= 7; sv++ {
@@ -248,8 +236,8 @@ func fixturesPredictors(t *testing.T, fs *fixtureSet) {
 // fixturesExtended: 12-bit (and 8-bit) lossy DCT JPEG from DCMTK's encoder decodes to exactly
 // what DCMTK's decoder (dcmdjpeg, IJG's 12-bit islow transform) gives.
 func fixturesExtended(t *testing.T, fs *fixtureSet) {
-	dcmcjpeg := needTool(t, "dcmcjpeg")
-	dcmdjpeg := needTool(t, "dcmdjpeg")
+	dcmcjpeg := testenv.Tool(t, "dcmcjpeg")
+	dcmdjpeg := testenv.Tool(t, "dcmdjpeg")
 	for _, c := range []struct{ variant, ts string }{{"u12", "1.2.840.10008.1.2.4.51"}, {"u8", "1.2.840.10008.1.2.4.50"}} {
 		t.Run(c.variant, func(t *testing.T) {
 			out := filepath.Join(fs.dir, c.variant+"-dct")
@@ -277,8 +265,8 @@ func fixturesExtended(t *testing.T, fs *fixtureSet) {
 // Basic Offset Table, without one (one or two fragments a frame) and with an Extended Offset
 // Table.
 func fixturesFragments(t *testing.T, fs *fixtureSet) {
-	gdcmconv := needTool(t, "gdcmconv")
-	py := needPython(t, "pydicom, numpy")
+	gdcmconv := testenv.Tool(t, "gdcmconv")
+	py := testenv.Python(t, "pydicom, numpy")
 	want := loadSeries(t, fs.ref["s16"])
 	for _, sx := range []struct{ name, arg string }{{"jpll", "-J"}, {"jls", "-L"}, {"j2k", "-K"}} {
 		single := filepath.Join(fs.dir, "single-"+sx.name)
@@ -330,7 +318,7 @@ func fixturesFragments(t *testing.T, fs *fixtureSet) {
 // fixturesPointTransform: JPEG Lossless with a point transform keeps the high bits: 12-bit
 // unsigned samples v come back as v with its low Pt bits cleared.
 func fixturesPointTransform(t *testing.T, fs *fixtureSet) {
-	dcmcjpeg := needTool(t, "dcmcjpeg")
+	dcmcjpeg := testenv.Tool(t, "dcmcjpeg")
 	want := loadSeries(t, fs.ref["u12"])
 	for _, pt := range []int{1, 3} {
 		out := filepath.Join(fs.dir, fmt.Sprintf("u12-pt%d", pt))
@@ -352,7 +340,7 @@ func fixturesPointTransform(t *testing.T, fs *fixtureSet) {
 // fixturesLossy: near-lossless JPEG-LS stays within its NEAR bound of the original;
 // lossy JPEG 2000 decodes to what GDCM decodes (gdcmconv --raw) and stays near the original.
 func fixturesLossy(t *testing.T, fs *fixtureSet) {
-	gdcmconv := needTool(t, "gdcmconv")
+	gdcmconv := testenv.Tool(t, "gdcmconv")
 	want := loadSeries(t, fs.ref["s16"])
 	for _, near := range []int{1, 3, 10} {
 		out := filepath.Join(fs.dir, fmt.Sprintf("jls-near%d", near))
@@ -409,7 +397,7 @@ func fragmentsOf(t *testing.T, dir string) int {
 // BenchmarkCodecs decodes one 512x512 CT frame of each syntax from memory into HU (codec and HU
 // conversion, no file reading); bench/codecs.sh compares whole folders with gdcmconv.
 func BenchmarkCodecs(b *testing.B) {
-	gdcmconv := needTool(b, "gdcmconv")
+	gdcmconv := testenv.Tool(b, "gdcmconv")
 	fs := makeFixtures(b, b.TempDir())
 	for _, sx := range []struct{ name, args string }{
 		{"jpeg-lossless-sv1", "-J"}, {"jpeg2000-lossless", "-K"}, {"jpeg2000-lossy-r10", "-K -Y -r 10"},

@@ -12,13 +12,14 @@ import (
 	"strings"
 	"testing"
 
+	"liverseg/internal/testenv"
 	"liverseg/scan/codec"
 )
 
 // TestCompressedImagesMatchPydicom decodes every compressed grayscale image of formats/ and
 // compares each frame with what pydicom (GDCM handler) reports.
 func TestCompressedImagesMatchPydicom(t *testing.T) {
-	root := dataPath(t, "formats")
+	root := testenv.Data(t, "formats")
 	var files []string
 	for _, row := range readManifest(t) {
 		if nativeSyntaxes[row.TransferSyntaxUID] || row.TransferSyntaxUID == "" || row.Modality == "SEG" || strings.HasPrefix(row.Decode, "FAIL") {
@@ -40,7 +41,7 @@ func TestUnsupportedSyntaxNamed(t *testing.T) {
 	if !errors.Is(err, ErrCompressed) || !errors.Is(err, codec.ErrUnsupported) || !strings.Contains(err.Error(), "H.264") {
 		t.Errorf("got %v", err)
 	}
-	py := needPython(t, "pydicom")
+	py := testenv.Python(t, "pydicom")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "video.dcm")
 	script := `
@@ -49,7 +50,7 @@ ds = pydicom.dcmread(sys.argv[1])
 ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.102"
 ds.save_as(sys.argv[2])
 `
-	if err := runCmd(py, "-c", script, dataPath(t, "formats", "pydicom", "MR_small_jp2klossless.dcm"), out); err != nil {
+	if err := runCmd(py, "-c", script, testenv.Data(t, "formats", "pydicom", "MR_small_jp2klossless.dcm"), out); err != nil {
 		t.Fatal(err)
 	}
 	cat, err := Discover(context.Background(), dir)
@@ -66,7 +67,7 @@ ds.save_as(sys.argv[2])
 // data): each slice's file is read by pydicom, rescaled to HU and clipped to int16.
 func comparePydicomVoxels(t *testing.T, v *Volume) {
 	t.Helper()
-	py := needPython(t, "pydicom, numpy")
+	py := testenv.Python(t, "pydicom, numpy")
 	out := t.TempDir()
 	script := `
 import sys, numpy as np, pydicom
@@ -117,8 +118,8 @@ func TestHTJ2KMatchesPillow(t *testing.T) {
 	if !codec.Supported(codec.HTJ2KLossless) {
 		t.Skip("no JPEG 2000 decoder in this build")
 	}
-	py := needPython(t, "PIL, numpy")
-	p := dataPath(t, "formats", "pydicom-data", "HTJ2KLossless_08_RGB.dcm")
+	py := testenv.Python(t, "PIL, numpy")
+	p := testenv.Data(t, "formats", "pydicom-data", "HTJ2KLossless_08_RGB.dcm")
 	df, err := readDICOMFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +156,7 @@ sys.stdout.buffer.write(a.tobytes())
 // TestJPEGExtendedVoxels: the 12-bit DCT image matches pydicom (GDCM's IJG 12-bit decoder) voxel
 // for voxel, not only in its statistics.
 func TestJPEGExtendedVoxels(t *testing.T) {
-	v, err := LoadVolume(context.Background(), dataPath(t, "formats", "pydicom", "JPGExtended.dcm"), "", nil)
+	v, err := LoadVolume(context.Background(), testenv.Data(t, "formats", "pydicom", "JPGExtended.dcm"), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,12 +6,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"liverseg/internal/testenv"
 )
 
 // TestDICOMDIR writes a DICOMDIR with pydicom's FileSet (a real peer) over five IRCAD slices and
 // checks that discovery reads the files it references, and only those.
 func TestDICOMDIR(t *testing.T) {
-	py := needPython(t, "pydicom.fileset")
+	py := testenv.Python(t, "pydicom.fileset")
 	src := t.TempDir()
 	copySlices(t, "7", src, "image_20", "image_21", "image_22", "image_23", "image_24")
 	dst := t.TempDir()

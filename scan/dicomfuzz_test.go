@@ -5,13 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"liverseg/internal/testenv"
 )
 
 // FuzzParseDICOM feeds arbitrary bytes through the header walk, the library parse, the frame
 // listing and the pixel decode: none may panic, and none may allocate more than the input holds
 // (the pixel buffer is sized by the header only after checkNativeLength proved the bytes exist).
 func FuzzParseDICOM(f *testing.F) {
-	if root := os.Getenv("LIVERSEG_DATA"); root != "" {
+	if root := os.Getenv(testenv.EnvData); root != "" {
 		for _, rel := range []string{
 			"formats/pydicom/MR_small.dcm", "formats/pydicom/MR_small_bigendian.dcm",
 			"formats/pydicom/MR_small_implicit.dcm", "formats/pydicom/image_dfl.dcm",

@@ -12,8 +12,10 @@ var (
 	ErrMalformed = errors.New("malformed file")
 	// ErrTooLarge: the header declares dimensions larger than the file or than liverseg accepts.
 	ErrTooLarge = errors.New("declared size is too large")
-	// ErrCompressed: the pixel data uses a compressed transfer syntax that is not decoded yet.
-	ErrCompressed = errors.New("compressed, not decoded yet")
+	// ErrCompressed: the pixel data is compressed in a transfer syntax liverseg does not decode.
+	// Every image syntax is decoded (JPEG, JPEG-LS, JPEG 2000, HTJ2K, RLE, deflated frames) except
+	// the video ones (MPEG-2, H.264, HEVC) and, in a build without cgo, JPEG-LS and JPEG 2000.
+	ErrCompressed = errors.New("compressed in a transfer syntax liverseg does not decode")
 	// ErrUnsupported: a valid file that liverseg does not handle (photometric, bit depth...).
 	ErrUnsupported = errors.New("unsupported")
 	// ErrGeometry: a label or image does not match the geometry of the volume.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"liverseg/internal/testenv"
 )
 
 // manifestRow is one line of formats/MANIFEST.tsv.
@@ -17,7 +19,7 @@ type manifestRow struct {
 
 func readManifest(t testing.TB) []manifestRow {
 	t.Helper()
-	f, err := os.Open(dataPath(t, "formats", "MANIFEST.tsv"))
+	f, err := os.Open(testenv.Data(t, "formats", "MANIFEST.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func readManifest(t testing.TB) []manifestRow {
 // TestFormatsCorpus opens every conformance file: each gives an image, a label, or an error
 // naming the file with a reason; none panics. Native images give the declared size.
 func TestFormatsCorpus(t *testing.T) {
-	root := dataPath(t, "formats")
+	root := testenv.Data(t, "formats")
 	for _, row := range readManifest(t) {
 		row := row
 		t.Run(row.File, func(t *testing.T) {

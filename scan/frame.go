@@ -2,9 +2,10 @@ package scan
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"liverseg/scan/internal/vec3"
 )
 
 // Tags the dicom library's tag package does not name as constants.
@@ -57,7 +58,7 @@ type seriesHeader struct {
 func readSeriesHeader(e elements) seriesHeader {
 	sn, _ := e.int(tag.SeriesNumber)
 	var wc, ww float64
-	if c, w := e.floats(tag.WindowCenter), e.floats(tag.WindowWidth); len(c) > 0 && len(w) > 0 && allFinite(c[0], w[0]) && w[0] >= 1 {
+	if c, w := e.floats(tag.WindowCenter), e.floats(tag.WindowWidth); len(c) > 0 && len(w) > 0 && vec3.Finite(c[0], w[0]) && w[0] >= 1 {
 		wc, ww = c[0], w[0]
 	}
 	return seriesHeader{
@@ -83,24 +84,24 @@ func readSeriesHeader(e elements) seriesHeader {
 // geometryOf fills position, orientation, spacing and rescale from a set of elements: the dataset
 // for classic images, or the functional groups of an enhanced frame.
 func (fi *frameInfo) geometryOf(e elements) {
-	if p := e.floats(tag.ImagePositionPatient); len(p) == 3 && allFinite(p...) {
+	if p := e.floats(tag.ImagePositionPatient); len(p) == 3 && vec3.Finite(p...) {
 		copy(fi.Position[:], p)
 		fi.HasPosition = true
 	}
-	if o := e.floats(tag.ImageOrientationPatient); len(o) == 6 && allFinite(o...) {
+	if o := e.floats(tag.ImageOrientationPatient); len(o) == 6 && vec3.Finite(o...) {
 		copy(fi.Orientation[:], o)
 		fi.HasOrientation = true
 	}
-	if s := e.floats(tag.PixelSpacing); len(s) == 2 && allFinite(s...) && s[0] > 0 && s[1] > 0 {
+	if s := e.floats(tag.PixelSpacing); len(s) == 2 && vec3.Finite(s...) && s[0] > 0 && s[1] > 0 {
 		copy(fi.PixelSpacing[:], s)
 	}
-	if t := e.floats(tag.SliceThickness); len(t) == 1 && allFinite(t...) {
+	if t := e.floats(tag.SliceThickness); len(t) == 1 && vec3.Finite(t...) {
 		fi.Thickness = t[0]
 	}
-	if s := e.floats(tag.RescaleSlope); len(s) == 1 && allFinite(s...) && s[0] != 0 {
+	if s := e.floats(tag.RescaleSlope); len(s) == 1 && vec3.Finite(s...) && s[0] != 0 {
 		fi.Rescale.Slope = s[0]
 	}
-	if i := e.floats(tag.RescaleIntercept); len(i) == 1 && allFinite(i...) {
+	if i := e.floats(tag.RescaleIntercept); len(i) == 1 && vec3.Finite(i...) {
 		fi.Rescale.Intercept = i[0]
 	}
 }
@@ -122,15 +123,6 @@ func (fi *frameInfo) functionalGroups(g elements) {
 	if s := g.first(tagPixelValueTransformSeq); s != nil {
 		fi.geometryOf(s)
 	}
-}
-
-func allFinite(v ...float64) bool {
-	for _, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return false
-		}
-	}
-	return true
 }
 
 // imageFrames lists the 2D frames of an image file. Files without pixel data, and label objects

@@ -5,13 +5,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"liverseg/internal/testenv"
+	"liverseg/scan/internal/vec3"
 )
 
 // rewriteSlices copies six IRCAD slices through pydicom, letting a Python expression change each
 // dataset `ds` (slice index `i`), and returns the folder.
 func rewriteSlices(t *testing.T, change string) string {
 	t.Helper()
-	py := needPython(t, "pydicom, numpy")
+	py := testenv.Python(t, "pydicom, numpy")
 	dir := t.TempDir()
 	script := `
 import sys, os, pydicom, numpy as np
@@ -60,7 +63,7 @@ func TestAssemblyWarnings(t *testing.T) {
 				// Every voxel sits where the scanner put it: slice k's corner is its position.
 				for k, f := range s.frames {
 					p := v.Position(0, 0, float64(k))
-					if d := norm(sub(p, f.Position)); d > 1e-6 {
+					if d := vec3.Norm(vec3.Sub(p, f.Position)); d > 1e-6 {
 						t.Errorf("slice %d (%s) is %.3g mm off its ImagePositionPatient", k, filepath.Base(f.File), d)
 					}
 				}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+
+	"liverseg/scan/internal/vec3"
 )
 
 // A NIfTI file has no slice positions: it puts slice k at Origin + k*Spacing[2]*Direction[2].
@@ -37,7 +39,7 @@ func (v *Volume) CheckGrid() error {
 	}
 	step, axis := v.Spacing[2], v.Direction[2]
 	tol := gridTolerance(step)
-	at := func(k int) float64 { return dot(pos[k], axis) }
+	at := func(k int) float64 { return vec3.Dot(pos[k], axis) }
 	name := func(k int) string {
 		if len(v.Series.Files) == n {
 			return filepath.Base(v.Series.Files[k])
@@ -77,7 +79,7 @@ func (v *Volume) CheckGrid() error {
 			for i := range g {
 				g[i] = v.Origin[i] + float64(k)*step*axis[i]
 			}
-			if d := norm(sub(p, g)); d > dev {
+			if d := vec3.Norm(vec3.Sub(p, g)); d > dev {
 				worst, dev = k, d
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"liverseg/internal/testenv"
 	"liverseg/internal/testfiles"
 )
 
@@ -22,7 +23,7 @@ func TestCheckGrid(t *testing.T) {
 		{"IRCAD 7 with image_70 0.5 mm off", testfiles.SeriesCopy(t, p7, nil, map[string]func([]byte) []byte{
 			"image_70": testfiles.ReplaceOnce(t, `0\0\112.00000166893`, `0\0\112.50000166893`)}),
 			[]string{"uneven steps", "2.10 mm between slice 69 (image_69, at 110.40 mm) and slice 70 (image_70, at 112.50 mm)"}},
-		{"highdicom CT", dataPath(t, "formats/pydicom/dicomdirtests/77654033/CT2"),
+		{"highdicom CT", testenv.Data(t, "formats/pydicom/dicomdirtests/77654033/CT2"),
 			[]string{"of 1.250 mm steps", "about 161 missing slices", "slice 0 (17106, at -99.48 mm) and slice 1 (17136, at 103.02 mm)"}},
 	}
 	for _, tc := range tests {

@@ -3,34 +3,39 @@ package scan
 import (
 	"fmt"
 	"math"
+
+	"liverseg/scan/internal/vec3"
 )
 
-// Every label reader checks what its file states of the voxel grid against the volume through
-// checkLabelGeometry, and places a slice that carries its own position through labelSlice, so that
-// a mask folder, a PNG stack, a NIfTI file and a SEG refuse the same mismatch alike: a mask of
-// another patient, at another pixel spacing, must not be scored as if it fitted.
+// Every label reader (here, in scan/nifti and in scan/pngstack) checks what its file states of the
+// voxel grid against the volume through LabelGrid.Check, and places a slice that carries its own
+// position through labelSlice, so that a mask folder, a PNG stack, a NIfTI file and a SEG refuse
+// the same mismatch alike: a mask of another patient, at another pixel spacing, must not be scored
+// as if it fitted.
 
 // Tolerances of a label's grid against the volume's. Directions are unit vectors, so 1e-3 is about
 // 0.06°; spacings compare relatively, since NIfTI keeps them in float32 and writers recompute them
 // from positions.
 const (
-	labelDirTol     = 1e-3
-	labelSpacingTol = 1e-3
+	// DirectionTolerance is how far (the length of the difference of unit vectors) a label's axis
+	// may lie from the volume's and still be the same axis.
+	DirectionTolerance = 1e-3
+	labelSpacingTol    = 1e-3
 )
 
-// labelGrid is the voxel grid a label file states, in the volume's axis order (columns, rows,
+// LabelGrid is the voxel grid a label file states, in the volume's axis order (columns, rows,
 // slices). A zero field is one the format does not state and is not checked: a PNG stack states
 // no spacing, a mask folder or a SEG no slice count (their slices are placed one by one).
-type labelGrid struct {
+type LabelGrid struct {
 	What      string        // the part of the label the errors speak of: "PNG files", "frame 3"
 	Dims      [3]int        // columns, rows, slices
 	Spacing   [3]float64    // mm along the columns, rows and slices
 	Direction [3][3]float64 // LPS directions of the column, row and slice axes
 }
 
-// checkLabelGeometry refuses a label whose grid is not ref's. The error wraps ErrGeometry and says
-// both values; the caller names the file.
-func checkLabelGeometry(ref *Volume, g labelGrid) error {
+// Check refuses a label whose grid is not ref's. The error wraps ErrGeometry and says both
+// values; the caller names the file.
+func (g LabelGrid) Check(ref *Volume) error {
 	if ref == nil || ref.Dims[0] <= 0 || ref.Dims[1] <= 0 || ref.Dims[2] <= 0 {
 		return fmt.Errorf("%w: no valid volume to align the label to", ErrGeometry)
 	}
@@ -58,8 +63,8 @@ func checkLabelGeometry(ref *Volume, g labelGrid) error {
 		if d == ([3]float64{}) {
 			continue
 		}
-		if !allFinite(d[:]...) || !(norm(sub(unit(d), unit(ref.Direction[a]))) <= labelDirTol) {
-			return fail("%s run along %s, the volume's along %s", axes[a], niftiVec(unit(d)), niftiVec(ref.Direction[a]))
+		if !vec3.Finite(d[:]...) || !(vec3.Norm(vec3.Sub(vec3.Unit(d), vec3.Unit(ref.Direction[a]))) <= DirectionTolerance) {
+			return fail("%s run along %s, the volume's along %s", axes[a], vec3.String(vec3.Unit(d)), vec3.String(ref.Direction[a]))
 		}
 	}
 	return nil
@@ -77,10 +82,10 @@ func spacingString(s float64) string {
 // slice: its corner must lie within half the smallest voxel side of that slice's corner. The
 // error wraps ErrGeometry; what names the label's slice ("frame 3").
 func labelSlice(ref *Volume, pos [3]float64, what string) (int, error) {
-	if !allFinite(pos[:]...) {
+	if !vec3.Finite(pos[:]...) {
 		return 0, fmt.Errorf("%w: %s: position %v is not a number", ErrGeometry, what, pos)
 	}
-	k := math.Round(dot(sub(pos, ref.Origin), ref.Direction[2]) / ref.Spacing[2])
+	k := math.Round(vec3.Dot(vec3.Sub(pos, ref.Origin), ref.Direction[2]) / ref.Spacing[2])
 	if len(ref.Series.Positions) == ref.Dims[2] {
 		// The slices' own positions, where the headers gave them: on a series with uneven steps
 		// or a gap the even grid is not where the slices are (the writer places frames there).
@@ -91,7 +96,7 @@ func labelSlice(ref *Volume, pos [3]float64, what string) (int, error) {
 			what, pos[0], pos[1], pos[2], ref.Dims[2])
 	}
 	tol := 0.5 * min(ref.Spacing[0], ref.Spacing[1], ref.Spacing[2])
-	if d := norm(sub(pos, slicePosition(ref, int(k)))); !(d <= tol) {
+	if d := vec3.Norm(vec3.Sub(pos, slicePosition(ref, int(k)))); !(d <= tol) {
 		return 0, fmt.Errorf("%w: %s at (%.2f, %.2f, %.2f) mm is %.2f mm from slice %d of the volume, on no slice",
 			ErrGeometry, what, pos[0], pos[1], pos[2], d, int(k))
 	}
@@ -103,7 +108,7 @@ func labelSlice(ref *Volume, pos [3]float64, what string) (int, error) {
 func nearestSlice(ref *Volume, pos [3]float64) int {
 	best, bestD := -1, math.Inf(1)
 	for k, p := range ref.Series.Positions {
-		if d := math.Abs(dot(sub(pos, p), ref.Direction[2])); d < bestD {
+		if d := math.Abs(vec3.Dot(vec3.Sub(pos, p), ref.Direction[2])); d < bestD {
 			best, bestD = k, d
 		}
 	}

@@ -39,7 +39,7 @@ func ReadMaskFolder(dir string, ref *Volume) (*Mask, error) {
 	// Every file is checked before any pixel is read: a mask of another grid fails fast.
 	slices := make([]int, len(s.frames))
 	for i, f := range s.frames {
-		if err := checkLabelGeometry(ref, maskFrameGrid(f)); err != nil {
+		if err := maskFrameGrid(f).Check(ref); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.File, err)
 		}
 		if !f.HasPosition {
@@ -81,7 +81,7 @@ func maskFolderWarnings(dir string, cat *Catalog) []string {
 				names[i] = p
 			}
 		}
-		warnings = append(warnings, strayWarning(dir, names, "not DICOM, left out of the mask"))
+		warnings = append(warnings, StrayWarning(dir, names, "not DICOM, left out of the mask"))
 	}
 	for _, err := range cat.Problems {
 		warnings = append(warnings, fmt.Sprintf("left out of the mask: %v", err))
@@ -94,8 +94,8 @@ func maskFolderWarnings(dir string, cat *Catalog) []string {
 
 // maskFrameGrid is what one mask file states of its grid: matrix, pixel spacing and orientation,
 // where its header has them.
-func maskFrameGrid(f frameInfo) labelGrid {
-	g := labelGrid{What: "mask slice", Dims: [3]int{f.Format.Cols, f.Format.Rows, 0}}
+func maskFrameGrid(f frameInfo) LabelGrid {
+	g := LabelGrid{What: "mask slice", Dims: [3]int{f.Format.Cols, f.Format.Rows, 0}}
 	// PixelSpacing is DICOM's row spacing (along a column) first.
 	g.Spacing[0], g.Spacing[1] = f.PixelSpacing[1], f.PixelSpacing[0]
 	if f.HasOrientation {

@@ -121,7 +121,7 @@ func (c Confusion) SliceFigures(k int) SliceMetrics {
 // Compare scores pred against truth; voxelML is the volume of one voxel in millilitres.
 func Compare(truth, pred *Mask, voxelML float64) (*Metrics, error) {
 	if truth.Dims != pred.Dims || len(truth.Voxels) != len(pred.Voxels) {
-		return nil, fmt.Errorf("%w: truth is %s, prediction is %s", ErrGeometry, dimsString(truth.Dims), dimsString(pred.Dims))
+		return nil, fmt.Errorf("%w: truth is %s, prediction is %s", ErrGeometry, DimsString(truth.Dims), DimsString(pred.Dims))
 	}
 	m := &Metrics{Slices: make([]SliceMetrics, truth.Dims[2])}
 	var studyIoU, studyAcc float64

@@ -34,7 +34,7 @@ func NewProb(dims [3]int, can Canonical) *Prob {
 // ProbFromVoxels is the map of voxels, a dense volume-ordered probability (Dims voxels).
 func ProbFromVoxels(dims [3]int, can Canonical, voxels []uint8) (*Prob, error) {
 	if n := dims[0] * dims[1] * dims[2]; len(voxels) != n {
-		return nil, fmt.Errorf("%w: probability map of %d voxels for a volume of %s", ErrGeometry, len(voxels), dimsString(dims))
+		return nil, fmt.Errorf("%w: probability map of %d voxels for a volume of %s", ErrGeometry, len(voxels), DimsString(dims))
 	}
 	p := NewProb(dims, can)
 	offs := make([]int, can.Dims[0]*can.Dims[1])

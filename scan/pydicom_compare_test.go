@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"liverseg/internal/testenv"
 )
 
 // nativeSyntaxes are the transfer syntaxes this package decodes itself (the rest wait for codecs).
@@ -18,7 +20,7 @@ var nativeSyntaxes = map[string]bool{tsImplicitLE: true, tsExplicitLE: true, tsE
 // Modality LUT), clipped to int16 as we store HU: frame by frame, as sorted lists of per-frame
 // (sum, min, max), since our volume orders frames by position and pydicom by file order.
 func TestNativeImagesMatchPydicom(t *testing.T) {
-	root := dataPath(t, "formats")
+	root := testenv.Data(t, "formats")
 	var files []string
 	for _, row := range readManifest(t) {
 		// mlut_18 stores values outside its 12 BitsStored; we mask to BitsStored as PS3.5 says,
@@ -41,7 +43,7 @@ func TestNativeImagesMatchPydicom(t *testing.T) {
 // how many files were compared; files pydicom reads as no grayscale image are left out.
 func comparePydicom(t *testing.T, root string, files []string) int {
 	t.Helper()
-	py := needPython(t, "pydicom, numpy")
+	py := testenv.Python(t, "pydicom, numpy")
 	script := `
 import sys, json, numpy as np, pydicom
 from pydicom.pixel_data_handlers import numpy_handler, gdcm_handler, pillow_handler, rle_handler
@@ -139,7 +141,7 @@ func less3(a, b [3]int64) bool {
 // TestModalityLUT: mlut_18 has a Modality LUT Sequence instead of rescale; its LUT maps stored
 // value v to 16*(v+2048), so the HU range must span the LUT's output, clamped to int16.
 func TestModalityLUT(t *testing.T) {
-	v, err := LoadVolume(context.Background(), dataPath(t, "formats", "pydicom-data", "mlut_18.dcm"), "", nil)
+	v, err := LoadVolume(context.Background(), testenv.Data(t, "formats", "pydicom-data", "mlut_18.dcm"), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

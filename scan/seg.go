@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"strings"
 
-	"liverseg/scan/codec"
-
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"liverseg/scan/codec"
+	"liverseg/scan/internal/vec3"
 )
 
 // SOP classes of DICOM Segmentation objects.
@@ -160,7 +161,7 @@ func readSEGHeader(df *dicomFile, ref *Volume) (*segObject, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLabelGeometry(ref, labelGrid{What: "SEG frames", Dims: [3]int{pf.Cols, pf.Rows, 0}}); err != nil {
+	if err := (LabelGrid{What: "SEG frames", Dims: [3]int{pf.Cols, pf.Rows, 0}}).Check(ref); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	// Sizes are checked before any pixel is touched: the decoders index without bounds checks
@@ -302,7 +303,7 @@ func (s *segObject) frameSegment(g frameGroups, f int) (int, error) {
 // checkFrameGrid refuses a frame whose pixel grid, where the SEG states it, is not the volume's:
 // its pixels would land on the wrong voxels even on the right slice.
 func checkFrameGrid(g frameGroups, ref *Volume, f int) error {
-	grid := labelGrid{What: fmt.Sprintf("frame %d", f+1)}
+	grid := LabelGrid{What: fmt.Sprintf("frame %d", f+1)}
 	if o := g.first(tagPlaneOrientationSeq).floats(tag.ImageOrientationPatient); len(o) == 6 {
 		grid.Direction[0] = [3]float64{o[0], o[1], o[2]}
 		grid.Direction[1] = [3]float64{o[3], o[4], o[5]}
@@ -311,7 +312,7 @@ func checkFrameGrid(g frameGroups, ref *Volume, f int) error {
 		// DICOM gives the spacing between rows first, then between columns.
 		grid.Spacing[0], grid.Spacing[1] = sp[1], sp[0]
 	}
-	return checkLabelGeometry(ref, grid)
+	return grid.Check(ref)
 }
 
 // decodeLabelValue turns frame f of a LABELMAP SEG into a 0/1 mask: 1 where the stored value is
@@ -369,7 +370,7 @@ func (idx sliceIndex) place(g frameGroups, ref *Volume, f int) (int, error) {
 		}
 	}
 	p := g.first(tagPlanePositionSeq).floats(tag.ImagePositionPatient)
-	if len(p) != 3 || !allFinite(p...) {
+	if len(p) != 3 || !vec3.Finite(p...) {
 		return 0, fmt.Errorf("%w: frame %d references no slice of the volume and has no ImagePositionPatient", ErrGeometry, f+1)
 	}
 	return labelSlice(ref, [3]float64{p[0], p[1], p[2]}, fmt.Sprintf("frame %d", f+1))

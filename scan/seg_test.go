@@ -16,18 +16,15 @@ import (
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
-)
 
-func needPydicom(t testing.TB) {
-	t.Helper()
-	needPython(t, "pydicom, numpy")
-}
+	"liverseg/internal/testenv"
+)
 
 // runPydicom runs script with args and input on stdin and decodes the JSON it prints.
 func runPydicom(t *testing.T, script string, input any, out any, args ...string) {
 	t.Helper()
-	needPydicom(t)
-	cmd := exec.Command(peerPython, append([]string{"-c", script}, args...)...)
+	python := testenv.Python(t, "pydicom, numpy")
+	cmd := exec.Command(python, append([]string{"-c", script}, args...)...)
 	if input != nil {
 		b, err := json.Marshal(input)
 		if err != nil {
@@ -125,7 +122,7 @@ func checkAgainstPydicom(t *testing.T, segPath string, ref *Volume, segment int,
 
 func loadRef(t *testing.T, rel ...string) *Volume {
 	t.Helper()
-	v, err := LoadVolume(context.Background(), dataPath(t, rel...), "", nil)
+	v, err := LoadVolume(context.Background(), testenv.Data(t, rel...), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +160,7 @@ func TestReadSEGLiver(t *testing.T) {
 	ref := ct3Slice(t)
 	for _, name := range []string{"liver.dcm", "liver_expb.dcm"} {
 		t.Run(name, func(t *testing.T) {
-			p := dataPath(t, "formats", "pydicom-data", name)
+			p := testenv.Data(t, "formats", "pydicom-data", name)
 			m, err := ReadSEG(p, ref, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -193,7 +190,7 @@ func TestReadSEGLiver(t *testing.T) {
 // (the whole dataset deflated, unlike liver_deflate.dcm's per-frame compression) reads the same.
 func TestReadSEGDeflated(t *testing.T) {
 	ref := ct3Slice(t)
-	src := dataPath(t, "formats", "pydicom-data", "liver.dcm")
+	src := testenv.Data(t, "formats", "pydicom-data", "liver.dcm")
 	p := filepath.Join(t.TempDir(), "liver_dfl.dcm")
 	var ts string
 	runPydicom(t, `
@@ -222,7 +219,7 @@ func TestReadSEGNonByteAligned(t *testing.T) {
 	ref := *ct
 	ref.Dims = [3]int{510, 510, 3}
 	ref.Voxels = nil
-	p := dataPath(t, "formats", "pydicom-data", "liver_nonbyte_aligned.dcm")
+	p := testenv.Data(t, "formats", "pydicom-data", "liver_nonbyte_aligned.dcm")
 	m, err := ReadSEG(p, &ref, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +234,7 @@ func TestReadSEGNonByteAligned(t *testing.T) {
 // where pydicom puts it, by reference. A segment is chosen by number: none is the liver.
 func TestReadSEGPartialOverlaps(t *testing.T) {
 	ref := ct3Slice(t)
-	p := dataPath(t, "formats", "dcmqi", "partial_overlaps.dcm")
+	p := testenv.Data(t, "formats", "dcmqi", "partial_overlaps.dcm")
 	for seg := 1; seg <= 5; seg++ {
 		m, err := ReadSEG(p, ref, seg)
 		if err != nil {
@@ -258,7 +255,7 @@ func TestReadSEGPartialOverlaps(t *testing.T) {
 // a volume shifted by a slice and a half matches no frame.
 func TestReadSEGByPosition(t *testing.T) {
 	ct := ct3Slice(t)
-	p := dataPath(t, "formats", "pydicom-data", "liver.dcm")
+	p := testenv.Data(t, "formats", "pydicom-data", "liver.dcm")
 	for want, v := range map[string]*Volume{"[36233 35645 35220]": ct, "[35220 35645 36233]": reversed(ct)} {
 		ref := *v
 		ref.Series.SOPInstanceUIDs = nil
@@ -300,7 +297,7 @@ func TestReadSEGHighdicom(t *testing.T) {
 		{"seg_image_ct_binary_overlap.dcm", []int{1, 2}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			p := dataPath(t, "formats", "highdicom", tc.file)
+			p := testenv.Data(t, "formats", "highdicom", tc.file)
 			for _, seg := range tc.segments {
 				m, err := ReadSEG(p, ref, seg)
 				if err != nil {
@@ -320,7 +317,7 @@ func TestReadSEGHighdicom(t *testing.T) {
 	}
 	t.Run("single_frame", func(t *testing.T) {
 		ct := loadRef(t, "formats", "highdicom", "ct_image.dcm")
-		p := dataPath(t, "formats", "highdicom", "seg_image_ct_binary_single_frame.dcm")
+		p := testenv.Data(t, "formats", "highdicom", "seg_image_ct_binary_single_frame.dcm")
 		m, err := ReadSEG(p, ct, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -334,7 +331,7 @@ func TestReadSEGLabelmap(t *testing.T) {
 	ref := loadRef(t, "formats", "dcmqi", "24x38x3", "image")
 	for _, name := range []string{"sparse-labelmap-noppv.dcm", "sparse-labelmap-ppv5.dcm"} {
 		t.Run(name, func(t *testing.T) {
-			p := dataPath(t, "formats", "dcmqi", name)
+			p := testenv.Data(t, "formats", "dcmqi", name)
 			m, err := ReadSEG(p, ref, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -347,12 +344,12 @@ func TestReadSEGLabelmap(t *testing.T) {
 // TestReadSEGCompressed: encapsulated SEGs are refused with the transfer syntax named.
 func TestReadSEGCompressed(t *testing.T) {
 	ref := ct3Slice(t)
-	want, err := ReadSEG(dataPath(t, "formats", "pydicom-data", "liver.dcm"), ref, 0)
+	want, err := ReadSEG(testenv.Data(t, "formats", "pydicom-data", "liver.dcm"), ref, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"liver_rle.dcm", "liver_j2k.dcm", "liver_deflate.dcm", "liver_expb.dcm"} {
-		p := dataPath(t, "formats", "pydicom-data", name)
+		p := testenv.Data(t, "formats", "pydicom-data", name)
 		m, err := ReadSEG(p, ref, 0)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -377,7 +374,7 @@ func count(v []uint8) int {
 // TestReadSEGErrors: another matrix, and truncated copies of liver.dcm: an error that names the
 // file, never a panic.
 func TestReadSEGErrors(t *testing.T) {
-	p := dataPath(t, "formats", "pydicom-data", "liver.dcm")
+	p := testenv.Data(t, "formats", "pydicom-data", "liver.dcm")
 	small := loadRef(t, "formats", "pydicom", "dicomdirtests", "77654033", "CT2")
 	_, err := ReadSEG(p, small, 0)
 	if !errors.Is(err, ErrGeometry) || !strings.Contains(err.Error(), "512x512") || !strings.Contains(err.Error(), "16x16") {
@@ -399,7 +396,7 @@ func TestReadSEGErrors(t *testing.T) {
 			t.Errorf("truncated to %d bytes: err = %v, want an error naming %s", n, err, cut)
 		}
 	}
-	if _, err := ReadSEG(dataPath(t, "formats", "dcmqi", "ct-3slice", "01.dcm"), ref, 0); !errors.Is(err, ErrUnsupported) {
+	if _, err := ReadSEG(testenv.Data(t, "formats", "dcmqi", "ct-3slice", "01.dcm"), ref, 0); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("a CT image read as a SEG: err = %v, want ErrUnsupported", err)
 	}
 }
@@ -726,14 +723,14 @@ type segSeed struct {
 func segFuzzRefs(f *testing.F) ([]*Volume, []segSeed) {
 	own, _, b := segTestBytes(f)
 	refs, seeds := []*Volume{own}, []segSeed{{b, 0}}
-	if os.Getenv("LIVERSEG_DATA") == "" {
+	if os.Getenv(testenv.EnvData) == "" {
 		return refs, seeds
 	}
 	for _, rel := range [][]string{
 		{"formats", "pydicom", "dicomdirtests", "77654033", "CT2"},
 		{"formats", "dcmqi", "24x38x3", "image"},
 	} {
-		v, err := LoadVolume(context.Background(), dataPath(f, rel...), "", nil)
+		v, err := LoadVolume(context.Background(), testenv.Data(f, rel...), "", nil)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -745,7 +742,7 @@ func segFuzzRefs(f *testing.F) ([]*Volume, []segSeed) {
 		"dcmqi/sparse-labelmap-ppv5.dcm": 2, "pydicom-data/liver_deflate.dcm": 0,
 		"pydicom-data/liver_rle.dcm": 0, "pydicom-data/liver_j2k.dcm": 0,
 	} {
-		b, err := os.ReadFile(dataPath(f, "formats", rel))
+		b, err := os.ReadFile(testenv.Data(f, "formats", rel))
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package scan
 import (
 	"fmt"
 	"io"
-	"liverseg/internal/atomicfile"
 	"math"
 	"sort"
 	"strconv"
@@ -13,6 +12,9 @@ import (
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"liverseg/internal/atomicfile"
+	"liverseg/scan/internal/vec3"
 )
 
 // implementationClassUID identifies liverseg as the writer of a DICOM file (a fixed 2.25 UUID).
@@ -40,7 +42,7 @@ func WriteSEG(path string, ref *Volume, m *Mask, meta LabelMeta) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if ref.Dims[0] <= 0 || ref.Dims[1] <= 0 || ref.Dims[2] <= 0 || ref.Dims[0] > 65535 || ref.Dims[1] > 65535 {
-		return fmt.Errorf("%s: %w: cannot write a SEG of %s voxels", path, ErrUnsupported, dimsString(ref.Dims))
+		return fmt.Errorf("%s: %w: cannot write a SEG of %s voxels", path, ErrUnsupported, DimsString(ref.Dims))
 	}
 	ds, err := buildSEG(ref, m, meta, time.Now())
 	if err != nil {
@@ -297,7 +299,7 @@ func sharedGroups(ref *Volume) []*dicom.Element {
 	d := ref.Direction
 	orient := []string{formatDS(d[0][0]), formatDS(d[0][1]), formatDS(d[0][2]), formatDS(d[1][0]), formatDS(d[1][1]), formatDS(d[1][2])}
 	// The distance between slice planes: the slice axis leans off the normal under gantry tilt.
-	step := ref.Spacing[2] * math.Abs(dot(d[2], unit(cross(d[0], d[1]))))
+	step := ref.Spacing[2] * math.Abs(vec3.Dot(d[2], vec3.Unit(vec3.Cross(d[0], d[1]))))
 	if !(step > 0) {
 		step = ref.Spacing[2]
 	}
@@ -358,9 +360,9 @@ func evenSlices(ref *Volume, step float64) bool {
 	if len(ps) != ref.Dims[2] {
 		return true
 	}
-	normal := unit(cross(ref.Direction[0], ref.Direction[1]))
+	normal := vec3.Unit(vec3.Cross(ref.Direction[0], ref.Direction[1]))
 	for k := 1; k < len(ps); k++ {
-		if d := dot(sub(ps[k], ps[k-1]), normal); math.Abs(math.Abs(d)-step) > stepTolerance*step {
+		if d := vec3.Dot(vec3.Sub(ps[k], ps[k-1]), normal); math.Abs(math.Abs(d)-step) > stepTolerance*step {
 			return false
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"liverseg/internal/testenv"
 )
 
 // Sources of the SEG writer's tests: IRCAD 7 (no FrameOfReferenceUID, Study ID and Accession
@@ -18,12 +20,12 @@ import (
 // the Siemens series of TotalSegmentator (no Study, Series or SOP Instance UID) and the highdicom
 // CT (slices at z = -99.48, 103.02, 104.27, 105.52: far from an even grid).
 func segSourceIRCAD7(t testing.TB) string { return ircad(t, "7", "PATIENT_DICOM") }
-func segSourceGE(t testing.TB) string     { return dataPath(t, "formats", "dcmqi", "ct-3slice") }
+func segSourceGE(t testing.TB) string     { return testenv.Data(t, "formats", "dcmqi", "ct-3slice") }
 func segSourceSiemens(t testing.TB) string {
-	return dataPath(t, "ct", "totalseg", "example_ct_dicom")
+	return testenv.Data(t, "ct", "totalseg", "example_ct_dicom")
 }
 func segSourceUneven(t testing.TB) string {
-	return dataPath(t, "formats", "pydicom", "dicomdirtests", "77654033", "CT2")
+	return testenv.Data(t, "formats", "pydicom", "dicomdirtests", "77654033", "CT2")
 }
 
 func loadSEGSource(t testing.TB, dir string) *Volume {
@@ -128,7 +130,7 @@ func TestSEGCopiesStudyContext(t *testing.T) {
 }
 
 // TestSourceUID (issue 20 item 12): a UID the CT lacks is derived from it, the same in every SEG
-// of the series (also one written from a NIfTI label of it), and differs between purposes and
+// of the series (also one written from a NIfTI label of it: scan/labels), and differs between purposes and
 // series; the SEG's own series and instance stay new each time.
 func TestSourceUID(t *testing.T) {
 	ircad7 := loadSEGSource(t, segSourceIRCAD7(t))
@@ -163,32 +165,17 @@ func TestSourceUID(t *testing.T) {
 		}
 	})
 
-	t.Run("siemens-study-via-nifti", func(t *testing.T) {
+	t.Run("siemens-study", func(t *testing.T) {
 		dir := segSourceSiemens(t)
 		m := segSourceMask(t, dir, siemens)
 		_, direct := writeTestSEG(t, siemens, m, LabelMeta{AlgorithmType: AlgorithmAutomatic})
-		// The way `convert --in label.nii.gz --out x.dcm` goes: NIfTI written, read, written as SEG.
-		tmp := t.TempDir()
-		nii := filepath.Join(tmp, "label.nii.gz")
-		if err := WriteLabel(nii, FormatNIfTI, siemens, m, LabelMeta{}); err != nil {
-			t.Fatal(err)
-		}
+		// A second run: the series read again. (scan/labels' TestSEGThroughNIfTI does the same
+		// through a NIfTI label, the way `convert --in label.nii.gz --out x.dcm` goes.)
 		again := loadSEGSource(t, dir)
-		fromNIfTI, err := LoadLabel(nii, again, LabelOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		segPath := filepath.Join(tmp, "from-nifti.dcm")
-		if err := WriteLabel(segPath, FormatSEG, again, fromNIfTI, LabelMeta{}); err != nil {
-			t.Fatal(err)
-		}
-		df, err := readDICOMFile(segPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sa, sb := direct.str(tag.StudyInstanceUID), df.Elems.str(tag.StudyInstanceUID)
+		_, b := writeTestSEG(t, again, m, LabelMeta{})
+		sa, sb := direct.str(tag.StudyInstanceUID), b.str(tag.StudyInstanceUID)
 		if sa == "" || sa != sb {
-			t.Errorf("StudyInstanceUID %q of the SEG, %q of the NIfTI-derived SEG, want one", sa, sb)
+			t.Errorf("StudyInstanceUID %q of the SEG, %q of the second run's, want one", sa, sb)
 		}
 		checkUUIDUID(t, sa)
 		if f := direct.str(tag.FrameOfReferenceUID); f != siemens.Series.FrameOfReference {
@@ -344,7 +331,7 @@ func TestSEGFramePositions(t *testing.T) {
 // error, and dcentvfy over the CT and the SEG finds no attribute of the patient or study empty in
 // one and not the other, nor different.
 func TestSEGOutsideValidators(t *testing.T) {
-	dciodvfy, dcentvfy := needTool(t, "dciodvfy"), needTool(t, "dcentvfy")
+	dciodvfy, dcentvfy := testenv.Tool(t, "dciodvfy"), testenv.Tool(t, "dcentvfy")
 	for _, tc := range []struct {
 		name string
 		dir  func(testing.TB) string

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"liverseg/scan/internal/vec3"
 )
 
 // SeriesEntry is one image series found on disk: who and what it is, its slices in volume order
@@ -49,12 +51,12 @@ func assemble(hdr seriesHeader, frames []frameInfo) (*SeriesEntry, error) {
 	}
 	row := [3]float64{first.Orientation[0], first.Orientation[1], first.Orientation[2]}
 	col := [3]float64{first.Orientation[3], first.Orientation[4], first.Orientation[5]}
-	if !first.HasOrientation || norm(row) < 0.5 || norm(col) < 0.5 {
+	if !first.HasOrientation || vec3.Norm(row) < 0.5 || vec3.Norm(col) < 0.5 {
 		row, col = [3]float64{1, 0, 0}, [3]float64{0, 1, 0}
 		withPos = false
 	}
-	row, col = unit(row), unit(col)
-	normal := unit(cross(row, col))
+	row, col = vec3.Unit(row), vec3.Unit(col)
+	normal := vec3.Unit(vec3.Cross(row, col))
 	e.Direction = [3][3]float64{row, col, normal}
 	if first.PixelSpacing[0] > 0 {
 		e.Spacing[0], e.Spacing[1] = first.PixelSpacing[1], first.PixelSpacing[0]
@@ -156,7 +158,7 @@ func (e *SeriesEntry) warnDuplicateUIDs(frames []frameInfo) {
 	}
 	if len(shared) > 0 {
 		e.warn("duplicate SOP Instance UIDs: %d UIDs are each carried by several files (%s); labels that reference them are placed by position",
-			len(shared), firstNames(shared))
+			len(shared), FirstNames(shared))
 	}
 }
 
@@ -221,7 +223,7 @@ func (e *SeriesEntry) keepMajorityGrid(frames []frameInfo) []frameInfo {
 // orderByPosition sorts frames along the slice normal, drops duplicate positions, and sets the
 // origin, slice step and slice direction, warning on uneven steps, gaps and gantry tilt.
 func (e *SeriesEntry) orderByPosition(frames []frameInfo, normal [3]float64) []frameInfo {
-	dist := func(f frameInfo) float64 { return dot(f.Position, normal) }
+	dist := func(f frameInfo) float64 { return vec3.Dot(f.Position, normal) }
 	sort.SliceStable(frames, func(a, b int) bool {
 		da, db := dist(frames[a]), dist(frames[b])
 		if math.Abs(da-db) > dupTolerance {
@@ -285,9 +287,9 @@ func (e *SeriesEntry) orderByPosition(frames []frameInfo, normal [3]float64) []f
 	}
 	// The slice axis runs from the first to the last position; with gantry tilt it leans away
 	// from the normal, and keeping it so puts every voxel where the scanner measured it.
-	span := sub(frames[n-1].Position, frames[0].Position)
-	axis := unit(span)
-	cosTilt := dot(axis, normal)
+	span := vec3.Sub(frames[n-1].Position, frames[0].Position)
+	axis := vec3.Unit(span)
+	cosTilt := vec3.Dot(axis, normal)
 	if sinTilt := math.Sqrt(math.Max(0, 1-cosTilt*cosTilt)); sinTilt > tiltTolerance {
 		e.warn("gantry tilt of %.2f degrees: slices are sheared, not resampled", math.Asin(sinTilt)*180/math.Pi)
 		e.Direction[2] = axis
@@ -314,22 +316,6 @@ func commonDir(frames []frameInfo) string {
 		}
 	}
 	return dir
-}
-
-func dot(a, b [3]float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
-func norm(a [3]float64) float64   { return math.Sqrt(dot(a, a)) }
-func sub(a, b [3]float64) [3]float64 {
-	return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]}
-}
-func cross(a, b [3]float64) [3]float64 {
-	return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
-}
-func unit(a [3]float64) [3]float64 {
-	n := norm(a)
-	if n == 0 {
-		return a
-	}
-	return [3]float64{a[0] / n, a[1] / n, a[2] / n}
 }
 
 // TransferSyntaxName is the name of a transfer syntax UID, or the UID itself when unknown.

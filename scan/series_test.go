@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"liverseg/internal/testenv"
 )
 
 func TestLoadIRCAD(t *testing.T) {
@@ -46,7 +48,7 @@ func TestLoadIRCAD(t *testing.T) {
 // TestIRCADMatchesPydicom: case 7's HU volume equals pydicom's, slice by slice, with pydicom's
 // slices sorted along the normal (the order a reader of the design expects).
 func TestIRCADMatchesPydicom(t *testing.T) {
-	py := needPython(t, "pydicom, numpy")
+	py := testenv.Python(t, "pydicom, numpy")
 	dir := ircad(t, "7", "PATIENT_DICOM")
 	out, err := exec.Command(py, "-c", `
 import sys, glob, numpy as np, pydicom

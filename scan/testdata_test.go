@@ -1,29 +1,14 @@
 package scan
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"liverseg/internal/testenv"
 )
 
-// dataPath returns a path under $LIVERSEG_DATA, skipping the test when the data is not there,
-// except in CI (CI=true), where the setup unpacks it and its absence is a failure.
-func dataPath(t testing.TB, rel ...string) string {
-	t.Helper()
-	root := os.Getenv("LIVERSEG_DATA")
-	if root == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("LIVERSEG_DATA is not set (CI unpacks the test data and sets it)")
-		}
-		t.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
-	}
-	p := filepath.Join(append([]string{root}, rel...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("test data missing: %v", err)
-	}
-	return p
-}
-
+// ircad is a folder of 3D-IRCADb patient ("7") under the test data: testenv.IRCAD for the
+// tables whose cases name the patient as a string.
 func ircad(t testing.TB, patient, sub string) string {
-	return dataPath(t, "ct", "ircad", "3Dircadb1."+patient, sub)
+	t.Helper()
+	return testenv.Data(t, "ct", "ircad", "3Dircadb1."+patient, sub)
 }

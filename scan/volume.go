@@ -131,9 +131,10 @@ func (v *Volume) VoxelVolumeML() float64 {
 // CheckMask reports whether m has the volume's dimensions, with an error naming both when not.
 func (v *Volume) CheckMask(m *Mask) error {
 	if m.Dims != v.Dims || len(m.Voxels) != v.Len() {
-		return fmt.Errorf("%w: mask is %s, volume is %s", ErrGeometry, dimsString(m.Dims), dimsString(v.Dims))
+		return fmt.Errorf("%w: mask is %s, volume is %s", ErrGeometry, DimsString(m.Dims), DimsString(v.Dims))
 	}
 	return nil
 }
 
-func dimsString(d [3]int) string { return fmt.Sprintf("%dx%dx%d", d[0], d[1], d[2]) }
+// DimsString prints voxel dimensions as messages give them: 512x512x129.
+func DimsString(d [3]int) string { return fmt.Sprintf("%dx%dx%d", d[0], d[1], d[2]) }

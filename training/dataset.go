@@ -20,6 +20,7 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/scan/labels"
 )
 
 // ManifestVersion is the version of manifest.json this code writes and the worker reads.
@@ -137,7 +138,7 @@ func Export(ctx context.Context, cfg *Config, dir string, progress Progress) (*M
 		if err != nil {
 			return nil, err
 		}
-		mask, err := scan.LoadLabel(cfg.Path(cs.Label), v, scan.LabelOptions{Reverse: cs.Reverse, Segment: cs.Segment})
+		mask, err := labels.Load(cfg.Path(cs.Label), v, labels.Options{Reverse: cs.Reverse, Segment: cs.Segment})
 		if err != nil {
 			return nil, err
 		}

@@ -18,17 +18,11 @@ type CaseEval struct {
 	// Level says what was scored: "slices" = the dataset's arrays at the model's input size,
 	// threshold only; "volume" = the whole segmentation pipeline (inference.Segment: resize back,
 	// largest component, holes filled) on the original series against its label.
-	Level     string              `json:"level"`
-	Dice      float64             `json:"dice"`
-	IoU       float64             `json:"iou"`
-	MIoU      float64             `json:"miou"`
-	MPA       float64             `json:"mpa"`
-	StudyMIoU float64             `json:"study_miou"`
-	StudyMPA  float64             `json:"study_mpa"`
-	TruthML   float64             `json:"truth_ml,omitempty"`
-	PredML    float64             `json:"pred_ml,omitempty"`
-	Slices    []scan.SliceMetrics `json:"slices"`
-	Seconds   float64             `json:"seconds,omitempty"`
+	Level string `json:"level"`
+	// The figures, under scan.Metrics' names (dice, iou, miou, ..., slices): at the "slices"
+	// level TruthML and PredML are 0, the arrays having no voxel size.
+	scan.Metrics
+	Seconds float64 `json:"seconds,omitempty"`
 
 	images *npyArray  // the dataset's images, for panels
 	truth  *scan.Mask // [W, H, N] at model size
@@ -91,17 +85,10 @@ func evalDataset(ctx context.Context, m *inference.Model, dsDir string, man *Man
 		if err != nil {
 			return nil, err
 		}
-		ce := &CaseEval{Name: mc.Name, Split: mc.Split, Kind: mc.Kind, Level: "slices", images: img, truth: truth, pred: pred}
-		ce.fill(met)
-		out = append(out, ce)
+		out = append(out, &CaseEval{Name: mc.Name, Split: mc.Split, Kind: mc.Kind, Level: "slices", Metrics: *met,
+			images: img, truth: truth, pred: pred})
 	}
 	return out, nil
-}
-
-func (ce *CaseEval) fill(m *scan.Metrics) {
-	ce.Dice, ce.IoU, ce.MIoU, ce.MPA, ce.StudyMIoU, ce.StudyMPA = m.Dice, m.IoU, m.MIoU, m.MPA, m.StudyMIoU, m.StudyMPA
-	ce.TruthML, ce.PredML = m.TruthML, m.PredML
-	ce.Slices = m.Slices
 }
 
 func logit(p float64) float32 {

@@ -13,6 +13,7 @@ import (
 	"liverseg/inference"
 	"liverseg/internal/testenv"
 	"liverseg/scan"
+	"liverseg/scan/labels"
 	"liverseg/workspace"
 )
 
@@ -30,7 +31,7 @@ func ircadWorkspace(t *testing.T, n int) (*workspace.Workspace, string, *scan.Vo
 	if err != nil {
 		t.Fatal(err)
 	}
-	truth, err := scan.LoadLabel(filepath.Join(root, "MASKS_DICOM", "liver"), v, scan.LabelOptions{})
+	truth, err := labels.Load(filepath.Join(root, "MASKS_DICOM", "liver"), v, labels.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +400,7 @@ func TestFineTuneHeldOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	truth17, err := scan.LoadLabel(filepath.Join(root, "MASKS_DICOM", "liver"), v17, scan.LabelOptions{})
+	truth17, err := labels.Load(filepath.Join(root, "MASKS_DICOM", "liver"), v17, labels.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

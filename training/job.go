@@ -216,8 +216,8 @@ func Finish(ctx context.Context, dir string, opt FinishOptions) (*Outcome, error
 	}
 	r.summarise()
 	// the figure the report shows goes into the model
-	if r.ValDice > 0 {
-		if err := inference.StampMetadata(ctx, modelPath, map[string]string{inference.KeyValDice: strconv.FormatFloat(r.ValDice, 'f', 4, 64)}); err != nil {
+	if r.Val.Dice > 0 {
+		if err := inference.StampMetadata(ctx, modelPath, map[string]string{inference.KeyValDice: strconv.FormatFloat(r.Val.Dice, 'f', 4, 64)}); err != nil {
 			return nil, err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"liverseg/scan"
 	"liverseg/workspace"
 )
 
@@ -97,7 +98,7 @@ func (t *Trainer) Register(ctx context.Context, out *Outcome, activate bool) (*R
 	r := out.Report
 	m, err := t.WS.RegisterModel(ctx, workspace.NewModel{
 		Version: r.Version, Parent: r.Parent, SourceDir: out.Dir, Data: r.Dataset, Params: r.Params,
-		Metrics: summaryOf(r), ValDice: r.ValDice, Job: r.Job, Activate: activate,
+		Metrics: summaryOf(r), ValDice: r.Val.Dice, Job: r.Job, Activate: activate,
 	})
 	if err != nil {
 		return nil, err
@@ -105,24 +106,21 @@ func (t *Trainer) Register(ctx context.Context, out *Outcome, activate bool) (*R
 	return &Result{Outcome: out, Model: m}, nil
 }
 
-// Summary is the part of a report the registry keeps.
+// Summary is the part of a report the registry keeps (the models row's metrics), under the
+// report's own names: workspace.Rebuild makes the same from report/metrics.json.
 type Summary struct {
-	ValDice      float64            `json:"val_dice"`
-	ValLevel     string             `json:"val_level"`
-	ValIoU       float64            `json:"val_iou"`
-	ValMIoU      float64            `json:"val_miou"`
-	ValMPA       float64            `json:"val_mpa"`
-	ValStudyMIoU float64            `json:"val_study_miou"`
-	ValStudyMPA  float64            `json:"val_study_mpa"`
-	CaseDice     map[string]float64 `json:"case_dice"`
-	ORTMaxDiff   float64            `json:"ort_max_diff"`
-	BestEpoch    int                `json:"best_epoch"`
-	Epochs       int                `json:"epochs"`
+	ValLevel   string             `json:"val_level"`
+	Val        scan.Metrics       `json:"val"` // without the per-slice figures
+	CaseDice   map[string]float64 `json:"case_dice"`
+	ORTMaxDiff float64            `json:"ort_max_diff"`
+	BestEpoch  int                `json:"best_epoch"`
+	Epochs     int                `json:"epochs"`
 }
 
 func summaryOf(r *Report) Summary {
-	s := Summary{ValDice: r.ValDice, ValLevel: r.ValLevel, ValIoU: r.ValIoU, ValMIoU: r.ValMIoU, ValMPA: r.ValMPA,
-		ValStudyMIoU: r.ValStudyMIoU, ValStudyMPA: r.ValStudyMPA, CaseDice: map[string]float64{},
+	val := r.Val
+	val.Slices = nil
+	s := Summary{ValLevel: r.ValLevel, Val: val, CaseDice: map[string]float64{},
 		ORTMaxDiff: r.ORTMaxDiff, BestEpoch: r.BestEpoch, Epochs: r.Epochs}
 	for _, c := range r.Cases {
 		s.CaseDice[c.Name+" (slices)"] = c.Dice
@@ -148,7 +146,7 @@ func WriteModelCard(path string, r *Report) error {
 		level = "by the whole segmentation pipeline on the original series"
 	}
 	p("- Validation Dice **%.4f** (all validation voxels at once, %s); mIoU %.4f, mPA %.4f; the original study's per-slice mIoU %.4f and mPA %.4f.\n",
-		r.ValDice, level, r.ValMIoU, r.ValMPA, r.ValStudyMIoU, r.ValStudyMPA)
+		r.Val.Dice, level, r.Val.MIoU, r.Val.MPA, r.Val.StudyMIoU, r.Val.StudyMPA)
 	if len(r.Volumes) > 0 {
 		p("\n| case | split | Dice | IoU | truth ml | predicted ml |\n| --- | --- | --- | --- | --- | --- |\n")
 		for _, c := range r.Volumes {

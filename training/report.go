@@ -16,6 +16,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"liverseg/scan"
 )
 
 // Report is what a finished job shows: report/metrics.json, and report/index.html with its plots
@@ -42,16 +44,12 @@ type Report struct {
 	ORTSlices   int     `json:"ort_slices"`
 	ORTProvider string  `json:"ort_provider"`
 
-	// ValDice is the figure the model carries (liverseg.val_dice): the Dice of all validation
-	// voxels at once, at ValLevel ("volume" where the whole pipeline ran on the series, else
-	// "slices").
-	ValDice      float64 `json:"val_dice"`
-	ValLevel     string  `json:"val_level"`
-	ValIoU       float64 `json:"val_iou"`
-	ValMIoU      float64 `json:"val_miou"`
-	ValMPA       float64 `json:"val_mpa"`
-	ValStudyMIoU float64 `json:"val_study_miou"`
-	ValStudyMPA  float64 `json:"val_study_mpa"`
+	// ValLevel says what Val scored: "volume" where the whole pipeline ran on the series, else
+	// "slices" (the dataset's arrays at the model's input size).
+	ValLevel string `json:"val_level"`
+	// Val are the validation cases' figures (summarise). Val.Dice is the figure the model
+	// carries (liverseg.val_dice): the Dice of all validation voxels at once.
+	Val scan.Metrics `json:"val"`
 
 	Cases   []*CaseEval `json:"cases"`             // at the model's input size, every slice
 	Volumes []*CaseEval `json:"volumes,omitempty"` // whole pipeline on the original series
@@ -118,17 +116,19 @@ func (r *Report) summarise() {
 		return
 	}
 	r.ValLevel = level
-	r.ValDice = pooledDice(val)
+	r.Val = scan.Metrics{Dice: pooledDice(val)}
 	for _, c := range val {
 		f := 1 / float64(len(val))
-		r.ValIoU += c.IoU * f
-		r.ValMIoU += c.MIoU * f
-		r.ValMPA += c.MPA * f
-		r.ValStudyMIoU += c.StudyMIoU * f
-		r.ValStudyMPA += c.StudyMPA * f
+		r.Val.IoU += c.IoU * f
+		r.Val.MIoU += c.MIoU * f
+		r.Val.MPA += c.MPA * f
+		r.Val.StudyMIoU += c.StudyMIoU * f
+		r.Val.StudyMPA += c.StudyMPA * f
+		r.Val.TruthML += c.TruthML
+		r.Val.PredML += c.PredML
 	}
 	if len(val) == 1 {
-		r.ValIoU = val[0].IoU
+		r.Val.IoU = val[0].IoU
 	}
 }
 
@@ -337,9 +337,9 @@ img{max-width:100%} figure{display:inline-block;margin:.5em}
 <h1>liverseg model {{.Version}}</h1>
 <p>Job {{.Job}}{{if .Parent}}, fine-tuned from {{.Parent}}{{end}}; trained with torch {{.Torch}} on {{.Device}},
 {{.Epochs}} epochs ({{printf "%.0f" .TrainSeconds}} s){{if .EarlyStop}}, stopped early: {{.EarlyStop}}{{end}}; the weights of epoch {{.BestEpoch}} (lowest validation loss).</p>
-<p class="big">Validation Dice {{f4 .ValDice}}</p>
+<p class="big">Validation Dice {{f4 .Val.Dice}}</p>
 <p>The Dice of all validation voxels at once, {{if eq .ValLevel "volume"}}by the whole segmentation pipeline (resize back, largest component, holes filled) on the original series against its label{{else}}at the model's input size, threshold only{{end}}.
-mIoU {{f4 .ValMIoU}}, mPA {{f4 .ValMPA}}; the original study's per-slice figures: mIoU {{f4 .ValStudyMIoU}}, mPA {{f4 .ValStudyMPA}}.
+mIoU {{f4 .Val.MIoU}}, mPA {{f4 .Val.MPA}}; the original study's per-slice figures: mIoU {{f4 .Val.StudyMIoU}}, mPA {{f4 .Val.StudyMPA}}.
 ONNX Runtime ({{.ORTProvider}}) against PyTorch on {{.ORTSlices}} validation slices: largest logit difference {{printf "%.2g" .ORTMaxDiff}}.</p>
 
 {{if .Volumes}}<h2>Whole series (segmentation pipeline)</h2>

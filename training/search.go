@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"liverseg/scan"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -57,26 +58,22 @@ func (g Grid) Sample(n int, seed int64, base Params) []Params {
 
 // Trial is one job of a search.
 type Trial struct {
-	N         int     `json:"n"`
-	Dir       string  `json:"dir"`
-	Params    Params  `json:"params"`
-	Status    string  `json:"status"` // done, failed, cancelled, pending
-	Error     string  `json:"error,omitempty"`
-	ValDice   float64 `json:"val_dice"`
-	ValMIoU   float64 `json:"val_miou"`
-	ValMPA    float64 `json:"val_mpa"`
-	StudyMIoU float64 `json:"val_study_miou"`
-	StudyMPA  float64 `json:"val_study_mpa"`
-	BestEpoch int     `json:"best_epoch"`
-	Epochs    int     `json:"epochs_run"`
-	Seconds   float64 `json:"seconds"`
-	Rank      int     `json:"rank,omitempty"`
+	N         int          `json:"n"`
+	Dir       string       `json:"dir"`
+	Params    Params       `json:"params"`
+	Status    string       `json:"status"` // done, failed, cancelled, pending
+	Error     string       `json:"error,omitempty"`
+	Val       scan.Metrics `json:"val"` // the validation figures of its report (Report.Val)
+	BestEpoch int          `json:"best_epoch"`
+	Epochs    int          `json:"epochs_run"`
+	Seconds   float64      `json:"seconds"`
+	Rank      int          `json:"rank,omitempty"`
 }
 
 // Fill takes a finished trial's figures from its report.
 func (t *Trial) Fill(r *Report) {
 	t.Status = "done"
-	t.ValDice, t.ValMIoU, t.ValMPA, t.StudyMIoU, t.StudyMPA = r.ValDice, r.ValMIoU, r.ValMPA, r.ValStudyMIoU, r.ValStudyMPA
+	t.Val = r.Val
 	t.BestEpoch, t.Epochs, t.Seconds = r.BestEpoch, r.Epochs, r.TrainSeconds
 }
 
@@ -87,7 +84,7 @@ func Rank(trials []Trial) {
 		if (a.Status == "done") != (b.Status == "done") {
 			return a.Status == "done"
 		}
-		return a.ValDice > b.ValDice
+		return a.Val.Dice > b.Val.Dice
 	})
 	for i := range trials {
 		if trials[i].Status == "done" {
@@ -130,7 +127,7 @@ td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f
 <p>Ranked by validation Dice (the whole pipeline on the validation series where it ran, else at the model's input size).</p>
 <table><tr><th>rank</th><th>trial</th><th>optimizer</th><th>lr</th><th>batch</th><th>dropout</th><th>epochs</th><th>run / best</th><th>val Dice</th><th>mIoU</th><th>mPA</th><th>study mIoU</th><th>study mPA</th><th>seconds</th><th>report</th></tr>
 {{range .Trials}}<tr><td>{{if .Rank}}{{.Rank}}{{else}}–{{end}}</td><td>{{.N}}</td><td>{{.Params.Optimizer}}</td><td>{{.Params.LR}}</td><td>{{.Params.Batch}}</td><td>{{.Params.Dropout}}</td><td>{{.Params.Epochs}}</td>
-{{if eq .Status "done"}}<td>{{.Epochs}} / {{.BestEpoch}}</td><td>{{f4 .ValDice}}</td><td>{{f4 .ValMIoU}}</td><td>{{f4 .ValMPA}}</td><td>{{f4 .StudyMIoU}}</td><td>{{f4 .StudyMPA}}</td><td>{{printf "%.0f" .Seconds}}</td><td><a href="{{rel $.Rel .Dir}}/report/index.html">report</a></td>
+{{if eq .Status "done"}}<td>{{.Epochs}} / {{.BestEpoch}}</td><td>{{f4 .Val.Dice}}</td><td>{{f4 .Val.MIoU}}</td><td>{{f4 .Val.MPA}}</td><td>{{f4 .Val.StudyMIoU}}</td><td>{{f4 .Val.StudyMPA}}</td><td>{{printf "%.0f" .Seconds}}</td><td><a href="{{rel $.Rel .Dir}}/report/index.html">report</a></td>
 {{else}}<td colspan="8" style="text-align:left">{{.Status}} {{.Error}}</td>{{end}}</tr>
 {{end}}</table></body></html>
 `))

@@ -34,7 +34,7 @@ var pyOnce struct {
 
 func torchPython(t testing.TB) string {
 	pyOnce.Do(func() {
-		info, err := inference.FindPython(context.Background(), "", nil)
+		info, err := FindPython(context.Background(), "", nil)
 		pyOnce.path, pyOnce.err = info.Path, err
 	})
 	if pyOnce.err != nil {
@@ -265,14 +265,29 @@ func TestTinyJob(t *testing.T) {
 	if len(r.Panels) == 0 {
 		t.Error("no panels")
 	}
-	var mj map[string]any
+	// metrics.json names its figures as scan.Metrics does, the validation ones under "val".
+	var mj struct {
+		Val struct {
+			Dice *float64 `json:"dice"`
+			MIoU *float64 `json:"miou"`
+		} `json:"val"`
+		Cases []struct {
+			Dice   *float64 `json:"dice"`
+			Slices []any    `json:"slices"`
+		} `json:"cases"`
+	}
 	b, _ := os.ReadFile(filepath.Join(dir, "report", "metrics.json"))
-	if err := json.Unmarshal(b, &mj); err != nil || mj["val_dice"] == nil {
-		t.Errorf("metrics.json: %v", err)
+	if err := json.Unmarshal(b, &mj); err != nil || mj.Val.Dice == nil || *mj.Val.Dice != r.Val.Dice || mj.Val.MIoU == nil ||
+		len(mj.Cases) != len(r.Cases) || mj.Cases[0].Dice == nil || len(mj.Cases[0].Slices) == 0 {
+		t.Errorf("metrics.json: %v\n%.300s", err, b)
 	}
 	active, err := ws.Active(context.Background())
 	if err != nil || active.Version != filepath.Base(dir) {
 		t.Fatalf("active model %v, %v", active, err)
+	}
+	var row Summary // the registry keeps the report's figures under the same names
+	if err := json.Unmarshal(active.Metrics, &row); err != nil || row.Val.Dice != r.Val.Dice || row.ValLevel != r.ValLevel || row.Epochs != r.Epochs {
+		t.Errorf("registry metrics %s: %v", active.Metrics, err)
 	}
 	// the registered model follows the contract: inference opens it and segments a volume
 	m, err := inference.OpenModel(context.Background(), active.Path, ortOpt)
@@ -476,7 +491,7 @@ func TestGridSample(t *testing.T) {
 		}
 		seen[string(k)] = true
 	}
-	trials := []Trial{{N: 1, Status: "failed"}, {N: 2, Status: "done", ValDice: 0.5}, {N: 3, Status: "done", ValDice: 0.9}}
+	trials := []Trial{{N: 1, Status: "failed"}, {N: 2, Status: "done", Val: scan.Metrics{Dice: 0.5}}, {N: 3, Status: "done", Val: scan.Metrics{Dice: 0.9}}}
 	Rank(trials)
 	if trials[0].N != 3 || trials[0].Rank != 1 || trials[2].N != 1 || trials[2].Rank != 0 {
 		t.Fatalf("ranked %+v", trials)

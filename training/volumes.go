@@ -8,6 +8,7 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/scan/labels"
 )
 
 // evalVolumes scores the volume cases of the given splits with the whole segmentation pipeline
@@ -40,7 +41,7 @@ func evalVolumesWith(ctx context.Context, ms []*inference.Model, man *Manifest, 
 		if err != nil {
 			return nil, fmt.Errorf("case %s: %w", mc.Name, err)
 		}
-		truth, err := scan.LoadLabel(label, v, scan.LabelOptions{Reverse: mc.Reverse, Segment: mc.Segment})
+		truth, err := labels.Load(label, v, labels.Options{Reverse: mc.Reverse, Segment: mc.Segment})
 		if err != nil {
 			return nil, fmt.Errorf("case %s: %w", mc.Name, err)
 		}
@@ -54,9 +55,8 @@ func evalVolumesWith(ctx context.Context, ms []*inference.Model, man *Manifest, 
 			if err != nil {
 				return nil, fmt.Errorf("case %s: %w", mc.Name, err)
 			}
-			ce := &CaseEval{Name: mc.Name, Split: mc.Split, Kind: "volume", Level: "volume", Seconds: time.Since(t0).Seconds()}
-			ce.fill(met)
-			out[i] = append(out[i], ce)
+			out[i] = append(out[i], &CaseEval{Name: mc.Name, Split: mc.Split, Kind: "volume", Level: "volume",
+				Metrics: *met, Seconds: time.Since(t0).Seconds()})
 		}
 	}
 	if progress != nil && len(todo) > 0 {

@@ -135,7 +135,6 @@ type EpochRecord struct {
 var (
 	ErrCancelled = errors.New("training cancelled")
 	ErrWorker    = errors.New("training worker failed")
-	ErrNoTorch   = inference.ErrNoTorch
 	ErrNaN       = errors.New("training diverged")
 )
 
@@ -169,7 +168,7 @@ func (e *WorkerError) Is(target error) bool {
 
 // RunOptions say how to start the worker.
 type RunOptions struct {
-	Python  string      // the interpreter; "" = inference.FindPython's choice
+	Python  string      // the interpreter; "" = FindPython's choice
 	Worker  string      // worker.py to run; "" = the embedded one, written to the cache
 	OnEvent func(Event) // every event, in order, from one goroutine
 	Stderr  io.Writer   // also gets the worker's stderr (besides worker.log); may be nil
@@ -187,7 +186,7 @@ type RunOptions struct {
 func RunWorker(ctx context.Context, jobDir string, opt RunOptions) (*Event, error) {
 	python := opt.Python
 	if python == "" {
-		info, err := inference.FindPython(ctx, "", nil)
+		info, err := FindPython(ctx, "", nil)
 		if err != nil {
 			return nil, err
 		}

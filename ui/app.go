@@ -1,6 +1,7 @@
 // Package ui is liverseg's review GUI, built with Fyne: the welcome window, the series list of a
-// folder, a DICOMDIR or a file, the background loading of a series and the slice view. It is the
-// only package of liverseg that imports Fyne.
+// folder, a DICOMDIR or a file, the background loading of a series and its review (the slice view
+// itself is ui/sliceview). It and the packages under it are the only ones of liverseg that import
+// Fyne.
 package ui
 
 import (
@@ -24,8 +25,9 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/ui/jobs"
+	"liverseg/ui/sliceview"
 	"liverseg/viewer"
-	"liverseg/workspace"
 )
 
 // AppID is the application ID, as FyneApp.toml says.
@@ -66,9 +68,10 @@ func Run(ctx context.Context, opts Options) error {
 // session is the main window and what it shows: the welcome page, the discovery of a path,
 // the series list and the view of the loaded series. Its fields belong to the Fyne goroutine.
 type session struct {
-	ctx context.Context
-	app fyne.App
-	win fyne.Window
+	ctx  context.Context // Run's context, ended too when the window closes (the jobs' context)
+	app  fyne.App
+	win  fyne.Window
+	jobs *jobs.Runner // runs every goroutine of the window; closeResources closes it
 
 	opts Options
 	next *Options  // the first actions for the next series shown, in place of opts' (once): the sample's
@@ -79,7 +82,7 @@ type session struct {
 	table      *widget.Table
 	split      *container.Split
 	right      *fyne.Container // the pane beside the series list
-	view       *SliceView
+	view       *sliceview.View
 	review     *review            // of the loaded series
 	gen        int                // counts loads and discoveries; a result of an older one is dropped
 	cancel     context.CancelFunc // of the running discovery or load
@@ -89,19 +92,12 @@ type session struct {
 	progress  *widget.ProgressBar
 	cancelBtn *widget.Button
 
-	// Hooks for tests, called on the Fyne goroutine.
-	onCatalog  func(*scan.Catalog)
-	onView     func(*SliceView)
-	onError    func(error)
-	onCancel   func()
-	onWorkDone func(what string, err error)  // a review's background job ended
-	onReady    func()                        // the first actions of Options are done
-	onSaved    func(*workspace.LabelVersion) // a label version was saved
-	onWorkList func(*workList)               // the work list is shown
+	hooks hooks // for tests; see hooks
 }
 
 func newSession(ctx context.Context, a fyne.App) *session {
-	s := &session{ctx: ctx, app: a, do: fyne.Do}
+	s := &session{jobs: jobs.New(ctx), app: a, do: fyne.Do}
+	s.ctx = s.jobs.Context()
 	s.win = a.NewWindow("liverseg")
 	s.win.Resize(fyne.NewSize(1400, 900))
 	// Keys typed while nothing has the focus (say after a click on the series list) still move
@@ -246,7 +242,7 @@ func (s *session) begin() (context.Context, int) {
 // background runs work off the Fyne goroutine and then done on it, unless a newer piece of
 // work has started meanwhile. A panic in work becomes an error.
 func (s *session) background(gen int, work func() error, done func(error)) {
-	s.goJob(func() {
+	s.jobs.Go(func(context.Context) {
 		err := guarded(work)
 		s.do(func() {
 			if gen != s.gen {
@@ -426,8 +422,8 @@ func (s *session) showCatalog(cat *scan.Catalog) {
 	split.Offset = 0.42
 	s.split = split
 	s.win.SetContent(split)
-	if s.onCatalog != nil {
-		s.onCatalog(cat)
+	if s.hooks.onCatalog != nil {
+		s.hooks.onCatalog(cat)
 	}
 	if !s.pickWanted(t) && len(cat.Series) == 1 {
 		t.Select(widget.TableCellID{Row: 0, Col: 0})
@@ -497,8 +493,8 @@ func (s *session) loadSeries(i int) {
 			s.table.UnselectAll()
 			if errors.Is(err, context.Canceled) {
 				s.setRight(container.NewCenter(widget.NewLabel("Loading cancelled. Choose a series to load it.")))
-				if s.onCancel != nil {
-					s.onCancel()
+				if s.hooks.onCancel != nil {
+					s.hooks.onCancel()
 				}
 				return
 			}
@@ -506,7 +502,7 @@ func (s *session) loadSeries(i int) {
 			s.showError(err)
 			return
 		}
-		s.showView(e, newSliceViewRenderer(r))
+		s.showView(e, sliceview.NewWithRenderer(r))
 	})
 }
 
@@ -530,7 +526,7 @@ func (s *session) percentProgress(update func(done, total int)) func(done, total
 
 // showView puts the review of a loaded series beside the list (made narrow) and gives the view
 // the keyboard, then runs the first actions the options ask for.
-func (s *session) showView(e *scan.SeriesEntry, sv *SliceView) {
+func (s *session) showView(e *scan.SeriesEntry, sv *sliceview.View) {
 	s.view = sv
 	r := newReview(s, e, sv)
 	s.review = r
@@ -540,8 +536,8 @@ func (s *session) showView(e *scan.SeriesEntry, sv *SliceView) {
 	}
 	s.win.SetTitle(fmt.Sprintf("liverseg — %s — %s", seriesCell(e, 0), seriesCell(e, 2)))
 	s.win.Canvas().Focus(sv)
-	if s.onView != nil {
-		s.onView(sv)
+	if s.hooks.onView != nil {
+		s.hooks.onView(sv)
 	}
 	o := s.opts
 	if s.next != nil {
@@ -570,8 +566,8 @@ func errorText(err error) string {
 
 // showError shows err in a dialog (never a crash); the text names the file and the reason.
 func (s *session) showError(err error) {
-	if s.onError != nil {
-		s.onError(err)
+	if s.hooks.onError != nil {
+		s.hooks.onError(err)
 	}
 	dialog.ShowError(errors.New(errorText(err)), s.win)
 }

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"liverseg/scan"
+	"liverseg/ui/sliceview"
 	"liverseg/viewer"
 	"liverseg/workspace"
 )
@@ -73,7 +74,7 @@ func (r *review) openEditor() {
 		r.closeEditor()
 		return
 	}
-	caseID := r.status.caseID
+	caseID := r.caseID
 	vol, truth, pred := r.vol, r.truth, r.pred
 	var (
 		label     *scan.Mask
@@ -151,7 +152,7 @@ func (r *review) openEditor() {
 		r.apply()
 		if recovered > 0 {
 			r.modelNote = fmt.Sprintf("restored %d unsaved steps of case %s from the autosave", recovered, caseID)
-			r.main.vp.updateStatus()
+			r.main.RefreshStatus()
 		}
 		le.update()
 	})
@@ -188,8 +189,8 @@ func (r *review) closeEditor() {
 }
 
 // views are the review's slice views that exist: the single view and the panels.
-func (r *review) views() []*SliceView {
-	vs := []*SliceView{r.main}
+func (r *review) views() []*sliceview.View {
+	vs := []*sliceview.View{r.main}
 	for _, p := range r.panels {
 		if p != nil {
 			vs = append(vs, p)
@@ -279,40 +280,40 @@ func (le *labelEditor) cursor() (rx, ry float64, ok bool) {
 }
 
 // pointer applies the tool to a press, drag or release of the left button on the slice.
-func (le *labelEditor) pointer(phase PointerPhase, x, y float64) bool {
+func (le *labelEditor) pointer(phase sliceview.PointerPhase, x, y float64) bool {
 	r := le.r
 	p := viewer.Point{X: x, Y: y}
 	switch le.tool {
 	case toolBrush, toolEraser, toolThreshold:
 		switch phase {
-		case PointerDown:
+		case sliceview.PointerDown:
 			le.slice = r.main.Slice()
 			if err := le.ed.BeginStroke(le.slice, le.brush()); err != nil {
 				r.s.showError(err)
 				return false
 			}
 			le.strokeTo(p)
-		case PointerDrag:
+		case sliceview.PointerDrag:
 			le.strokeTo(p)
-		case PointerUp:
+		case sliceview.PointerUp:
 			le.record(le.ed.EndStroke(), nil)
 		}
 	case toolFlood, toolFloodErase:
-		if phase == PointerDown {
+		if phase == sliceview.PointerDown {
 			opt := viewer.FloodOptions{Erase: le.tool == toolFloodErase}
 			le.record(le.ed.FloodFill(r.main.Slice(), int(x), int(y), opt))
 		}
 	case toolLasso, toolLassoCut:
 		switch phase {
-		case PointerDown:
+		case sliceview.PointerDown:
 			le.slice = r.main.Slice()
 			le.lasso = append(le.lasso[:0], p)
-		case PointerDrag:
+		case sliceview.PointerDrag:
 			// A point a pixel a step is all a lasso needs: the polygon and its drawing stay small.
 			if n := len(le.lasso); n == 0 || math.Hypot(p.X-le.lasso[n-1].X, p.Y-le.lasso[n-1].Y) >= 1 {
 				le.lasso = append(le.lasso, p)
 			}
-		case PointerUp:
+		case sliceview.PointerUp:
 			le.lasso = append(le.lasso, p)
 			if len(le.lasso) >= 3 {
 				if le.tool == toolLasso {

@@ -12,19 +12,21 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"liverseg/scan"
+	"liverseg/ui/internal/synthvol"
+	"liverseg/ui/sliceview"
 	"liverseg/workspace"
 )
 
 // screenAt is the position in sv (widget coordinates) of display pixel (x, y)'s centre.
-func screenAt(sv *SliceView, x, y float64) fyne.Position {
-	rc := sv.imgRect
-	w, h := sv.r.Size()
-	return fyne.NewPos(rc.Position.X+float32((x+0.5)/float64(w))*rc.Size.Width,
-		rc.Position.Y+float32((y+0.5)/float64(h))*rc.Size.Height)
+func screenAt(sv *sliceview.View, x, y float64) fyne.Position {
+	pos, size := sv.ImageRect()
+	w, h := sv.Renderer().Size()
+	return fyne.NewPos(pos.X+float32((x+0.5)/float64(w))*size.Width,
+		pos.Y+float32((y+0.5)/float64(h))*size.Height)
 }
 
 // drag presses the left button at from, drags through to, and releases.
-func drag(sv *SliceView, from, to fyne.Position) {
+func drag(sv *sliceview.View, from, to fyne.Position) {
 	sv.MouseDown(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: from}, Button: desktop.MouseButtonPrimary})
 	sv.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: to}, Dragged: fyne.NewDelta(to.X-from.X, to.Y-from.Y)})
 	sv.MouseUp(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: to}, Button: desktop.MouseButtonPrimary})
@@ -44,7 +46,7 @@ func count(m *scan.Mask) int {
 // the label as a version and checks the workspace's version, audit log and autosave.
 func TestEditPaintUndoRedoSave(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	typeRune(r.main, 'e')
 	drain(t, q, 10*time.Second, "the editor", func() bool { return r.editor != nil })
 	le := r.editor
@@ -111,7 +113,7 @@ func TestEditPaintUndoRedoSave(t *testing.T) {
 	}
 	// Save: version 1, manual, with its voxels; the autosave starts afresh.
 	var saved *workspace.LabelVersion
-	s.onSaved = func(lv *workspace.LabelVersion) { saved = lv }
+	s.hooks.onSaved = func(lv *workspace.LabelVersion) { saved = lv }
 	le.save()
 	drain(t, q, 20*time.Second, "the save", func() bool { return saved != nil })
 	if saved.Version != 1 || saved.Origin != workspace.OriginManual {
@@ -140,7 +142,7 @@ func TestEditPaintUndoRedoSave(t *testing.T) {
 	}
 	// Running the model never touches the label being edited.
 	before := append([]uint8(nil), le.ed.Mask().Voxels...)
-	_, pred := synthMasks(v)
+	_, pred := synthvol.Masks(v)
 	r.pred = pred
 	r.apply()
 	if string(before) != string(le.ed.Mask().Voxels) {
@@ -161,7 +163,7 @@ func TestEditPaintUndoRedoSave(t *testing.T) {
 // save (as after a crash), and come back when the case is edited again.
 func TestEditRecoversUnsavedStrokes(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	r.openEditor()
 	drain(t, q, 10*time.Second, "the editor", func() bool { return r.editor != nil })
 	le := r.editor
@@ -178,7 +180,7 @@ func TestEditRecoversUnsavedStrokes(t *testing.T) {
 	s.closeResources()
 
 	s2, r2, q2 := openReviewIn(t, dir)
-	drain(t, q2, 10*time.Second, "the case", func() bool { return r2.status.caseID != "" })
+	drain(t, q2, 10*time.Second, "the case", func() bool { return r2.caseID != "" })
 	r2.openEditor()
 	drain(t, q2, 10*time.Second, "the editor", func() bool { return r2.editor != nil })
 	if got := count(r2.editor.ed.Mask()); got != want {
@@ -195,17 +197,17 @@ func TestEditRecoversUnsavedStrokes(t *testing.T) {
 // Start button comes back and the review goes on.
 func TestRetrainFailureLeavesTheGUI(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	ws, err := s.workspace()
 	if err != nil {
 		t.Fatal(err)
 	}
-	truth, _ := synthMasks(r.vol)
-	if _, err := ws.SaveLabel(context.Background(), r.status.caseID, r.vol, truth, workspace.OriginManual, 0, "", "test"); err != nil {
+	truth, _ := synthvol.Masks(r.vol)
+	if _, err := ws.SaveLabel(context.Background(), r.caseID, r.vol, truth, workspace.OriginManual, 0, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	r.showRetrain()
 	p := r.retrain
 	if len(p.cases) != 1 || p.start.Disabled() {
@@ -229,7 +231,7 @@ func TestRetrainFailureLeavesTheGUI(t *testing.T) {
 // on release, and leaves no path behind.
 func TestEditLassoDrawnWhileDragging(t *testing.T) {
 	_, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	typeRune(r.main, 'e')
 	drain(t, q, 10*time.Second, "the editor", func() bool { return r.editor != nil })
 	sv := r.main
@@ -268,18 +270,18 @@ func TestEditLassoDrawnWhileDragging(t *testing.T) {
 // does not open for editing; the dialog says who holds it, and the review goes on.
 func TestEditCaseLockedElsewhere(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	ws, err := s.workspace()
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := ws.OpenAutosave(r.status.caseID, 0, r.vol.Dims)
+	other, err := ws.OpenAutosave(r.caseID, 0, r.vol.Dims)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	r.openEditor()
 	drain(t, q, 10*time.Second, "the error", func() bool { return len(errs) > 0 })
 	if msg := errorText(errs[0]); !strings.Contains(msg, "being edited elsewhere") || !strings.Contains(msg, ".lock") {

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 
 	"liverseg/scan"
-	"liverseg/viewer"
+	"liverseg/scan/labels"
 	"liverseg/workspace"
 )
 
@@ -20,16 +20,18 @@ const checkpointEvery = time.Minute
 
 // saveOp is one piece of work for the autosave goroutine, done in order.
 type saveOp struct {
-	runs     []workspace.Run
+	runs     []scan.MaskRun
 	audit    *workspace.AuditEntry
 	snapshot *scan.Mask
 	done     chan error // answered after the op, when set
 }
 
 // autosaver writes the editor's steps to the workspace's autosave journal and audit log on a
-// goroutine of its own (each record is fsynced: the Fyne goroutine never waits on the disk),
-// and a snapshot on a timer. The order of ops is the order of steps, so that the journal and
-// the snapshots always describe the label the editor holds.
+// job of its own (each record is fsynced: the Fyne goroutine never waits on the disk), and a
+// snapshot on a timer. The order of ops is the order of steps, so that the journal and the
+// snapshots always describe the label the editor holds. Its jobs end when it is closed (the
+// review closes it before the window's close waits for the jobs), the timer also when the
+// window closes; the writer drains every op queued, so that no step is lost to a cancel.
 type autosaver struct {
 	s       *session
 	ws      *workspace.Workspace
@@ -50,11 +52,17 @@ func newAutosaver(s *session, ws *workspace.Workspace, caseID string, base int, 
 	}
 	as := &autosaver{s: s, ws: ws, a: a, ops: make(chan saveOp, 1024), stop: make(chan struct{})}
 	as.wg.Add(1)
-	go as.run()
+	if _, err := s.jobs.Go(as.run); err != nil {
+		as.wg.Done()
+		a.Close()
+		return nil, err
+	}
 	return as, nil
 }
 
-func (as *autosaver) run() {
+// run writes the queued ops until close: the audit entries even when ctx was cancelled, as they
+// belong to steps already in the journal.
+func (as *autosaver) run(ctx context.Context) {
 	defer as.wg.Done()
 	for op := range as.ops {
 		var err error
@@ -62,7 +70,7 @@ func (as *autosaver) run() {
 			err = as.a.Append(op.runs)
 		}
 		if err == nil && op.audit != nil {
-			err = as.ws.AddAudit(context.Background(), *op.audit)
+			err = as.ws.AddAudit(context.WithoutCancel(ctx), *op.audit)
 		}
 		if err == nil && op.snapshot != nil {
 			err = as.a.Checkpoint(op.snapshot)
@@ -85,16 +93,18 @@ func (as *autosaver) run() {
 func (as *autosaver) startTimer(mask func() *scan.Mask) {
 	as.mask = mask
 	as.ticker = time.NewTicker(checkpointEvery)
-	go func() {
+	as.s.jobs.Go(func(ctx context.Context) {
 		for {
 			select {
 			case <-as.stop:
+				return
+			case <-ctx.Done():
 				return
 			case <-as.ticker.C:
 				as.s.do(as.checkpoint)
 			}
 		}
-	}()
+	})
 }
 
 // checkpoint queues a snapshot of the label as it is now (a copy: the editor goes on).
@@ -109,17 +119,13 @@ func (as *autosaver) checkpoint() {
 }
 
 // step queues a step's changed voxels and its audit entry.
-func (as *autosaver) step(runs []viewer.Run, audit workspace.AuditEntry) {
+func (as *autosaver) step(runs []scan.MaskRun, audit workspace.AuditEntry) {
 	if as == nil {
 		return
 	}
-	w := make([]workspace.Run, len(runs))
-	for i, r := range runs {
-		w[i] = workspace.Run(r)
-	}
 	audit.Time = time.Now()
 	as.pending++
-	as.ops <- saveOp{runs: w, audit: &audit}
+	as.ops <- saveOp{runs: runs, audit: &audit}
 }
 
 // flush waits until every queued op is on disk.
@@ -190,10 +196,10 @@ func (le *labelEditor) save() {
 		le.base, le.dirty = lv.Version, false
 		le.update()
 		r.modelNote = fmt.Sprintf("label of case %s saved as version %d", caseID, lv.Version)
-		r.main.vp.updateStatus()
+		r.main.RefreshStatus()
 		r.rescore() // the figures now score the prediction against the saved label
-		if r.s.onSaved != nil {
-			r.s.onSaved(lv)
+		if r.s.hooks.onSaved != nil {
+			r.s.hooks.onSaved(lv)
 		}
 	})
 }
@@ -229,13 +235,13 @@ func (le *labelEditor) exportTo(path string) {
 	}
 	vol := r.vol
 	r.start("exporting the label", func(ctx context.Context, _ func(int, int)) error {
-		format, err := scan.FormatForOutput(path, "")
+		format, err := labels.FormatForOutput(path, "")
 		if err != nil {
 			return namePath(path, err)
 		}
-		return namePath(path, scan.WriteLabel(path, format, vol, label, meta))
+		return namePath(path, labels.Write(path, format, vol, label, meta))
 	}, func() {
 		r.modelNote = "label exported to " + path
-		r.main.vp.updateStatus()
+		r.main.RefreshStatus()
 	})
 }

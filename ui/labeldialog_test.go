@@ -12,12 +12,14 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"liverseg/scan"
+	"liverseg/scan/labels"
+	"liverseg/scan/pngstack"
 )
 
 // reversedPNGStack writes m as a PNG stack whose first file is the last slice, in dir.
 func reversedPNGStack(t *testing.T, dir string, m *scan.Mask) {
 	t.Helper()
-	if err := scan.WritePNGStack(dir, m); err != nil {
+	if err := pngstack.Write(dir, m); err != nil {
 		t.Fatal(err)
 	}
 	names, err := filepath.Glob(filepath.Join(dir, "*.png"))
@@ -56,7 +58,7 @@ func TestLabelDialogReadsReversedPNGStack(t *testing.T) {
 	masks := filepath.Join(root, "MASKS_DICOM", "liver")
 	reversedPNGStack(t, masks, truth)
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 
 	dialogParts := func() (*widget.Check, *widget.Entry, *widget.Button) {
 		r.chooseTruth()
@@ -92,7 +94,7 @@ func TestLabelDialogReadsReversedPNGStack(t *testing.T) {
 	}
 	s.win.Canvas().Overlays().Remove(s.win.Canvas().Overlays().Top())
 
-	if upside, err := scan.LoadLabel(masks, r.vol, scan.LabelOptions{}); err != nil || string(upside.Voxels) == string(truth.Voxels) {
+	if upside, err := labels.Load(masks, r.vol, labels.Options{}); err != nil || string(upside.Voxels) == string(truth.Voxels) {
 		t.Fatalf("read as it lies, the stack must differ from the truth (%v): the test would prove nothing", err)
 	}
 	check, _, beside = dialogParts()

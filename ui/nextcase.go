@@ -38,7 +38,7 @@ func pathExists(p string) bool {
 // openNextCase opens the series of the next case to review (see nextCase), the series itself
 // chosen where its folder holds several.
 func (r *review) openNextCase() {
-	s, current := r.s, r.status.caseID
+	s, current := r.s, r.caseID
 	s.readCases(func(cases []*workspace.Case, reviews []*workspace.Review, err error) {
 		if err != nil {
 			s.showError(err)
@@ -66,7 +66,7 @@ func (r *review) nextCaseKey(ru rune) {
 		r.openNextCase()
 		return
 	}
-	if r.status.caseID == "" {
+	if r.caseID == "" {
 		r.s.showError(errors.New("the case is not in the workspace yet: its review cannot be saved"))
 		return
 	}

@@ -2,12 +2,12 @@ package ui
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 	"liverseg/workspace"
 )
@@ -39,21 +39,19 @@ func TestNextCase(t *testing.T) {
 // TestNextCaseKey: J in a review opens the workspace's next case not completed (IRCAD 1.17, past
 // the completed 1.1), its series chosen and loaded.
 func TestNextCaseKey(t *testing.T) {
-	data := os.Getenv("LIVERSEG_DATA")
-	if data == "" {
-		t.Skip("LIVERSEG_DATA is not set")
-	}
+	data := testenv.DataRoot(t)
 	ctx := context.Background()
-	series := func(name string) *scan.SeriesEntry {
-		cat, err := scan.Discover(ctx, filepath.Join(data, "ct/ircad", name, "PATIENT_DICOM"))
+	series := func(patient int) *scan.SeriesEntry {
+		dir := testenv.IRCAD(t, patient, "PATIENT_DICOM")
+		cat, err := scan.Discover(ctx, dir)
 		if err != nil || len(cat.Series) != 1 {
-			t.Skipf("%s: %v", name, err)
+			t.Skipf("%s: %v", dir, err)
 		}
 		return cat.Series[0]
 	}
-	done, next := series("3Dircadb1.1"), series("3Dircadb1.17")
+	done, next := series(1), series(17)
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	ws, err := s.workspace()
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +65,7 @@ func TestNextCaseKey(t *testing.T) {
 		}
 	}
 	var listed int
-	s.onCatalog = func(cat *scan.Catalog) { listed = len(cat.Series) }
+	s.hooks.onCatalog = func(cat *scan.Catalog) { listed = len(cat.Series) }
 	c, err := ws.CaseBySeries(ctx, done.Series.SeriesUID)
 	if err != nil {
 		t.Fatal(err)
@@ -86,15 +84,15 @@ func TestNextCaseKey(t *testing.T) {
 	// Shift+J: 1.17 completed, and then no case is left (1.1 is done, the synthetic one's folder
 	// does not exist): said in a dialog, the review stays.
 	r2 := s.review
-	drain(t, q, 10*time.Second, "the case of 1.17", func() bool { return r2.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case of 1.17", func() bool { return r2.caseID != "" })
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	typeRune(r2.main, 'J')
 	drain(t, q, 10*time.Second, "the end of the list", func() bool { return len(errs) > 0 })
 	if msg := errorText(errs[0]); !strings.Contains(msg, "no case left to review") {
 		t.Errorf("error %q", msg)
 	}
-	if rv, err := ws.Review(ctx, r2.status.caseID); err != nil || rv.Status != workspace.StatusCompleted {
+	if rv, err := ws.Review(ctx, r2.caseID); err != nil || rv.Status != workspace.StatusCompleted {
 		t.Errorf("Shift+J left 1.17 %v (%v), want completed", rv, err)
 	}
 	if s.review != r2 {

@@ -8,22 +8,22 @@ import (
 	"os"
 	"os/user"
 
-	"liverseg/scan"
+	"liverseg/scan/labels"
 )
 
 // Options say what the GUI opens and does first. `liverseg [flags] [PATH]` fills them; the
 // flags let a script (bench/, scripts/screenshot.sh) drive the real application.
 type Options struct {
-	Path       string            // a folder, a DICOMDIR or a file; "" shows the welcome window
-	Truth      string            // a label to load once the series is shown (any LABEL format)
-	TruthOpts  scan.LabelOptions // how to read it: a PNG stack reversed, a SEG's segment
-	Infer      bool              // run the model once the series is shown
-	Layout     string            // LayoutSingle or LayoutSideBySide
-	Slice      int               // 1-based slice to show first; 0: the middle, or the worst disagreement once scored
-	Device     string            // auto, cpu or cuda
-	Workspace  string            // the workspace folder; "" is workspace.DefaultDir
-	ReadyFile  string            // written (with the figures) once the series is shown and the first actions are done
-	FullScreen bool              // the window fills the screen
+	Path       string         // a folder, a DICOMDIR or a file; "" shows the welcome window
+	Truth      string         // a label to load once the series is shown (any LABEL format)
+	TruthOpts  labels.Options // how to read it: a PNG stack reversed, a SEG's segment
+	Infer      bool           // run the model once the series is shown
+	Layout     string         // LayoutSingle or LayoutSideBySide
+	Slice      int            // 1-based slice to show first; 0: the middle, or the worst disagreement once scored
+	Device     string         // auto, cpu or cuda
+	Workspace  string         // the workspace folder; "" is workspace.DefaultDir
+	ReadyFile  string         // written (with the figures) once the series is shown and the first actions are done
+	FullScreen bool           // the window fills the screen
 }
 
 // ErrUsage marks a bad command line of the GUI.

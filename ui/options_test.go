@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"liverseg/scan"
+	"liverseg/scan/labels"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -15,7 +15,7 @@ func TestParseArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Options{Path: dir, Truth: "mask.nii.gz", TruthOpts: scan.LabelOptions{Reverse: true, Segment: 2}, Infer: true, Layout: LayoutSideBySide, Slice: 40, Device: "cpu"}
+	want := Options{Path: dir, Truth: "mask.nii.gz", TruthOpts: labels.Options{Reverse: true, Segment: 2}, Infer: true, Layout: LayoutSideBySide, Slice: 40, Device: "cpu"}
 	if o != want {
 		t.Errorf("got %+v\nwant %+v", o, want)
 	}

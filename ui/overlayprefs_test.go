@@ -7,6 +7,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"liverseg/scan"
+	"liverseg/ui/internal/synthvol"
+	"liverseg/ui/sliceview"
 	"liverseg/viewer"
 )
 
@@ -17,7 +19,7 @@ func TestOverlayLookRemembered(t *testing.T) {
 	typeRune(r.main, ']') // 0.45 -> 0.6 (steps of a tenth)
 	r.truthColor = color.RGBA{10, 20, 30, 255}
 	r.saveLook() // what the colour picker's callback does
-	sv, err := NewSliceView(synthVolume())
+	sv, err := sliceview.New(synthvol.Volume())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,8 @@
 package ui
 
+// The session's side of the PACS dialogs (ui/pacsdialog): what they are given, and the SEG that
+// "Send to PACS" stores.
+
 import (
 	"context"
 	"errors"
@@ -8,6 +11,8 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/ui/pacsdialog"
+	"liverseg/workspace"
 )
 
 // openFromPACS shows the "Open from PACS" dialog; the retrieved series opens like a folder.
@@ -22,7 +27,13 @@ func (s *session) openFromPACS() {
 		s.showError(err)
 		return
 	}
-	ShowPACSOpen(s.win, ws, dir, s.openPath)
+	pacsdialog.ShowOpen(s.ctx, s.pacsEnv(ws), dir, s.openPath)
+}
+
+// pacsEnv is what the PACS dialogs get of the session: the window, the workspace's servers, the
+// job runner (the window's close cancels and waits for their network work) and its do.
+func (s *session) pacsEnv(ws *workspace.Workspace) pacsdialog.Env {
+	return pacsdialog.Env{Parent: s.win, Servers: ws, Jobs: s.jobs, Do: s.do}
 }
 
 // errNothingToSend: no label yet.
@@ -62,5 +73,5 @@ func (r *review) sendToPACS() {
 		path = f.Name()
 		f.Close()
 		return scan.WriteSEG(path, vol, mask, meta)
-	}, func() { ShowPACSSend(r.s.win, ws, path) })
+	}, func() { pacsdialog.ShowSend(r.s.ctx, r.s.pacsEnv(ws), path) })
 }

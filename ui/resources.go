@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"liverseg/assets"
 	"liverseg/inference"
+	"liverseg/ui/jobs"
 	"liverseg/workspace"
 )
 
@@ -20,8 +20,7 @@ import (
 // mutex guards them.
 type resources struct {
 	mu        sync.Mutex
-	closed    bool           // the window has closed: nothing opens again, no job starts
-	jobs      sync.WaitGroup // the background jobs running (see goJob)
+	closed    bool // the window has closed: nothing opens again
 	ws        *workspace.Workspace
 	wsErr     error
 	model     *inference.Model
@@ -33,7 +32,7 @@ func (s *session) workspace() (*workspace.Workspace, error) {
 	s.res.mu.Lock()
 	defer s.res.mu.Unlock()
 	if s.res.closed {
-		return nil, errClosed
+		return nil, jobs.ErrClosed
 	}
 	if s.res.ws == nil && s.res.wsErr == nil {
 		s.res.ws, s.res.wsErr = workspace.Open(context.WithoutCancel(s.ctx), s.opts.Workspace)
@@ -63,7 +62,7 @@ func (s *session) model(ctx context.Context) (*inference.Model, string, error) {
 	s.res.mu.Lock()
 	defer s.res.mu.Unlock()
 	if s.res.closed {
-		return nil, "", errClosed
+		return nil, "", jobs.ErrClosed
 	}
 	if s.res.model != nil && s.res.modelPath == path {
 		return s.res.model, modelVersion(s.res.model, version), nil
@@ -95,43 +94,19 @@ func modelVersion(m *inference.Model, fallback string) string {
 	return fallback
 }
 
-// errClosed is what a job that comes after the window closed gets from the workspace or the model.
-var errClosed = errors.New("the window is closed")
-
-// goJob runs job on a goroutine of its own that closeResources waits for, so that the workspace
-// is not closed under a save (nor opened again after it closed). After the close it runs nothing.
-func (s *session) goJob(job func()) {
-	s.res.mu.Lock()
-	defer s.res.mu.Unlock()
-	if s.res.closed {
-		return
-	}
-	s.res.jobs.Add(1)
-	go func() {
-		defer s.res.jobs.Done()
-		job()
-	}()
-}
-
 // jobsGrace is how long closing the window waits for the running jobs (a save, a model run that
 // was cancelled) before it closes the workspace under them.
 const jobsGrace = 10 * time.Second
 
-// closeResources closes the model and the workspace when the window has closed, once the
-// background jobs have ended (for jobsGrace at most).
+// closeResources closes the model and the workspace when the window has closed: it marks them
+// closed (a job asking for them now gets jobs.ErrClosed, and the workspace is not opened again),
+// cancels the background jobs and waits for them to end (for jobsGrace at most), so that the
+// workspace is not closed under a save.
 func (s *session) closeResources() {
 	s.res.mu.Lock()
 	s.res.closed = true
 	s.res.mu.Unlock()
-	ended := make(chan struct{})
-	go func() {
-		s.res.jobs.Wait()
-		close(ended)
-	}()
-	select {
-	case <-ended:
-	case <-time.After(jobsGrace):
-	}
+	s.jobs.Close(jobsGrace)
 	s.res.mu.Lock()
 	defer s.res.mu.Unlock()
 	if s.res.model != nil {

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"liverseg/inference"
+	"liverseg/ui/jobs"
 )
 
 // TestCloseWaitsForJobs: closing the window waits for a running job (a save must not find the
@@ -25,7 +26,7 @@ func TestCloseWaitsForJobs(t *testing.T) {
 	pump(s)
 
 	release, saved := make(chan struct{}), make(chan error, 1)
-	s.goJob(func() {
+	s.jobs.Go(func(context.Context) {
 		<-release
 		ws, err := s.workspace()
 		if err == nil {
@@ -51,20 +52,22 @@ func TestCloseWaitsForJobs(t *testing.T) {
 	case <-time.After(jobsGrace + 5*time.Second):
 		t.Fatal("closeResources did not return after the job ended")
 	}
-	if !errors.Is(err, errClosed) {
-		t.Errorf("a workspace asked for after the close: %v, want errClosed", err)
+	if !errors.Is(err, jobs.ErrClosed) {
+		t.Errorf("a workspace asked for after the close: %v, want jobs.ErrClosed", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "workspace.db")); !os.IsNotExist(err) {
 		t.Errorf("the workspace was opened during the close: %v", err)
 	}
 
 	ran := false
-	s.goJob(func() { ran = true })
+	if _, err := s.jobs.Go(func(context.Context) { ran = true }); !errors.Is(err, jobs.ErrClosed) {
+		t.Errorf("a job asked for after the close: %v, want jobs.ErrClosed", err)
+	}
 	time.Sleep(50 * time.Millisecond)
 	if ran {
 		t.Error("a job started after the close")
 	}
-	if _, _, err := s.model(context.Background()); !errors.Is(err, errClosed) {
-		t.Errorf("model after the close: %v, want errClosed", err)
+	if _, _, err := s.model(context.Background()); !errors.Is(err, jobs.ErrClosed) {
+		t.Errorf("model after the close: %v, want jobs.ErrClosed", err)
 	}
 }

@@ -36,8 +36,6 @@ type retrainPanel struct {
 	bar     *widget.ProgressBar
 	chart   *lossChart
 	result  *fyne.Container
-	onDone  func(*training.FineTuneResult) // tests
-	params  *training.Params               // nil: training.FineTuneParams (tests shorten the job)
 	running bool
 }
 
@@ -154,13 +152,14 @@ func (p *retrainPanel) run() {
 	p.running = true
 	p.result.RemoveAll()
 	started := time.Now()
+	params := r.s.hooks.retrainParams // nil: training.FineTuneParams
 	var res *training.FineTuneResult
 	var mu sync.Mutex
 	lastNote := time.Time{}
 	r.start("fine-tuning", func(ctx context.Context, progress func(int, int)) error {
 		var err error
 		res, err = training.FineTune(ctx, training.FineTuneRequest{
-			Workspace: ws, Train: train, HeldOut: held, Author: author(), Params: p.params,
+			Workspace: ws, Train: train, HeldOut: held, Author: author(), Params: params,
 		}, func(ev training.Event) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -250,8 +249,8 @@ func (p *retrainPanel) showResult(res *training.FineTuneResult) {
 	keep := widget.NewButton("Keep "+res.Parent, func() { p.note.SetText("Kept " + res.Parent + "; " + res.Version + " stays in the registry.") })
 	p.result.Objects = []fyne.CanvasObject{grid, container.NewGridWithColumns(2, activate, keep)}
 	p.result.Refresh()
-	if p.onDone != nil {
-		p.onDone(res)
+	if h := p.r.s.hooks.onRetrained; h != nil {
+		h(res)
 	}
 }
 

@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,8 +11,11 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"liverseg/internal/testenv"
 	"liverseg/scan"
+	"liverseg/scan/labels"
 	"liverseg/training"
+	"liverseg/ui/sliceview"
 	"liverseg/workspace"
 )
 
@@ -29,14 +30,9 @@ func TestRetrainFromTheGUI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a real fine-tuning job: not in -short")
 	}
-	root := os.Getenv("LIVERSEG_DATA")
-	if root == "" || os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH") == "" {
-		t.Skip("LIVERSEG_DATA or ONNXRUNTIME_SHARED_LIBRARY_PATH is not set (scripts/test.sh sets them)")
-	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("no python3 for the worker")
-	}
-	dir := filepath.Join(root, "ct", "ircad", "3Dircadb1.17")
+	testenv.ORTLibrary(t)
+	testenv.Tool(t, "python3") // the worker's interpreter
+	dir := testenv.IRCAD(t, 17)
 	v, err := scan.LoadVolume(context.Background(), filepath.Join(dir, "PATIENT_DICOM"), "", nil)
 	if err != nil {
 		t.Skip(err)
@@ -49,14 +45,14 @@ func TestRetrainFromTheGUI(t *testing.T) {
 	q := pump(s)
 	s.right = container.NewStack()
 	s.win.SetContent(s.right)
-	sv, err := NewSliceView(v)
+	sv, err := sliceview.New(v)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.showView(&scan.SeriesEntry{Series: v.Series, Dims: v.Dims}, sv)
 	r := s.review
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
-	truth, err := scan.LoadLabel(filepath.Join(dir, "MASKS_DICOM", "liver"), v, scan.LabelOptions{})
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
+	truth, err := labels.Load(filepath.Join(dir, "MASKS_DICOM", "liver"), v, labels.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,19 +60,19 @@ func TestRetrainFromTheGUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ws.SaveLabel(context.Background(), r.status.caseID, v, truth, workspace.OriginManual, 0, "", "test"); err != nil {
+	if _, err := ws.SaveLabel(context.Background(), r.caseID, v, truth, workspace.OriginManual, 0, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	r.showRetrain()
 	p := r.retrain
 	params := training.FineTuneParams()
 	params.Epochs, params.MaxStepsPerEpoch = 1, 3
-	p.params = &params
-	p.train[r.status.caseID].SetChecked(true)
+	s.hooks.retrainParams = &params
+	p.train[r.caseID].SetChecked(true)
 	var res *training.FineTuneResult
-	p.onDone = func(fr *training.FineTuneResult) { res = fr }
+	s.hooks.onRetrained = func(fr *training.FineTuneResult) { res = fr }
 	p.run()
 	drain(t, q, 10*time.Minute, "the job", func() bool { return res != nil || len(errs) > 0 })
 	if len(errs) > 0 {

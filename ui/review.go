@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"fmt"
 	"image/color"
-	"math"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -12,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"liverseg/scan"
+	"liverseg/ui/sliceview"
 	"liverseg/viewer"
 )
 
@@ -21,32 +20,17 @@ const (
 	LayoutSideBySide = "side-by-side" // image | truth | prediction, linked
 )
 
-// review is the review of one loaded series: its views, the truth and the prediction with their
-// overlays, the figures and the disagreement list, the review status and the background work on
-// them (a model run, a label load). Its fields belong to the Fyne goroutine.
+// review is the review of one loaded series: the widgets that show its state (reviewState: the
+// truth and the prediction, their figures, the overlay choices, the review status), the views,
+// the label editor and the background work on them (a model run, a label load). Its fields
+// belong to the Fyne goroutine.
 type review struct {
-	s     *session
-	entry *scan.SeriesEntry
-	vol   *scan.Volume
+	reviewState
+	s *session
 
-	main       *SliceView
-	panels     [3]*SliceView // image | truth | prediction, linked to main; made on first use
-	sideBySide bool
-	centre     *fyne.Container
-
-	truth, pred         *scan.Mask
-	prob                *scan.Prob
-	truthName, predName string
-	labelOpts           scan.LabelOptions // the label dialog's last choices
-	metrics             *scan.Metrics
-	disagree            []scan.SliceMetrics
-	disIdx              int
-
-	showTruth, showPred, difference bool
-	truthMode, predMode             viewer.Mode // Fill or Outline
-	opacity                         float64
-	uncertainty                     viewer.UncertaintyMode
-	truthColor, predColor           color.RGBA
+	main   *sliceview.View
+	panels [3]*sliceview.View // image | truth | prediction, linked to main; made on first use
+	centre *fyne.Container
 
 	editor    *labelEditor       // the label being corrected, nil when not editing
 	editBox   *fyne.Container    // the editor's controls in the side panel
@@ -55,10 +39,8 @@ type review struct {
 	editTab   *container.TabItem
 	retrain   *retrainPanel // the retrain dialog last opened
 	afterWork func()        // called once when the running job has ended, however it ended
-	modelNote string        // the last model run: model, provider, seconds
 	work      *work         // the running background work, nil when none
 	steps     []func() bool // startup actions still to run (see startup)
-	errors    []string      // errors shown during startup, for the ready file
 
 	// Widgets kept up to date.
 	checks       map[*bool]*widget.Check
@@ -77,15 +59,11 @@ type review struct {
 }
 
 // newReview makes the review of a loaded series around its view.
-func newReview(s *session, e *scan.SeriesEntry, sv *SliceView) *review {
+func newReview(s *session, e *scan.SeriesEntry, sv *sliceview.View) *review {
 	look := loadOverlayLook(s.app.Preferences(), overlayLook{truth: viewer.ColorTruth, pred: viewer.ColorPrediction, opacity: 0.45})
 	r := &review{
-		s: s, entry: e, vol: sv.r.Volume(), main: sv,
-		showTruth: true, showPred: true,
-		truthMode: viewer.Fill, predMode: viewer.Fill,
-		opacity:     look.opacity,
-		uncertainty: viewer.UncertaintyOff,
-		truthColor:  look.truth, predColor: look.pred,
+		reviewState: newReviewState(e, sv.Renderer().Volume(), look),
+		s:           s, main: sv,
 		checks: map[*bool]*widget.Check{},
 	}
 	sv.Caption = ""
@@ -202,7 +180,7 @@ func (r *review) showLayout(focus bool) {
 				r.showLayout(focus)
 				return
 			}
-			p := newSliceViewRenderer(rd)
+			p := sliceview.NewWithRenderer(rd)
 			p.Caption = caption
 			p.OnKey = r.handleKey
 			r.main.Link(p)
@@ -217,32 +195,13 @@ func (r *review) showLayout(focus bool) {
 	}
 }
 
-// apply gives every view the overlay settings and redraws.
+// apply gives every view the layers of the state and redraws.
 func (r *review) apply() {
-	ov := func(m *scan.Mask, on bool, mode viewer.Mode, c color.RGBA) viewer.Overlay {
-		if !on || m == nil {
-			return viewer.Overlay{}
-		}
-		return viewer.Overlay{Mask: m, Mode: mode, Color: c, Opacity: r.opacity}
-	}
-	mr := r.main.Renderer()
-	mr.Truth = ov(r.truth, r.showTruth, r.truthMode, r.truthColor)
-	mr.Prediction = ov(r.pred, r.showPred, r.predMode, r.predColor)
-	mr.Difference = viewer.Difference{
-		Enabled: r.difference && r.truth != nil && r.pred != nil,
-		Agree:   viewer.ColorAgree, FalsePositive: viewer.ColorFalsePositive, FalseNegative: viewer.ColorFalseNegative,
-		Opacity: r.opacity,
-	}
-	mr.Uncertainty = viewer.Uncertainty{Prob: r.prob, Mode: r.uncertainty, Color: viewer.ColorUncertain, Opacity: r.opacity}
-	if r.prob == nil {
-		mr.Uncertainty.Mode = viewer.UncertaintyOff
-	}
+	r.mainLayers().set(r.main.Renderer())
 	if r.panels[0] != nil {
-		r.panels[0].Renderer().Truth, r.panels[0].Renderer().Prediction = viewer.Overlay{}, viewer.Overlay{}
-		r.panels[1].Renderer().Truth = ov(r.truth, true, r.truthMode, r.truthColor)
-		r.panels[1].Renderer().Prediction = viewer.Overlay{}
-		r.panels[2].Renderer().Truth = viewer.Overlay{}
-		r.panels[2].Renderer().Prediction = ov(r.pred, true, r.predMode, r.predColor)
+		for i, l := range r.panelLayers() {
+			l.set(r.panels[i].Renderer())
+		}
 	}
 	r.syncControls()
 	r.main.Redraw()
@@ -273,16 +232,12 @@ func (r *review) toggle(field *bool) {
 func (r *review) toggleSideBySide() { r.toggle(&r.sideBySide) }
 
 func (r *review) cycleMode(m *viewer.Mode) {
-	if *m == viewer.Fill {
-		*m = viewer.Outline
-	} else {
-		*m = viewer.Fill
-	}
+	flipMode(m)
 	r.apply()
 }
 
 func (r *review) cycleUncertainty() {
-	r.uncertainty = (r.uncertainty + 1) % 3
+	r.nextUncertainty()
 	r.apply()
 }
 
@@ -296,14 +251,14 @@ func (r *review) opacityKey(ru rune) {
 }
 
 func (r *review) changeOpacity(d float64) {
-	r.opacity = math.Round(math.Max(0.1, math.Min(1, r.opacity+d))*10) / 10
+	r.addOpacity(d)
 	r.saveLook()
 	r.apply()
 }
 
 // saveLook keeps the overlay colours and opacity for the next session.
 func (r *review) saveLook() {
-	saveOverlayLook(r.s.app.Preferences(), overlayLook{truth: r.truthColor, pred: r.predColor, opacity: r.opacity})
+	saveOverlayLook(r.s.app.Preferences(), r.look())
 }
 
 // disagreementKey: n the next slice of the list, N the one before.
@@ -318,15 +273,10 @@ func (r *review) disagreementKey(ru rune) {
 // jumpDisagreement selects the next (d 1) or previous (d -1) slice of the disagreement list,
 // which moves the view there; the first press selects the worst slice.
 func (r *review) jumpDisagreement(d int) {
-	if len(r.disagree) == 0 {
+	i, ok := r.stepDisagreement(r.main.Slice(), d)
+	if !ok {
 		return
 	}
-	i := r.disIdx + d
-	if r.main.Slice() != r.disagree[r.disIdx].Slice {
-		i = r.disIdx // not on a listed slice yet: go to the current entry first
-	}
-	i = max(0, min(i, len(r.disagree)-1))
-	r.disIdx = i
 	r.list.Select(i) // calls OnSelected only when i was not selected already
 	r.list.ScrollTo(i)
 	r.main.SetSlice(r.disagree[i].Slice)
@@ -355,41 +305,22 @@ func (r *review) chooseColours() {
 // sliceChanged updates the figures of the current slice.
 func (r *review) sliceChanged() { r.updateSliceFigures() }
 
-// setLabels installs a new truth or prediction with the figures computed for them (off the
-// Fyne goroutine) and redraws.
+// setMetrics installs the figures computed (off the Fyne goroutine) for the truth and the
+// prediction shown, and shows them with their disagreement list.
 func (r *review) setMetrics(m *scan.Metrics) {
-	r.metrics = m
-	r.disagree = nil
-	r.disIdx = 0
-	if m != nil {
-		r.disagree = m.Disagreements()
-	}
+	r.takeMetrics(m)
 	r.list.UnselectAll()
 	r.list.Refresh()
 	r.updateFigures()
 }
 
+// updateFigures shows the figures of the volume, the disagreement list's note and the figures of
+// the current slice.
 func (r *review) updateFigures() {
-	switch {
-	case r.truth == nil && r.pred == nil:
-		r.volFigures.SetText("Run the model (M) and load a truth (L)\nto see Dice, IoU, mIoU and mPA.")
-	case r.truth == nil:
-		r.volFigures.SetText(fmt.Sprintf("prediction %s\n%.1f ml\nLoad a truth (L) to score it.", r.predName, scan.VolumeML(r.pred, r.vol.VoxelVolumeML())))
-	case r.pred == nil:
-		r.volFigures.SetText(fmt.Sprintf("truth %s\n%.1f ml\nRun the model (M) to score it.", r.truthName, scan.VolumeML(r.truth, r.vol.VoxelVolumeML())))
-	case r.metrics != nil:
-		m := r.metrics
-		r.volFigures.SetText(fmt.Sprintf("Dice %.4f   IoU %.4f\nmIoU %.4f   mPA %.4f\ntruth %.1f ml   prediction %.1f ml",
-			m.Dice, m.IoU, m.MIoU, m.MPA, m.TruthML, m.PredML))
+	if text, ok := r.volumeFiguresText(); ok {
+		r.volFigures.SetText(text)
 	}
-	switch {
-	case r.metrics == nil:
-		r.listNote.SetText("")
-	case len(r.disagree) == 0:
-		r.listNote.SetText("Truth and prediction agree on every slice.")
-	default:
-		r.listNote.SetText(fmt.Sprintf("%d slices differ.", len(r.disagree)))
-	}
+	r.listNote.SetText(r.disagreementNote())
 	r.updateSliceFigures()
 }
 
@@ -397,20 +328,7 @@ func (r *review) updateSliceFigures() {
 	if r.sliceFigures == nil {
 		return
 	}
-	k := r.main.Slice()
-	if r.metrics == nil || k >= len(r.metrics.Slices) {
-		r.sliceFigures.SetText(fmt.Sprintf("slice %d: no figures yet", k+1))
-		return
-	}
-	s := r.metrics.Slices[k]
-	r.sliceFigures.SetText(fmt.Sprintf("slice %d: Dice %.4f   IoU %.4f\nmIoU %.4f   mPA %.4f\nfalse positive %d   false negative %d",
-		k+1, s.Dice, s.IoU, s.MIoU, s.MPA, s.FalsePos, s.FalseNeg))
-}
-
-// disagreementText is a line of the disagreement list (slices numbered from 1, as the status
-// line numbers them).
-func disagreementText(s scan.SliceMetrics) string {
-	return fmt.Sprintf("slice %d: %d voxels (FP %d, FN %d), Dice %.3f", s.Slice+1, s.FalsePos+s.FalseNeg, s.FalsePos, s.FalseNeg, s.Dice)
+	r.sliceFigures.SetText(r.sliceFiguresText(r.main.Slice()))
 }
 
 // statusExtra ends the status line: the running work, else the last model run.

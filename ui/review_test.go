@@ -13,42 +13,20 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 
 	"liverseg/inference"
+	"liverseg/internal/testenv"
 	"liverseg/scan"
+	"liverseg/scan/labels"
+	"liverseg/scan/nifti"
+	"liverseg/ui/internal/synthvol"
+	"liverseg/ui/sliceview"
 	"liverseg/viewer"
 	"liverseg/workspace"
 )
-
-// synthMasks are a truth and a prediction on the synthetic volume: the truth is the block of
-// columns 10..29, rows 8..21 on slices 3..8; the prediction is the same block moved 4 columns
-// right on slices 3..5 (a disagreement of 4x14x2 voxels a slice), equal on 6..8, and a stray
-// 2x2 blob on slice 10 (false positives).
-func synthMasks(v *scan.Volume) (truth, pred *scan.Mask) {
-	truth, pred = scan.NewMask(v.Dims), scan.NewMask(v.Dims)
-	for k := 3; k <= 8; k++ {
-		shift := 0
-		if k <= 5 {
-			shift = 4
-		}
-		for j := 8; j <= 21; j++ {
-			for i := 10; i <= 29; i++ {
-				truth.Voxels[v.Index(i, j, k)] = scan.Liver
-				pred.Voxels[v.Index(i+shift, j, k)] = scan.Liver
-			}
-		}
-	}
-	for j := 2; j < 4; j++ {
-		for i := 2; i < 4; i++ {
-			pred.Voxels[v.Index(i, j, 10)] = scan.Liver
-		}
-	}
-	return truth, pred
-}
 
 // openReview shows the review of the synthetic volume in a test window, as showView does after
 // a load, with a throw-away workspace. Background work is queued for the test to drain.
@@ -72,10 +50,10 @@ func openReviewIn(t *testing.T, dir string) (*session, *review, chan func()) {
 	s.right = container.NewStack()
 	s.win.SetContent(s.right)
 	s.win.Resize(fyne.NewSize(1000, 600))
-	v := synthVolume()
+	v := synthvol.Volume()
 	v.Series.SeriesUID = "1.2.3.4"
 	v.Series.Path = "/synthetic"
-	sv, err := NewSliceView(v)
+	sv, err := sliceview.New(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +68,7 @@ func openReviewIn(t *testing.T, dir string) (*session, *review, chan func()) {
 // setLabels installs the synthetic truth and prediction as a load and a model run would.
 func setLabels(t *testing.T, r *review) {
 	t.Helper()
-	truth, pred := synthMasks(r.vol)
+	truth, pred := synthvol.Masks(r.vol)
 	m, err := r.main.Renderer().Compare(truth, pred)
 	if err != nil {
 		t.Fatal(err)
@@ -101,9 +79,9 @@ func setLabels(t *testing.T, r *review) {
 }
 
 // pixel is the colour of display pixel (x, y) of the view's current slice.
-func pixel(sv *SliceView, x, y int) color.RGBA { return sv.Image().RGBAAt(x, y) }
+func pixel(sv *sliceview.View, x, y int) color.RGBA { return sv.Image().RGBAAt(x, y) }
 
-func typeRune(sv *SliceView, r rune) { sv.TypedRune(r) }
+func typeRune(sv *sliceview.View, r rune) { sv.TypedRune(r) }
 
 func TestReviewOverlayKeys(t *testing.T) {
 	_, r, _ := openReview(t)
@@ -247,61 +225,14 @@ func TestReviewSideBySideIsLinked(t *testing.T) {
 	}
 }
 
-func TestSliceViewZoomPanWindow(t *testing.T) {
-	sv, w := openSynth(t)
-	x0, y0, ok := sv.ProbeAt(fyne.NewPos(sv.imgRect.Position.X+1, sv.imgRect.Position.Y+1))
-	if !ok || x0 != 0 || y0 != 0 {
-		t.Fatalf("top left probes (%d, %d) %v", x0, y0, ok)
-	}
-	typeRune(sv, '+')
-	typeRune(sv, '+')
-	if z := sv.Zoom(); z < 1.5 {
-		t.Fatalf("zoom %v after ++", z)
-	}
-	x1, y1, _ := sv.ProbeAt(fyne.NewPos(sv.imgRect.Position.X+1, sv.imgRect.Position.Y+1))
-	if x1 <= 0 || y1 <= 0 {
-		t.Errorf("zoomed in about the centre, the top left shows (%d, %d); want inside the slice", x1, y1)
-	}
-	// A drag to the right pans toward the left edge.
-	sv.MouseDown(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary})
-	sv.Dragged(&fyne.DragEvent{Dragged: fyne.NewDelta(400, 400)})
-	sv.MouseUp(&desktop.MouseEvent{})
-	x2, y2, _ := sv.ProbeAt(fyne.NewPos(sv.imgRect.Position.X+1, sv.imgRect.Position.Y+1))
-	if x2 != 0 || y2 != 0 {
-		t.Errorf("panned fully to the top left, the corner shows (%d, %d)", x2, y2)
-	}
-	typeRune(sv, '0')
-	if sv.Zoom() != 1 {
-		t.Errorf("zoom %v after 0", sv.Zoom())
-	}
-	// Right drag: 50 px right widens the window by 100 HU, 25 px down raises the level by 50.
-	start := sv.Window()
-	p := fyne.NewPos(100, 100)
-	sv.MouseDown(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: p}, Button: desktop.MouseButtonSecondary})
-	sv.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: p.Add(fyne.NewPos(50, 25))}, Button: desktop.MouseButtonSecondary})
-	sv.MouseUp(&desktop.MouseEvent{Button: desktop.MouseButtonSecondary})
-	got := sv.Window()
-	if got.Width != start.Width+100 || got.Center != start.Center+50 {
-		t.Errorf("window after the drag %+v, from %+v", got, start)
-	}
-	if !strings.Contains(sv.StatusText(), "W 250 L 140") || strings.Contains(sv.StatusText(), "(liver)") {
-		t.Errorf("status %q", sv.StatusText())
-	}
-	typeRune(sv, 'c')
-	if !sv.Crosshair() {
-		t.Error("c did not show the cross-hair")
-	}
-	_ = w
-}
-
 func TestReviewStatusSaved(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	if r.status.sel.Selected != string(workspace.StatusNotStarted) {
 		t.Errorf("a new case shows %q", r.status.sel.Selected)
 	}
 	saved := false
-	r.status.onSaved = func() { saved = true }
+	s.hooks.onReviewSaved = func() { saved = true }
 	r.status.sel.SetSelected(string(workspace.StatusFlagged))
 	r.status.comment.SetText("segment 7 missing")
 	test.Tap(r.status.save)
@@ -312,7 +243,7 @@ func TestReviewStatusSaved(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	rv, err := ws.Review(context.Background(), r.status.caseID)
+	rv, err := ws.Review(context.Background(), r.caseID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,23 +253,21 @@ func TestReviewStatusSaved(t *testing.T) {
 }
 
 func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
-	if os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH") == "" {
-		t.Skip("ONNXRUNTIME_SHARED_LIBRARY_PATH is not set (scripts/test.sh sets it)")
-	}
+	testenv.ORTLibrary(t)
 	s, r, q := openReview(t)
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	done := map[string]bool{}
-	s.onWorkDone = func(what string, err error) { done[what] = true }
+	s.hooks.onWorkDone = func(what string, err error) { done[what] = true }
 
 	// A truth in NIfTI, written from the synthetic truth.
-	truth, _ := synthMasks(r.vol)
+	truth, _ := synthvol.Masks(r.vol)
 	path := filepath.Join(t.TempDir(), "truth.nii.gz")
-	if err := scan.WriteNIfTILabel(path, r.vol, truth); err != nil {
+	if err := nifti.WriteLabel(path, r.vol, truth); err != nil {
 		t.Fatal(err)
 	}
 	typeRune(r.main, 'l') // the label dialog opens; load directly as its buttons do
-	r.loadTruth(path, scan.LabelOptions{})
+	r.loadTruth(path, labels.Options{})
 	drain(t, q, 20*time.Second, "the truth", func() bool { return len(done) == 1 })
 	if r.truth == nil || len(errs) > 0 {
 		t.Fatalf("truth not loaded: %v", errs)
@@ -368,10 +297,10 @@ func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
 	other := &scan.Volume{Dims: [3]int{8, 8, 3}, Spacing: [3]float64{1, 1, 1}, Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}}
 	other.Voxels = make([]int16, other.Len())
 	bad := filepath.Join(t.TempDir(), "other.nii.gz")
-	if err := scan.WriteNIfTILabel(bad, other, scan.NewMask(other.Dims)); err != nil {
+	if err := nifti.WriteLabel(bad, other, scan.NewMask(other.Dims)); err != nil {
 		t.Fatal(err)
 	}
-	r.loadTruth(bad, scan.LabelOptions{})
+	r.loadTruth(bad, labels.Options{})
 	drain(t, q, 20*time.Second, "the error", func() bool { return len(errs) > 0 })
 	if msg := errorText(errs[0]); !strings.Contains(msg, bad) {
 		t.Errorf("error %q does not name %s", msg, bad)
@@ -384,7 +313,7 @@ func TestReviewRunsModelAndLoadsTruth(t *testing.T) {
 func TestReviewModelFailureShowsError(t *testing.T) {
 	s, r, q := openReview(t)
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	// The workspace's active model is not an ONNX file.
 	ws, err := s.workspace()
 	if err != nil {
@@ -435,7 +364,7 @@ func TestReviewSendWritesSEG(t *testing.T) {
 	t.Setenv(inference.EnvCache, cache)
 	s, r, q := openReview(t)
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	r.sendToPACS()
 	if len(errs) != 1 || !errors.Is(errs[0], errNothingToSend) {
 		t.Fatalf("send without a prediction: %v", errs)
@@ -443,7 +372,7 @@ func TestReviewSendWritesSEG(t *testing.T) {
 	setLabels(t, r)
 	r.predColor = color.RGBA{10, 120, 30, 255} // the user's, not the default
 	ended := false
-	s.onWorkDone = func(string, error) { ended = true }
+	s.hooks.onWorkDone = func(string, error) { ended = true }
 	r.sendToPACS()
 	drain(t, q, 20*time.Second, "the SEG", func() bool { return ended })
 	segs, _ := filepath.Glob(filepath.Join(cache, "pacs", "outgoing", "seg-*.dcm"))

@@ -11,17 +11,14 @@ import (
 	"liverseg/workspace"
 )
 
-// reviewStatus is the case's review status and comment, read from and saved to the workspace.
+// reviewStatus is the controls of the case's review status and comment, read from and saved to
+// the workspace (the case and the status read are the review's state: caseID, reviewed).
 type reviewStatus struct {
 	r       *review
-	caseID  string // "" until the case is known
 	sel     *widget.Select
 	comment *widget.Entry
 	save    *widget.Button
 	note    *widget.Label
-	loaded  *workspace.Review // as last read or saved
-
-	onSaved func() // tests: called after a save succeeded
 }
 
 func newReviewStatus(r *review) *reviewStatus {
@@ -56,7 +53,7 @@ func (rs *reviewStatus) content() fyne.CanvasObject {
 func (rs *reviewStatus) load() {
 	s, series := rs.r.s, rs.r.vol.Series
 	rs.note.SetText("opening the workspace…")
-	s.goJob(func() {
+	s.jobs.Go(func(context.Context) {
 		var (
 			c   *workspace.Case
 			rv  *workspace.Review
@@ -76,7 +73,7 @@ func (rs *reviewStatus) load() {
 				rs.note.SetText("no workspace: " + errorText(err))
 				return
 			}
-			rs.caseID = c.ID
+			rs.r.caseID = c.ID
 			rs.show(rv)
 			rs.sel.Enable()
 			rs.comment.Enable()
@@ -86,13 +83,13 @@ func (rs *reviewStatus) load() {
 }
 
 func (rs *reviewStatus) show(rv *workspace.Review) {
-	rs.loaded = rv
+	rs.r.reviewed = rv
 	rs.sel.SetSelected(string(rv.Status))
 	rs.comment.SetText(rv.Comment)
 	if rv.Updated.IsZero() {
-		rs.note.SetText("case " + rs.caseID)
+		rs.note.SetText("case " + rs.r.caseID)
 	} else {
-		rs.note.SetText(fmt.Sprintf("case %s, saved %s", rs.caseID, rv.Updated.Local().Format("2006-01-02 15:04")))
+		rs.note.SetText(fmt.Sprintf("case %s, saved %s", rs.r.caseID, rv.Updated.Local().Format("2006-01-02 15:04")))
 	}
 }
 
@@ -101,15 +98,15 @@ func (rs *reviewStatus) saveNow() { rs.saveThen(nil) }
 
 // saveThen is saveNow, then (where not nil) once the save succeeded.
 func (rs *reviewStatus) saveThen(then func()) {
-	if rs.caseID == "" {
+	if rs.r.caseID == "" {
 		return
 	}
 	s := rs.r.s
 	status := workspace.ReviewStatus(rs.sel.Selected)
 	comment := rs.comment.Text
-	id := rs.caseID
+	id := rs.r.caseID
 	rs.note.SetText("saving…")
-	s.goJob(func() {
+	s.jobs.Go(func(context.Context) {
 		var rv *workspace.Review
 		ws, err := s.workspace()
 		if err == nil {
@@ -126,8 +123,8 @@ func (rs *reviewStatus) saveThen(then func()) {
 			if s.review == rs.r {
 				rs.show(rv)
 			}
-			if rs.onSaved != nil {
-				rs.onSaved()
+			if s.hooks.onReviewSaved != nil {
+				s.hooks.onReviewSaved()
 			}
 			if then != nil {
 				then()

@@ -18,6 +18,7 @@ import (
 
 	"liverseg/inference"
 	"liverseg/scan"
+	"liverseg/scan/labels"
 )
 
 // work is the review's running background job: what it is, for the status line, and how to
@@ -41,14 +42,14 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 	r.workLabel.SetText(what)
 	r.workBar.SetValue(0)
 	r.workBox.Show()
-	r.main.vp.updateStatus()
+	r.main.RefreshStatus()
 
 	progress := r.s.percentProgress(func(d, total int) {
 		if r.work == w {
 			r.workBar.SetValue(float64(d) / float64(max(total, 1)))
 		}
 	})
-	r.s.goJob(func() {
+	r.s.jobs.Go(func(context.Context) {
 		err := guarded(func() error { return job(ctx, progress) })
 		// A job leaves its scratch behind (file buffers, a model run's batches): give it back
 		// to the system now, before the next job's peak lands on top of it.
@@ -58,7 +59,7 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 			if r.work == w {
 				r.work = nil
 				r.workBox.Hide()
-				r.main.vp.updateStatus()
+				r.main.RefreshStatus()
 				if f := r.afterWork; f != nil {
 					r.afterWork = nil
 					f()
@@ -70,15 +71,15 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 			switch {
 			case errors.Is(err, context.Canceled):
 				r.modelNote = what + ": cancelled"
-				r.main.vp.updateStatus()
+				r.main.RefreshStatus()
 			case err != nil:
 				r.errors = append(r.errors, errorText(err))
 				r.s.showError(err)
 			default:
 				done()
 			}
-			if r.s.onWorkDone != nil {
-				r.s.onWorkDone(what, err)
+			if r.s.hooks.onWorkDone != nil {
+				r.s.hooks.onWorkDone(what, err)
 			}
 			r.nextStep()
 		})
@@ -149,7 +150,7 @@ func (r *review) chooseTruth() {
 	}
 	// load reads path with the choices made; a bad segment number is said, not guessed.
 	load := func(path string) {
-		opts := scan.LabelOptions{Reverse: reverse.Checked}
+		opts := labels.Options{Reverse: reverse.Checked}
 		if t := strings.TrimSpace(segment.Text); t != "" {
 			n, err := strconv.Atoi(t)
 			if err != nil || n < 1 {
@@ -221,7 +222,7 @@ func nearbyTruth(seriesDir string) string {
 
 // loadTruth reads a label in any format, aligned to the series, and scores the prediction
 // against it.
-func (r *review) loadTruth(path string, opts scan.LabelOptions) {
+func (r *review) loadTruth(path string, opts labels.Options) {
 	vol, pred := r.vol, r.pred
 	var (
 		mask    *scan.Mask
@@ -230,7 +231,7 @@ func (r *review) loadTruth(path string, opts scan.LabelOptions) {
 	rd := r.main.Renderer()
 	r.start("loading "+filepath.Base(path), func(ctx context.Context, _ func(int, int)) error {
 		var err error
-		mask, err = scan.LoadLabel(path, vol, opts)
+		mask, err = labels.Load(path, vol, opts)
 		if err != nil {
 			return namePath(path, err)
 		}

@@ -10,8 +10,8 @@ import (
 )
 
 // shortcut is one line of the help dialog: the keys, what they do and, for the review's keys,
-// the action. The slice view's own keys and mouse gestures (do nil) are handled by SliceView and
-// listed here so that the help lists everything in one place.
+// the action. The slice view's own keys and mouse gestures (do nil) are handled by
+// sliceview.View and listed here so that the help lists everything in one place.
 type shortcut struct {
 	keys  string // as the help shows them
 	what  string

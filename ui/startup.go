@@ -33,8 +33,8 @@ func (r *review) startup(o Options) {
 				r.s.showError(err)
 			}
 		}
-		if r.s.onReady != nil {
-			r.s.onReady()
+		if r.s.hooks.onReady != nil {
+			r.s.hooks.onReady()
 		}
 		return false
 	})
@@ -67,11 +67,7 @@ type ready struct {
 }
 
 func (r *review) writeReady(path string) error {
-	layout := LayoutSingle
-	if r.sideBySide {
-		layout = LayoutSideBySide
-	}
-	rd := ready{Series: r.vol.Series.Path, Slice: r.main.Slice() + 1, Layout: layout,
+	rd := ready{Series: r.vol.Series.Path, Slice: r.main.Slice() + 1, Layout: r.layout(),
 		Truth: r.truthName, Prediction: r.predName, Model: r.modelNote, Errors: r.errors}
 	if r.metrics != nil {
 		m := *r.metrics

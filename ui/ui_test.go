@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,205 +14,17 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"liverseg/inference"
+	"liverseg/internal/testenv"
 	"liverseg/scan"
+	"liverseg/ui/sliceview"
 	"liverseg/viewer"
 )
 
-// synthHU is the HU of voxel (i, j, k) of the synthetic volume: every voxel of a slice differs
-// and so does every slice.
-func synthHU(i, j, k int) int16 { return int16(i + 40*j - 300 + 7*k) }
-
-// synthVolume is a small volume in memory: 40 columns of 0.8 mm, 30 rows of 1.6 mm (so each
-// display pixel is twice as tall as wide), 12 slices, axial and LPS-aligned.
-func synthVolume() *scan.Volume {
-	v := &scan.Volume{
-		Dims:      [3]int{40, 30, 12},
-		Spacing:   [3]float64{0.8, 1.6, 2.5},
-		Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}},
-		Series:    scan.Series{PatientName: "SYNTH^ONE", SeriesDescription: "synthetic"},
-	}
-	v.Voxels = make([]int16, v.Len())
-	for k := 0; k < v.Dims[2]; k++ {
-		for j := 0; j < v.Dims[1]; j++ {
-			for i := 0; i < v.Dims[0]; i++ {
-				v.Voxels[v.Index(i, j, k)] = synthHU(i, j, k)
-			}
-		}
-	}
-	return v
-}
-
-// openSynth shows a view of the synthetic volume in a 500×500 test window.
-func openSynth(t *testing.T) (*SliceView, fyne.Window) {
-	t.Helper()
-	test.NewTempApp(t)
-	sv, err := NewSliceView(synthVolume())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := test.NewWindow(sv.Content())
-	t.Cleanup(w.Close)
-	w.Resize(fyne.NewSize(500, 500))
-	return sv, w
-}
-
 // centre is the absolute canvas position of the middle of the view's image.
-func centre(sv *SliceView) fyne.Position {
+func centre(sv *sliceview.View) fyne.Position {
 	abs := fyne.CurrentApp().Driver().AbsolutePositionForObject(sv)
 	pos, size := sv.ImageRect()
 	return abs.Add(pos).Add(fyne.NewPos(size.Width/2, size.Height/2))
-}
-
-func TestOpenSynthetic(t *testing.T) {
-	sv, _ := openSynth(t)
-	if sv.Slices() != 12 || sv.Slice() != 6 {
-		t.Fatalf("slices %d, slice %d; want 12 and the middle, 6", sv.Slices(), sv.Slice())
-	}
-	if sv.Window() != viewer.WindowLiver {
-		t.Errorf("window %+v, want the liver window", sv.Window())
-	}
-	if !strings.Contains(sv.StatusText(), "slice 7/12") {
-		t.Errorf("status %q does not say slice 7/12", sv.StatusText())
-	}
-	if got := sv.Image().Bounds().Size(); got.X != 40 || got.Y != 30 {
-		t.Errorf("image %v, want 40×30", got)
-	}
-	// The physical aspect: 30 rows of 1.6 mm over 40 columns of 0.8 mm.
-	_, size := sv.ImageRect()
-	if r := size.Height / size.Width; math.Abs(float64(r)-1.5) > 0.01 {
-		t.Errorf("image drawn %v: height/width %.3f, want 1.5", size, r)
-	}
-}
-
-func TestScrollChangesSlice(t *testing.T) {
-	sv, w := openSynth(t)
-	c := w.Canvas()
-	k0 := sv.Slice()
-	test.Scroll(c, centre(sv), 0, 25) // one wheel notch up
-	if sv.Slice() != k0+1 {
-		t.Fatalf("after a notch up: slice %d, want %d", sv.Slice(), k0+1)
-	}
-	test.Scroll(c, centre(sv), 0, -25)
-	test.Scroll(c, centre(sv), 0, -25)
-	if sv.Slice() != k0-1 {
-		t.Fatalf("after two notches down: slice %d, want %d", sv.Slice(), k0-1)
-	}
-	// Touchpad steps add up to a notch.
-	for i := 0; i < 4; i++ {
-		test.Scroll(c, centre(sv), 0, 3)
-	}
-	if sv.Slice() != k0 {
-		t.Fatalf("after four small steps up: slice %d, want %d", sv.Slice(), k0)
-	}
-	if !strings.Contains(sv.StatusText(), fmt.Sprintf("slice %d/12", k0+1)) {
-		t.Errorf("status %q", sv.StatusText())
-	}
-	if sv.Slider().Value != float64(k0+1) {
-		t.Errorf("slider at %v, want %d", sv.Slider().Value, k0+1)
-	}
-}
-
-func TestKeysMoveThroughSlices(t *testing.T) {
-	sv, w := openSynth(t)
-	w.Canvas().Focus(sv)
-	key := func(n fyne.KeyName) { w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: n}) }
-	k0 := sv.Slice()
-	key(fyne.KeyUp)
-	if sv.Slice() != k0+1 {
-		t.Fatalf("Up: slice %d, want %d", sv.Slice(), k0+1)
-	}
-	key(fyne.KeyDown)
-	key(fyne.KeyDown)
-	if sv.Slice() != k0-1 {
-		t.Fatalf("Down twice: slice %d, want %d", sv.Slice(), k0-1)
-	}
-	key(fyne.KeyPageUp)
-	if sv.Slice() != 11 {
-		t.Fatalf("PageUp: slice %d, want the last, 11 (clamped)", sv.Slice())
-	}
-	key(fyne.KeyPageDown)
-	if sv.Slice() != 1 {
-		t.Fatalf("PageDown: slice %d, want 1", sv.Slice())
-	}
-	key(fyne.KeyPageDown)
-	if sv.Slice() != 0 {
-		t.Fatalf("PageDown at 1: slice %d, want 0 (clamped)", sv.Slice())
-	}
-	sv.Slider().SetValue(4)
-	if sv.Slice() != 3 {
-		t.Fatalf("slider at 4: slice %d, want 3", sv.Slice())
-	}
-}
-
-func TestKeysChangeWindow(t *testing.T) {
-	sv, _ := openSynth(t)
-	liver := append([]uint8(nil), sv.Image().Pix...)
-	test.Type(sv, "2")
-	if sv.Window() != viewer.WindowAbdomen {
-		t.Fatalf("after 2: window %+v, want abdomen", sv.Window())
-	}
-	if !strings.Contains(sv.StatusText(), "W 400 L 40 (abdomen)") {
-		t.Errorf("status %q does not name the abdomen window", sv.StatusText())
-	}
-	if string(liver) == string(sv.Image().Pix) {
-		t.Error("the picture did not change with the window")
-	}
-	test.Type(sv, "1")
-	if sv.Window() != viewer.WindowLiver {
-		t.Fatalf("after 1: window %+v, want liver", sv.Window())
-	}
-	if !strings.Contains(sv.StatusText(), "W 150 L 90 (liver)") {
-		t.Errorf("status %q does not name the liver window", sv.StatusText())
-	}
-	if string(liver) != string(sv.Image().Pix) {
-		t.Error("the liver window does not draw the slice as before")
-	}
-	test.Type(sv, "x") // not a preset: nothing changes
-	if sv.Window() != viewer.WindowLiver {
-		t.Errorf("after x: window %+v", sv.Window())
-	}
-}
-
-func TestStatusShowsHUUnderCursor(t *testing.T) {
-	sv, w := openSynth(t)
-	abs := fyne.CurrentApp().Driver().AbsolutePositionForObject(sv)
-	pos, size := sv.ImageRect()
-	for _, p := range [][2]int{{0, 0}, {10, 5}, {39, 29}, {21, 17}} {
-		// The middle of display pixel p, in canvas coordinates.
-		at := abs.Add(pos).Add(fyne.NewPos((float32(p[0])+0.5)*size.Width/40, (float32(p[1])+0.5)*size.Height/30))
-		test.MoveMouse(w.Canvas(), at)
-		k := sv.Slice()
-		want := fmt.Sprintf("voxel (%d, %d, %d)   %d HU", p[0], p[1], k, synthHU(p[0], p[1], k))
-		if !strings.Contains(sv.StatusText(), want) {
-			t.Errorf("pointer on pixel %v: status %q, want %q", p, sv.StatusText(), want)
-		}
-	}
-	// Off the image (the black band beside it): no voxel.
-	test.MoveMouse(w.Canvas(), abs.Add(fyne.NewPos(2, 2)))
-	if strings.Contains(sv.StatusText(), "HU") {
-		t.Errorf("pointer off the image: status %q", sv.StatusText())
-	}
-	test.MoveMouse(w.Canvas(), centre(sv))
-	if !strings.Contains(sv.StatusText(), "HU") {
-		t.Errorf("pointer on the image: status %q", sv.StatusText())
-	}
-	// A slice change updates the HU under a still pointer.
-	sv.Step(1)
-	x, y, _ := sv.ProbeAt(centre(sv).Subtract(abs))
-	want := fmt.Sprintf("%d HU", synthHU(x, y, sv.Slice()))
-	if !strings.Contains(sv.StatusText(), want) {
-		t.Errorf("after a step: status %q, want %q", sv.StatusText(), want)
-	}
-}
-
-func TestOrientationLetters(t *testing.T) {
-	sv, _ := openSynth(t)
-	markup := test.RenderObjectToMarkup(sv)
-	for _, l := range []string{">R<", ">L<", ">A<", ">P<"} {
-		if !strings.Contains(markup, l) {
-			t.Errorf("letter %s missing from the view", l)
-		}
-	}
 }
 
 // pump makes s queue its work for the Fyne goroutine instead of running it at once on the
@@ -244,7 +55,7 @@ func TestOpenMissingPathShowsError(t *testing.T) {
 	s := newSession(context.Background(), a)
 	q := pump(s)
 	var err error
-	s.onError = func(e error) { err = e }
+	s.hooks.onError = func(e error) { err = e }
 	missing := filepath.Join(t.TempDir(), "no-such-folder")
 	s.openPath(missing)
 	drain(t, q, 10*time.Second, "error", func() bool { return err != nil })
@@ -263,7 +74,7 @@ func TestOpenFolderWithoutDICOM(t *testing.T) {
 	}
 	q := pump(s)
 	var err error
-	s.onError = func(e error) { err = e }
+	s.hooks.onError = func(e error) { err = e }
 	s.openPath(dir)
 	drain(t, q, 10*time.Second, "error", func() bool { return err != nil })
 	msg := errorText(err)
@@ -285,12 +96,10 @@ func TestSeriesCells(t *testing.T) {
 // TestLoadSample opens IRCAD case 7 as `liverseg PATH` would: discovery, the series list, the
 // background load with its progress bar (once cancelled), the view.
 func TestLoadSample(t *testing.T) {
-	if os.Getenv("LIVERSEG_DATA") == "" {
-		t.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
-	}
+	testenv.Data(t, filepath.FromSlash(SamplePath))
 	root := sampleData()
 	if root == "" {
-		t.Skipf("no %s under LIVERSEG_DATA", SamplePath)
+		t.Fatalf("sampleData finds no %s under %s", SamplePath, testenv.DataRoot(t))
 	}
 	path := filepath.Join(root, SamplePath)
 	a := test.NewTempApp(t)
@@ -301,14 +110,14 @@ func TestLoadSample(t *testing.T) {
 	q := pump(s)
 	var (
 		cat       *scan.Catalog
-		sv        *SliceView
+		sv        *sliceview.View
 		cancelled bool
 		err       error
 	)
-	s.onCatalog = func(c *scan.Catalog) { cat = c }
-	s.onView = func(v *SliceView) { sv = v }
-	s.onCancel = func() { cancelled = true }
-	s.onError = func(e error) { err = e }
+	s.hooks.onCatalog = func(c *scan.Catalog) { cat = c }
+	s.hooks.onView = func(v *sliceview.View) { sv = v }
+	s.hooks.onCancel = func() { cancelled = true }
+	s.hooks.onError = func(e error) { err = e }
 
 	s.openPath(path)
 	drain(t, q, 20*time.Second, "catalog", func() bool { return cat != nil || err != nil })
@@ -362,13 +171,8 @@ func TestLoadSample(t *testing.T) {
 // data where the setup unpacked it (the cache's data/), the welcome page offers the sample, and
 // the sample opens IRCAD case 7 with its truth loaded and the model run, scored.
 func TestOpenSampleFirstRun(t *testing.T) {
-	data := os.Getenv("LIVERSEG_DATA")
-	if data == "" {
-		t.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
-	}
-	if _, err := os.Stat(filepath.Join(data, SamplePath)); err != nil {
-		t.Skipf("no %s under LIVERSEG_DATA", SamplePath)
-	}
+	data := testenv.DataRoot(t)
+	testenv.Data(t, filepath.FromSlash(SamplePath))
 	cache := t.TempDir()
 	if err := os.Symlink(data, filepath.Join(cache, "data")); err != nil {
 		t.Fatal(err)
@@ -385,8 +189,8 @@ func TestOpenSampleFirstRun(t *testing.T) {
 	q := pump(s)
 	var errs []error
 	ready := false
-	s.onError = func(e error) { errs = append(errs, e) }
-	s.onReady = func() { ready = true }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onReady = func() { ready = true }
 
 	s.showWelcome()
 	var sample *widget.Button

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 
 	"fyne.io/fyne/v2"
@@ -108,17 +109,17 @@ type workList struct {
 // goroutine, then hands them to then on it: the work list, J and the welcome window's recent
 // studies all start so.
 func (s *session) readCases(then func(cases []*workspace.Case, reviews []*workspace.Review, err error)) {
-	s.goJob(func() {
+	s.jobs.Go(func(ctx context.Context) {
 		ws, err := s.workspace()
 		var (
 			cases   []*workspace.Case
 			reviews []*workspace.Review
 		)
 		if err == nil {
-			cases, err = ws.Cases(s.ctx)
+			cases, err = ws.Cases(ctx)
 		}
 		if err == nil {
-			reviews, err = ws.Reviews(s.ctx)
+			reviews, err = ws.Reviews(ctx)
 		}
 		s.do(func() { then(cases, reviews, err) })
 	})
@@ -133,8 +134,8 @@ func (s *session) showWorkList() {
 		}
 		w := newWorkList(s, cases, reviews)
 		w.dlg.Show()
-		if s.onWorkList != nil {
-			s.onWorkList(w)
+		if s.hooks.onWorkList != nil {
+			s.hooks.onWorkList(w)
 		}
 	})
 }

@@ -40,7 +40,7 @@ func TestWorkRows(t *testing.T) {
 // series folder (here one without DICOM, whose error names it).
 func TestWorkListOpensACase(t *testing.T) {
 	s, r, q := openReview(t)
-	drain(t, q, 10*time.Second, "the case", func() bool { return r.status.caseID != "" })
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
 	ws, err := s.workspace()
 	if err != nil {
 		t.Fatal(err)
@@ -58,9 +58,9 @@ func TestWorkListOpensACase(t *testing.T) {
 		t.Fatal(err)
 	}
 	var errs []error
-	s.onError = func(e error) { errs = append(errs, e) }
+	s.hooks.onError = func(e error) { errs = append(errs, e) }
 	var w *workList
-	s.onWorkList = func(l *workList) { w = l }
+	s.hooks.onWorkList = func(l *workList) { w = l }
 	typeRune(r.main, 'w')
 	drain(t, q, 10*time.Second, "the work list", func() bool { return w != nil })
 	// Still to do: the synthetic case and TODO, not the completed one.

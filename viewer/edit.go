@@ -17,7 +17,7 @@ package viewer
 // Steps. Every tool application returns an *Edit, already pushed on the History, or nil when it
 // changed nothing (and then pushes nothing). A brush drag (BeginStroke, StrokeTo per mouse event,
 // EndStroke) is one step. Edit.Runs and Edit.UndoRuns are what an autosave journal appends after
-// an edit or a redo and after an undo; ApplyRuns replays them on recovery. An open stroke's
+// an edit or a redo and after an undo; scan.ApplyRuns replays them on recovery. An open stroke's
 // voxels are in Mask() but in no step yet: end it (EndStroke) before a checkpoint.
 //
 // Redrawing. StrokeTo returns the box a drag event can have changed and each Edit its bounds, so

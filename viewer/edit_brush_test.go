@@ -385,10 +385,10 @@ func TestRecorderKeepsOriginal(t *testing.T) {
 	if ed == nil || ed.Voxels != 2 || len(ed.spans) != 2 || ed.spans[0] != (span{0, 1}) || ed.spans[1] != (span{2, 1}) {
 		t.Fatalf("edit %+v", ed)
 	}
-	if rs := ed.Runs(); !runsEqual(rs, []Run{{0, []uint8{1}}, {2, []uint8{3}}}) {
+	if rs := ed.Runs(); !runsEqual(rs, []scan.MaskRun{{Offset: 0, Values: []uint8{1}}, {Offset: 2, Values: []uint8{3}}}) {
 		t.Fatalf("runs %v", rs)
 	}
-	if rs := ed.UndoRuns(); !runsEqual(rs, []Run{{0, []uint8{0}}, {2, []uint8{0}}}) {
+	if rs := ed.UndoRuns(); !runsEqual(rs, []scan.MaskRun{{Offset: 0, Values: []uint8{0}}, {Offset: 2, Values: []uint8{0}}}) {
 		t.Fatalf("undo runs %v", rs)
 	}
 }

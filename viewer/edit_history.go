@@ -39,52 +39,24 @@ func (ed *Edit) Size() int64 {
 	return editHeader + int64(len(ed.spans))*8 + int64(len(ed.before)+len(ed.after))
 }
 
-// Run is a run of consecutive voxels of a mask: Values[n] belongs at volume offset Offset+n (the
-// offset into scan.Mask.Voxels). Runs are what an autosave journal stores.
-type Run struct {
-	Offset int
-	Values []uint8
-}
-
 // Runs gives the voxels the Edit changed with their values after it, ascending by offset: apply
-// them with ApplyRuns to redo the Edit on a mask that was as before it (crash recovery). The
+// them with scan.ApplyRuns to redo the Edit on a mask that was as before it (crash recovery). The
 // values are copies.
-func (ed *Edit) Runs() []Run { return ed.runs(ed.after) }
+func (ed *Edit) Runs() []scan.MaskRun { return ed.runs(ed.after) }
 
 // UndoRuns gives the same voxels with their values before the Edit: what a journal appends when
 // the Edit is undone.
-func (ed *Edit) UndoRuns() []Run { return ed.runs(ed.before) }
+func (ed *Edit) UndoRuns() []scan.MaskRun { return ed.runs(ed.before) }
 
-func (ed *Edit) runs(vals []uint8) []Run {
-	rs := make([]Run, len(ed.spans))
+func (ed *Edit) runs(vals []uint8) []scan.MaskRun {
+	rs := make([]scan.MaskRun, len(ed.spans))
 	pos := 0
 	for i, s := range ed.spans {
 		n := int(s.n)
-		rs[i] = Run{Offset: int(s.off), Values: append([]uint8(nil), vals[pos:pos+n]...)}
+		rs[i] = scan.MaskRun{Offset: int(s.off), Values: append([]uint8(nil), vals[pos:pos+n]...)}
 		pos += n
 	}
 	return rs
-}
-
-// ApplyRuns writes runs into m. Every run is checked against m before any voxel is written, so
-// a bad run (a damaged journal) changes nothing.
-func ApplyRuns(m *scan.Mask, runs []Run) error {
-	if m == nil {
-		return fmt.Errorf("viewer: no mask")
-	}
-	n := len(m.Voxels)
-	if n != m.Dims[0]*m.Dims[1]*m.Dims[2] {
-		return fmt.Errorf("viewer: mask has %d voxels for dimensions %dx%dx%d", n, m.Dims[0], m.Dims[1], m.Dims[2])
-	}
-	for i, r := range runs {
-		if r.Offset < 0 || r.Offset > n || len(r.Values) > n-r.Offset {
-			return fmt.Errorf("viewer: run %d (offset %d, %d values) outside the mask of %d voxels", i, r.Offset, len(r.Values), n)
-		}
-	}
-	for _, r := range runs {
-		copy(m.Voxels[r.Offset:], r.Values)
-	}
-	return nil
 }
 
 func (ed *Edit) apply(m *scan.Mask, vals []uint8) error {

@@ -3,7 +3,6 @@ package workspace
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -58,30 +57,27 @@ func (w *Workspace) Audit(ctx context.Context, caseID string) ([]AuditEntry, err
 		q += ` WHERE case_id = ?`
 		args = append(args, caseID)
 	}
-	rows, err := w.db.QueryContext(ctx, q+` ORDER BY id`, args...)
+	out, err := queryAll(ctx, w.db, q+` ORDER BY id`, scanAudit, args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit of case %s: %w", caseID, err)
 	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var t string
-		var slice sql.NullInt64
-		if err := rows.Scan(&e.ID, &t, &e.Author, &e.CaseID, &e.Tool, &slice, &e.Voxels); err != nil {
-			return nil, err
-		}
-		if e.Time, err = parseDBTime(t); err != nil {
-			return nil, fmt.Errorf("audit entry %d: time %q: %w", e.ID, t, err)
-		}
-		e.Slice = WholeVolume
-		if slice.Valid {
-			e.Slice = int(slice.Int64)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
 	return out, nil
+}
+
+func scanAudit(row scanner) (AuditEntry, error) {
+	var e AuditEntry
+	var t string
+	var slice sql.NullInt64
+	if err := row.Scan(&e.ID, &t, &e.Author, &e.CaseID, &e.Tool, &slice, &e.Voxels); err != nil {
+		return e, err
+	}
+	var err error
+	if e.Time, err = parseDBTime(t); err != nil {
+		return e, fmt.Errorf("audit entry %d: time %q: %w", e.ID, t, err)
+	}
+	e.Slice = WholeVolume
+	if slice.Valid {
+		e.Slice = int(slice.Int64)
+	}
+	return e, nil
 }

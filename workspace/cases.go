@@ -140,7 +140,7 @@ const seriesMatch = `(CASE WHEN ? != '' THEN series_uid = ? ELSE series_uid = ''
 
 const caseColumns = `id, series_path, series_uid, patient, added`
 
-func scanCase(row interface{ Scan(...any) error }) (*Case, error) {
+func scanCase(row scanner) (*Case, error) {
 	var c Case
 	var added string
 	if err := row.Scan(&c.ID, &c.SeriesPath, &c.SeriesUID, &c.Patient, &added); err != nil {
@@ -185,20 +185,7 @@ func (w *Workspace) caseBySeries(ctx context.Context, uid, path string) (*Case, 
 
 // Cases lists the cases, oldest first.
 func (w *Workspace) Cases(ctx context.Context) ([]*Case, error) {
-	rows, err := w.db.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases ORDER BY added, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Case
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, w.db, `SELECT `+caseColumns+` FROM cases ORDER BY added, id`, scanCase)
 }
 
 // dbTimeLayout is how the tables of this file and its siblings store times: UTC RFC 3339 with a

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"liverseg/scan"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"liverseg/scan"
 )
 
 // ErrLocked says that a case's label is being edited by another liverseg (another window, or

@@ -287,3 +287,27 @@ func TestReadOnlyFolder(t *testing.T) {
 		t.Errorf("activate: %v, want ErrReadOnly", err)
 	}
 }
+
+// Issue 21: a report keeps its validation figures in "val" under scan.Metrics' names; one
+// written before has them as flat val_* keys. Rebuild reads both into the same registry row.
+func TestFromReportBothNamings(t *testing.T) {
+	want := `{"best_epoch":7,"epochs":9,"val":{"dice":0.91,"iou":0.83,"miou":0.9,"mpa":0.95,"study_miou":0.8,"study_mpa":0.99},"val_level":"volume"}`
+	for name, report := range map[string]string{
+		"flat (before issue 21)": `{"val_dice": 0.91, "val_level": "volume", "val_iou": 0.83, "val_miou": 0.9, "val_mpa": 0.95,
+			"val_study_miou": 0.8, "val_study_mpa": 0.99, "best_epoch": 7, "epochs": 9}`,
+		"val": `{"val_level": "volume", "val": {"dice": 0.91, "iou": 0.83, "miou": 0.9, "mpa": 0.95, "study_miou": 0.8,
+			"study_mpa": 0.99, "slices": [{"slice": 0}]}, "best_epoch": 7, "epochs": 9}`,
+	} {
+		var m recoveredModel
+		if err := m.fromReport([]byte(report)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if m.metrics != want || m.valDice != 0.91 {
+			t.Errorf("%s: metrics %s, Dice %v\nwant %s, 0.91", name, m.metrics, m.valDice, want)
+		}
+	}
+	var m recoveredModel
+	if err := m.fromReport([]byte(`{"val": [1, 2]}`)); err == nil {
+		t.Error("a report whose val is not an object")
+	}
+}

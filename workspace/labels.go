@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"liverseg/scan"
+	"liverseg/scan/nifti"
 )
 
 // Origins of a label version.
@@ -85,7 +86,7 @@ func (w *Workspace) SaveLabel(ctx context.Context, caseID string, ref *scan.Volu
 	tmp := f.Name()
 	f.Close()
 	defer os.Remove(tmp) // a no-op once renamed
-	if err := scan.WriteNIfTILabel(tmp, ref, m); err != nil {
+	if err := nifti.WriteLabel(tmp, ref, m); err != nil {
 		return nil, fmt.Errorf("label of case %s: %w", caseID, err)
 	}
 
@@ -129,7 +130,7 @@ func (w *Workspace) SaveLabel(ctx context.Context, caseID string, ref *scan.Volu
 
 const labelColumns = `case_id, version, parent, origin, model, author, created, path`
 
-func (w *Workspace) scanLabel(row interface{ Scan(...any) error }) (*LabelVersion, error) {
+func (w *Workspace) scanLabel(row scanner) (*LabelVersion, error) {
 	var l LabelVersion
 	var parent sql.NullInt64
 	var created string
@@ -157,20 +158,7 @@ func (w *Workspace) LabelVersion(ctx context.Context, caseID string, version int
 
 // LabelVersions lists a case's label versions, oldest first (none for an unknown case).
 func (w *Workspace) LabelVersions(ctx context.Context, caseID string) ([]*LabelVersion, error) {
-	rows, err := w.db.QueryContext(ctx, `SELECT `+labelColumns+` FROM label_versions WHERE case_id = ? ORDER BY version`, caseID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*LabelVersion
-	for rows.Next() {
-		l, err := w.scanLabel(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, w.db, `SELECT `+labelColumns+` FROM label_versions WHERE case_id = ? ORDER BY version`, w.scanLabel, caseID)
 }
 
 // LatestLabel is the newest version of a case's label; ErrNotFound when it has none.
@@ -195,7 +183,7 @@ func (w *Workspace) LoadLabel(ctx context.Context, caseID string, version int, r
 	if err != nil {
 		return nil, err
 	}
-	m, err := scan.ReadNIfTILabel(l.Path, ref)
+	m, err := nifti.ReadLabel(l.Path, ref)
 	if err != nil {
 		return nil, fmt.Errorf("label of case %s version %d: %w", caseID, l.Version, err)
 	}

@@ -7,12 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"liverseg/internal/atomicfile"
-	"liverseg/scan"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"liverseg/internal/atomicfile"
+	"liverseg/scan"
 )
 
 // Model is a registered model: its version, lineage, data, hyper-parameters and figures.
@@ -182,7 +183,7 @@ func (w *Workspace) Activate(ctx context.Context, version string) error {
 
 const modelColumns = `version, parent, created, path, data, params, metrics, val_dice, job, active`
 
-func (w *Workspace) scanModel(row interface{ Scan(...any) error }) (*Model, error) {
+func (w *Workspace) scanModel(row scanner) (*Model, error) {
 	var m Model
 	var data, params, metrics string
 	var dice sql.NullFloat64
@@ -211,20 +212,7 @@ func (w *Workspace) Model(ctx context.Context, version string) (*Model, error) {
 
 // Models lists the registered models, oldest first.
 func (w *Workspace) Models(ctx context.Context) ([]*Model, error) {
-	rows, err := w.db.QueryContext(ctx, `SELECT `+modelColumns+` FROM models ORDER BY created, version`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Model
-	for rows.Next() {
-		m, err := w.scanModel(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, w.db, `SELECT `+modelColumns+` FROM models ORDER BY created, version`, w.scanModel)
 }
 
 // Active is the active model; ErrNotFound when none is.

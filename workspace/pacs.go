@@ -80,20 +80,7 @@ func (w *Workspace) restrictDB() {
 
 // Servers lists the configured servers by name.
 func (w *Workspace) Servers(ctx context.Context) ([]PACSServer, error) {
-	rows, err := w.db.QueryContext(ctx, `SELECT name, url, user, password, token, insecure, added FROM pacs_servers ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []PACSServer
-	for rows.Next() {
-		s, err := scanServer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, w.db, `SELECT name, url, user, password, token, insecure, added FROM pacs_servers ORDER BY name`, scanServer)
 }
 
 // Server returns one server; ErrNotFound when there is none of that name.
@@ -120,8 +107,6 @@ func (w *Workspace) RemoveServer(ctx context.Context, name string) error {
 	}
 	return nil
 }
-
-type scanner interface{ Scan(...any) error }
 
 func scanServer(r scanner) (PACSServer, error) {
 	var s PACSServer

@@ -265,10 +265,18 @@ func (m *recoveredModel) fromReport(b []byte) error {
 		m.params = string(raw)
 	}
 	summary := map[string]json.RawMessage{}
-	for _, k := range []string{"val_dice", "val_level", "val_iou", "val_miou", "val_mpa", "val_study_miou",
-		"val_study_mpa", "ort_max_diff", "best_epoch", "epochs"} {
+	for _, k := range []string{"val_level", "ort_max_diff", "best_epoch", "epochs"} {
 		if v, ok := rep[k]; ok {
 			summary[k] = v
+		}
+	}
+	val, err := reportVal(rep)
+	if err != nil {
+		return err
+	}
+	if len(val) > 0 {
+		if summary["val"], err = json.Marshal(val); err != nil {
+			return err
 		}
 	}
 	s, err := json.Marshal(summary)
@@ -277,10 +285,30 @@ func (m *recoveredModel) fromReport(b []byte) error {
 	}
 	m.metrics = string(s)
 	var dice float64
-	if json.Unmarshal(rep["val_dice"], &dice) == nil && dice > 0 {
+	if json.Unmarshal(val["dice"], &dice) == nil && dice > 0 {
 		m.valDice = dice
 	}
 	return nil
+}
+
+// reportVal is a report's validation figures under scan.Metrics' names (dice, iou, miou, mpa,
+// study_miou, study_mpa, truth_ml, pred_ml), without the per-slice ones. A report keeps them in
+// "val"; one written before issue 21 has them as flat keys (val_dice, val_iou, ...), still read.
+func reportVal(rep map[string]json.RawMessage) (map[string]json.RawMessage, error) {
+	val := map[string]json.RawMessage{}
+	if raw, ok := rep["val"]; ok {
+		if err := json.Unmarshal(raw, &val); err != nil {
+			return nil, fmt.Errorf("val: %w", err)
+		}
+		delete(val, "slices")
+		return val, nil
+	}
+	for _, name := range []string{"dice", "iou", "miou", "mpa", "study_miou", "study_mpa"} {
+		if v, ok := rep["val_"+name]; ok {
+			val[name] = v
+		}
+	}
+	return val, nil
 }
 
 // readActiveFile is the version models/ACTIVE names ("" where there is none).

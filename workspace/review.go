@@ -90,27 +90,24 @@ func (w *Workspace) Review(ctx context.Context, caseID string) (*Review, error) 
 // Reviews lists the review status of every case, in the order of Cases; cases never reviewed are
 // included as not started, so that a triage list needs no second query.
 func (w *Workspace) Reviews(ctx context.Context) ([]*Review, error) {
-	rows, err := w.db.QueryContext(ctx, `SELECT c.id, COALESCE(r.status, ''), COALESCE(r.comment, ''), COALESCE(r.author, ''), COALESCE(r.updated, '')
-		FROM cases c LEFT JOIN review_status r ON r.case_id = c.id ORDER BY c.added, c.id`)
-	if err != nil {
+	return queryAll(ctx, w.db, `SELECT c.id, COALESCE(r.status, ''), COALESCE(r.comment, ''), COALESCE(r.author, ''), COALESCE(r.updated, '')
+		FROM cases c LEFT JOIN review_status r ON r.case_id = c.id ORDER BY c.added, c.id`, scanReview)
+}
+
+// scanReview reads a row of Reviews' query: a case without a review row is not started.
+func scanReview(row scanner) (*Review, error) {
+	var r Review
+	var status, updated string
+	if err := row.Scan(&r.CaseID, &status, &r.Comment, &r.Author, &updated); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*Review
-	for rows.Next() {
-		var r Review
-		var status, updated string
-		if err := rows.Scan(&r.CaseID, &status, &r.Comment, &r.Author, &updated); err != nil {
-			return nil, err
+	r.Status = StatusNotStarted
+	if status != "" {
+		r.Status = ReviewStatus(status)
+		var err error
+		if r.Updated, err = parseDBTime(updated); err != nil {
+			return nil, fmt.Errorf("review of case %s: updated %q: %w", r.CaseID, updated, err)
 		}
-		r.Status = StatusNotStarted
-		if status != "" {
-			r.Status = ReviewStatus(status)
-			if r.Updated, err = parseDBTime(updated); err != nil {
-				return nil, fmt.Errorf("review of case %s: updated %q: %w", r.CaseID, updated, err)
-			}
-		}
-		out = append(out, &r)
 	}
-	return out, rows.Err()
+	return &r, nil
 }

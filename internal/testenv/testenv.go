@@ -41,11 +41,17 @@ func InCI() bool { return os.Getenv("CI") != "" }
 // DataRoot returns $LIVERSEG_DATA, skipping (failing in CI) when it is not set.
 func DataRoot(t testing.TB) string {
 	t.Helper()
-	root := os.Getenv(EnvData)
-	if root == "" {
-		Missing(t, "%s is not set (run ../shared/data/unpack.sh DEST and point it there)", EnvData)
+	return env(t, EnvData, "run ../shared/data/unpack.sh DEST and point it there")
+}
+
+// env returns the environment variable name, skipping (failing in CI) when it is not set.
+func env(t testing.TB, name, hint string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		Missing(t, "%s is not set (%s)", name, hint)
 	}
-	return root
+	return v
 }
 
 // Data returns the path rel under $LIVERSEG_DATA, which must exist: a missing file of the data
@@ -69,11 +75,7 @@ func IRCAD(t testing.TB, patient int, rel ...string) string {
 // ORTLibrary returns $ONNXRUNTIME_SHARED_LIBRARY_PATH, skipping (failing in CI) when it is not set.
 func ORTLibrary(t testing.TB) string {
 	t.Helper()
-	lib := os.Getenv(EnvORTLibrary)
-	if lib == "" {
-		Missing(t, "%s is not set (scripts/test.sh sets it to the setup's library)", EnvORTLibrary)
-	}
-	return lib
+	return env(t, EnvORTLibrary, "scripts/test.sh sets it to the setup's library")
 }
 
 // Python returns SystemPython when it can import modules (comma-separated, as in an import
