@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"liverseg/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,13 +18,9 @@ func TestDesktopPackage(t *testing.T) {
 		t.Skip("builds and compresses the whole program: not in -short")
 	}
 	for _, tool := range []string{"bash", "tar", "xz"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s", tool)
-		}
+		testenv.Tool(t, tool)
 	}
-	if os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH") == "" {
-		t.Skip("ONNXRUNTIME_SHARED_LIBRARY_PATH is not set (scripts/test.sh sets it)")
-	}
+	testenv.ORTLibrary(t) // scripts/package.sh packs the library the variable names
 	dist := t.TempDir()
 	run := func(name string, args []string, env ...string) string {
 		t.Helper()
@@ -69,7 +66,7 @@ func TestDesktopPackage(t *testing.T) {
 	cmd := exec.Command(filepath.Join(prefix, "bin", "liverseg"), "doctor", "--json")
 	var env []string
 	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "ONNXRUNTIME_SHARED_LIBRARY_PATH=") {
+		if !strings.HasPrefix(e, testenv.EnvORTLibrary+"=") {
 			env = append(env, e)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"liverseg/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,18 +20,11 @@ func TestRunScriptStartsQuietly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the whole program: not in -short")
 	}
-	data := os.Getenv("LIVERSEG_DATA")
 	for _, tool := range []string{"xvfb-run", "dbus-daemon"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("no %s on CI (scripts/setup.sh installs it)", tool)
-			}
-			t.Skipf("no %s", tool)
-		}
+		testenv.Tool(t, tool)
 	}
-	if data == "" || os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH") == "" {
-		t.Skip("LIVERSEG_DATA or ONNXRUNTIME_SHARED_LIBRARY_PATH is not set (scripts/test.sh sets them)")
-	}
+	sample := testenv.IRCAD(t, 7, "PATIENT_DICOM")
+	testenv.ORTLibrary(t) // the program finds it through the variable, which it keeps
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "liverseg")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -38,7 +32,7 @@ func TestRunScriptStartsQuietly(t *testing.T) {
 	}
 	ready := filepath.Join(tmp, "ready.json")
 	cmd := exec.Command("bash", "scripts/run.sh", "--workspace", filepath.Join(tmp, "ws"), "--ready-file", ready,
-		filepath.Join(data, "ct/ircad/3Dircadb1.7/PATIENT_DICOM"))
+		sample)
 	var env []string
 	for _, e := range os.Environ() {
 		switch strings.SplitN(e, "=", 2)[0] {

@@ -5,25 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"liverseg/internal/testenv"
 	"math"
-	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
-
-func dataPath(t *testing.T, rel ...string) string {
-	t.Helper()
-	root := os.Getenv("LIVERSEG_DATA")
-	if root == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("LIVERSEG_DATA is not set, and CI needs the data tests to run")
-		}
-		t.Skip("LIVERSEG_DATA is not set")
-	}
-	return filepath.Join(append([]string{root}, rel...)...)
-}
 
 // run runs one command in process, as main would, and returns its exit code and outputs.
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -43,7 +32,7 @@ func mustRun(t *testing.T, args ...string) string {
 }
 
 func TestInfoIRCAD7(t *testing.T) {
-	out := mustRun(t, "info", dataPath(t, "ct/ircad/3Dircadb1.7/PATIENT_DICOM"), "--json")
+	out := mustRun(t, "info", testenv.IRCAD(t, 7, "PATIENT_DICOM"), "--json")
 	var r struct {
 		Series []map[string]any `json:"series"`
 	}
@@ -76,7 +65,7 @@ func TestInfoIRCAD7(t *testing.T) {
 }
 
 func TestInfoTotalSegmentator(t *testing.T) {
-	out := mustRun(t, "info", dataPath(t, "ct/totalseg/example_ct_dicom"), "--json")
+	out := mustRun(t, "info", testenv.Data(t, "ct/totalseg/example_ct_dicom"), "--json")
 	var r struct {
 		Series []struct {
 			Slices         int        `json:"slices"`
@@ -125,10 +114,10 @@ func perfect(e evalJSON) bool {
 // TestLabelRoundTrips: each IRCAD liver mask against itself, and converted to NIfTI, DICOM SEG
 // and a PNG stack and back, gives Dice 1; nibabel and pydicom, real peers, read what we wrote.
 func TestLabelRoundTrips(t *testing.T) {
-	for _, patient := range []string{"1", "7", "17"} {
-		t.Run(patient, func(t *testing.T) {
-			series := dataPath(t, "ct/ircad/3Dircadb1."+patient, "PATIENT_DICOM")
-			mask := dataPath(t, "ct/ircad/3Dircadb1."+patient, "MASKS_DICOM/liver")
+	for _, patient := range []int{1, 7, 17} {
+		t.Run(strconv.Itoa(patient), func(t *testing.T) {
+			series := testenv.IRCAD(t, patient, "PATIENT_DICOM")
+			mask := testenv.IRCAD(t, patient, "MASKS_DICOM/liver")
 			self := evalPair(t, series, mask, mask, "--per-slice")
 			if !perfect(self) || len(self.Slices) == 0 {
 				t.Fatalf("mask against itself: %+v", self)
@@ -162,22 +151,10 @@ func voxelML(t *testing.T, series string) float64 {
 	return s[0] * s[1] * s[2] / 1000
 }
 
-func python(t *testing.T, modules string) string {
-	t.Helper()
-	py := "/usr/bin/python3"
-	if out, err := exec.Command(py, "-c", "import "+modules).CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s cannot import %s: %v\n%s", py, modules, err, out)
-		}
-		t.Skipf("%s cannot import %s", py, modules)
-	}
-	return py
-}
-
 // checkNibabel: nibabel sees the same voxel count, and its affine maps voxel (0,0,0) to the
 // first slice's ImagePositionPatient (read by pydicom) with x and y negated (LPS to RAS).
 func checkNibabel(t *testing.T, nii, series string, voxels int) {
-	py := python(t, "nibabel, pydicom, numpy")
+	py := testenv.Python(t, "nibabel, pydicom, numpy")
 	script := `
 import sys, glob, nibabel, pydicom, numpy as np
 img = nibabel.load(sys.argv[1])
@@ -208,7 +185,7 @@ print(n, o[0] + p[0], o[1] + p[1], o[2] - p[2])
 
 // checkPydicomSEG: pydicom reads our SEG and counts the same liver voxels.
 func checkPydicomSEG(t *testing.T, seg string, voxels int) {
-	py := python(t, "pydicom, numpy")
+	py := testenv.Python(t, "pydicom, numpy")
 	out, err := exec.Command(py, "-c", `
 import sys, pydicom
 ds = pydicom.dcmread(sys.argv[1])
@@ -239,8 +216,8 @@ func TestExitCodesAndErrors(t *testing.T) {
 	if code != ExitFailure || !strings.HasPrefix(errOut, "liverseg: "+missing) {
 		t.Errorf("missing path: exit %d, stderr %q", code, errOut)
 	}
-	series := dataPath(t, "ct/ircad/3Dircadb1.1/PATIENT_DICOM")
-	wrong := dataPath(t, "ct/ircad/3Dircadb1.7/MASKS_DICOM/liver")
+	series := testenv.IRCAD(t, 1, "PATIENT_DICOM")
+	wrong := testenv.IRCAD(t, 7, "MASKS_DICOM/liver")
 	code, _, errOut = run(t, "eval", "--series", series, "--truth", wrong, "--pred", wrong)
 	if code != ExitFailure || !strings.Contains(errOut, "geometry does not match") {
 		t.Errorf("mask of another patient: exit %d, stderr %q", code, errOut)

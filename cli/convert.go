@@ -15,14 +15,14 @@ import (
 // without --in, the CT itself as NIfTI (int16 HU, as dcm2niix would write it).
 func Convert(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("convert", "--series S [--in LABEL] --out FILE [--format nifti|seg|png] [--allow-gaps]", stderr)
-	series := fs.String("series", "", "the CT series (folder, DICOMDIR or file)")
-	uid := fs.String("series-uid", "", "pick a series by SeriesInstanceUID where the path holds several")
+	series := addSeriesFlag(fs)
+	uid := addSeriesUIDFlag(fs)
 	in := fs.String("in", "", "the label to convert (any LABEL format); without it the CT is written")
 	out := fs.String("out", "", "the output: .nii/.nii.gz, .dcm (DICOM SEG) or a folder (PNG stack)")
-	format := fs.String("format", "", "nifti, seg or png (default: from --out)")
-	author := fs.String("author", "", "DICOM SEG: the content creator")
-	allowGaps := fs.Bool("allow-gaps", false, "NIfTI: write a series with missing or unevenly spaced slices anyway (with a warning)")
-	asJSON := fs.Bool("json", false, "print JSON")
+	format := addFormatFlag(fs)
+	author := addAuthorFlag(fs)
+	allowGaps := addAllowGapsFlag(fs)
+	asJSON := addJSONFlag(fs)
 	lf := addLabelFlags(fs)
 	if code, ok := parseOnlyFlags(fs, args, stderr); !ok {
 		return code

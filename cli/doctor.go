@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"liverseg/inference"
-	"liverseg/internal/pyinterp"
 	"liverseg/training"
 	"liverseg/workspace"
 )
@@ -84,10 +83,10 @@ type doctorData struct {
 // workspace index instead (doctor_rebuild.go).
 func Doctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fset := newFlags("doctor", "[--json] [--ort-lib PATH] [--python PATH] [--workspace DIR] | --rebuild [--workspace DIR] [--json]", stderr)
-	asJSON := fset.Bool("json", false, "print the report as JSON")
-	ortLib := fset.String("ort-lib", "", "ONNX Runtime shared library (default: $"+inference.EnvORTLibrary+", python's onnxruntime, the setup's cache)")
-	python := fset.String("python", "", "Python interpreter with torch (default: $"+pyinterp.Env+", "+pyinterp.System+", python3 on PATH)")
-	wsDir := fset.String("workspace", "", "workspace folder (default: $XDG_DATA_HOME/liverseg or ~/.local/share/liverseg)")
+	asJSON := addJSONFlag(fset)
+	ortLib := addORTLibFlag(fset)
+	python := addPythonFlag(fset)
+	wsDir := addWorkspaceFlag(fset)
 	rebuild := fset.Bool("rebuild", false, "rebuild the workspace's index (workspace.db) from models/, labels/ and jobs/, when it is lost or damaged")
 	if code, ok := parseOnlyFlags(fset, args, stderr); !ok {
 		return code

@@ -11,12 +11,12 @@ import (
 // Eval is `liverseg eval --series S --truth LABEL --pred LABEL`: the figures of DESIGN.md.
 func Eval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("eval", "--series S --truth LABEL --pred LABEL [--per-slice] [--json]", stderr)
-	series := fs.String("series", "", "the CT series the labels belong to (folder, DICOMDIR or file)")
-	uid := fs.String("series-uid", "", "pick a series by SeriesInstanceUID where the path holds several")
-	truthPath := fs.String("truth", "", "the reference label (any LABEL format)")
+	series := addSeriesFlag(fs)
+	uid := addSeriesUIDFlag(fs)
+	truthPath := addTruthFlag(fs)
 	predPath := fs.String("pred", "", "the label to score (any LABEL format)")
-	perSlice := fs.Bool("per-slice", false, "also the figures of every slice")
-	asJSON := fs.Bool("json", false, "print JSON")
+	perSlice := addPerSliceFlag(fs)
+	asJSON := addJSONFlag(fs)
 	lf := addLabelFlags(fs)
 	if code, ok := parseOnlyFlags(fs, args, stderr); !ok {
 		return code

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"liverseg/assets"
 	"liverseg/inference"
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 	"liverseg/scan/labels"
 	"liverseg/scan/nifti"
@@ -126,10 +126,7 @@ type corrected struct {
 // built-in model's prediction and version 2 the scripted annotator's correction of it.
 func correctedWorkspace(t *testing.T, wsDir string, ort inference.Options) corrected {
 	t.Helper()
-	root := dataPath(t, "ct/ircad/3Dircadb1.1")
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("no IRCAD case 1: %v", err)
-	}
+	root := testenv.IRCAD(t, 1)
 	series, truthDir := filepath.Join(root, "PATIENT_DICOM"), filepath.Join(root, "MASKS_DICOM", "liver")
 	ctx := context.Background()
 	t0 := time.Now()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"liverseg/internal/testenv"
 	"liverseg/internal/testfiles"
 )
 
@@ -50,7 +51,7 @@ func hasWarning(warnings []string, prefix string, parts ...string) bool {
 func halve(b []byte) []byte { return b[:len(b)/2] }
 
 func TestConvertRefusesGaps(t *testing.T) {
-	p7 := dataPath(t, "ct/ircad/3Dircadb1.7/PATIENT_DICOM")
+	p7 := testenv.IRCAD(t, 7, "PATIENT_DICOM")
 	cases := []struct {
 		name, series string
 		want         []string // in the error and in the --allow-gaps warning
@@ -59,7 +60,7 @@ func TestConvertRefusesGaps(t *testing.T) {
 			[]string{"about 1 missing slices", "slice 69 (image_69, at 110.40 mm) and slice 70 (image_71, at 113.60 mm)"}},
 		{"IRCAD 7 with image_142 truncated", testfiles.SeriesCopy(t, p7, nil, map[string]func([]byte) []byte{"image_142": halve}),
 			[]string{"about 1 missing slices", "slice 141 (image_141, at 225.60 mm) and slice 142 (image_143, at 228.80 mm)"}},
-		{"highdicom CT", dataPath(t, "formats/pydicom/dicomdirtests/77654033/CT2"),
+		{"highdicom CT", testenv.Data(t, "formats/pydicom/dicomdirtests/77654033/CT2"),
 			[]string{"about 161 missing slices", "slice 0 (17106, at -99.48 mm) and slice 1 (17136, at 103.02 mm)"}},
 	}
 	for _, tc := range cases {
@@ -100,10 +101,10 @@ func TestConvertRefusesGaps(t *testing.T) {
 // The warnings of the series (here a file that could not be read, and a gap) reach stderr and
 // --json in convert and eval, whatever they write; IRCAD 7 itself has none: "warnings": [].
 func TestSeriesWarningsEverywhere(t *testing.T) {
-	p7 := dataPath(t, "ct/ircad/3Dircadb1.7/PATIENT_DICOM")
+	p7 := testenv.IRCAD(t, 7, "PATIENT_DICOM")
 	truncated := testfiles.SeriesCopy(t, p7, nil, map[string]func([]byte) []byte{"image_142": halve})
-	hd := dataPath(t, "formats/pydicom/dicomdirtests/77654033/CT2")
-	seg := dataPath(t, "formats/highdicom/seg_image_ct_binary.dcm")
+	hd := testenv.Data(t, "formats/pydicom/dicomdirtests/77654033/CT2")
+	seg := testenv.Data(t, "formats/highdicom/seg_image_ct_binary.dcm")
 	dir := t.TempDir()
 	leftOut := "left out: " + filepath.Join(truncated, "image_142") + ": file is truncated"
 	cases := []struct {
@@ -143,8 +144,8 @@ func TestSeriesWarningsEverywhere(t *testing.T) {
 // writes it, with a warning), its SEG is written with the warnings; a truncated slice file is
 // named in the warnings.
 func TestSegmentGapsAndWarnings(t *testing.T) {
-	hd := dataPath(t, "formats/pydicom/dicomdirtests/77654033/CT2")
-	truncated := testfiles.SeriesCopy(t, dataPath(t, "formats/dcmqi/ct-3slice"), nil, map[string]func([]byte) []byte{"03.dcm": halve})
+	hd := testenv.Data(t, "formats/pydicom/dicomdirtests/77654033/CT2")
+	truncated := testfiles.SeriesCopy(t, testenv.Data(t, "formats/dcmqi/ct-3slice"), nil, map[string]func([]byte) []byte{"03.dcm": halve})
 	model, lib := smallModel(t), ortLibrary(t)
 	dir := t.TempDir()
 	cases := []struct {
@@ -190,8 +191,8 @@ func TestSegmentGapsAndWarnings(t *testing.T) {
 // user too: on stderr and in --json, naming the folder and the file. Before, eval read such a
 // folder without a word.
 func TestLabelWarningsPrinted(t *testing.T) {
-	p7 := dataPath(t, "ct/ircad/3Dircadb1.7/PATIENT_DICOM")
-	masks := testfiles.SeriesCopy(t, dataPath(t, "ct/ircad/3Dircadb1.7/MASKS_DICOM/liver"), nil, nil)
+	p7 := testenv.IRCAD(t, 7, "PATIENT_DICOM")
+	masks := testfiles.SeriesCopy(t, testenv.IRCAD(t, 7, "MASKS_DICOM/liver"), nil, nil)
 	if err := os.WriteFile(filepath.Join(masks, "README.png"), []byte("\x89PNG\r\n\x1a\nnot really"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ type infoReport struct {
 // Info is `liverseg info PATH`: each series found, with its geometry and HU range.
 func Info(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("info", "PATH [--json]", stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
+	asJSON := addJSONFlag(fs)
 	paths, code, ok := parseFlags(fs, args)
 	if !ok {
 		return code

@@ -16,8 +16,8 @@ func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }
 // the workspace.
 func Models(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("models", "[list | show VERSION | activate VERSION | active] [--workspace DIR] [--json]", stderr)
-	wsDir := fs.String("workspace", "", "the workspace (default $XDG_DATA_HOME/liverseg or ~/.local/share/liverseg)")
-	asJSON := fs.Bool("json", false, "print JSON")
+	wsDir := addWorkspaceFlag(fs)
+	asJSON := addJSONFlag(fs)
 	rest, code, ok := parseFlags(fs, args)
 	if !ok {
 		return code

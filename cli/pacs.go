@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -56,13 +57,10 @@ type pacsCommon struct {
 	asJSON    *bool
 }
 
-func addPacsFlags(fs interface {
-	String(name, value, usage string) *string
-	Bool(name string, value bool, usage string) *bool
-}, withServer bool) pacsCommon {
+func addPacsFlags(fs *flag.FlagSet, withServer bool) pacsCommon {
 	c := pacsCommon{
-		workspace: fs.String("workspace", "", "the workspace, where the servers are configured (default $XDG_DATA_HOME/liverseg or ~/.local/share/liverseg)"),
-		asJSON:    fs.Bool("json", false, "print JSON"),
+		workspace: addWorkspaceFlag(fs),
+		asJSON:    addJSONFlag(fs),
 	}
 	if withServer {
 		c.server = fs.String("server", "", "the configured server's name (default: the only one configured)")

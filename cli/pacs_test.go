@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"liverseg/assets"
+	"liverseg/internal/testenv"
 	"liverseg/pacs"
 	"liverseg/pacs/orthanctest"
 	"liverseg/scan"
@@ -22,8 +23,8 @@ import (
 // `segment` writes a SEG of it, `pacs put` stores the SEG, and pydicom reads the SEG back from
 // Orthanc: it references the series and holds our mask's voxel count.
 func TestPACSOrthanc(t *testing.T) {
-	series := dataPath(t, "ct/ircad/3Dircadb1.17/PATIENT_DICOM")
-	py := python(t, "pydicom, numpy")
+	series := testenv.IRCAD(t, 17, "PATIENT_DICOM")
+	py := testenv.Python(t, "pydicom, numpy")
 	lib := ortLibrary(t)
 	o := orthanctest.Start(t)
 	n := o.Upload(t, series)

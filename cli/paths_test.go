@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"liverseg/internal/testenv"
 	"liverseg/internal/testfiles"
 	"liverseg/scan"
 )
@@ -16,7 +17,7 @@ func TestFIFOPaths(t *testing.T) {
 	dir := t.TempDir()
 	fifo := testfiles.MkFIFO(t, filepath.Join(dir, "pipe"))
 	fifoNII := testfiles.MkFIFO(t, filepath.Join(dir, "pipe.nii"))
-	ct := dataPath(t, "formats/dcmqi/ct-3slice")
+	ct := testenv.Data(t, "formats/dcmqi/ct-3slice")
 	out := filepath.Join(dir, "out.nii")
 	cases := []struct {
 		fifo string
@@ -44,7 +45,7 @@ func TestFIFOPaths(t *testing.T) {
 }
 
 func TestFolderWithFIFO(t *testing.T) {
-	dir := testfiles.SeriesCopy(t, dataPath(t, "formats/dcmqi/ct-3slice"), nil, nil)
+	dir := testfiles.SeriesCopy(t, testenv.Data(t, "formats/dcmqi/ct-3slice"), nil, nil)
 	fifo := testfiles.MkFIFO(t, filepath.Join(dir, "04.dcm"))
 	skipped := fifo + ": " + scan.ErrNotRegular.Error() + ": it is a FIFO (named pipe), skipped"
 	var code int
@@ -70,7 +71,7 @@ func TestSegmentChecksOutputFirst(t *testing.T) {
 	writeFile(t, file, []byte("not a folder"))
 	bad := filepath.Join(dir, "bad.onnx")
 	writeFile(t, bad, []byte("this is not a model"))
-	ct := dataPath(t, "formats/dcmqi/ct-3slice")
+	ct := testenv.Data(t, "formats/dcmqi/ct-3slice")
 	cases := []struct {
 		name, path, want string
 		args             []string

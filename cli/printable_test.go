@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"liverseg/internal/testenv"
 	"liverseg/internal/testfiles"
 )
 
@@ -41,7 +42,7 @@ func noControl(t *testing.T, what, s string) {
 
 func TestHostileStringsPrinted(t *testing.T) {
 	const name = "\x1b]0;pwn\x07^Evil\x1b[m" // retitles the terminal; as long as liver_07^patient
-	p7 := dataPath(t, "ct/ircad/3Dircadb1.7/PATIENT_DICOM")
+	p7 := testenv.IRCAD(t, 7, "PATIENT_DICOM")
 	one := testfiles.SeriesCopy(t, p7, nil, map[string]func([]byte) []byte{"image_0": testfiles.ReplaceOnce(t, "liver_07^patient", name)})
 	// image_0 alone, its SeriesInstanceUID with a BEL in it, beside the 3-slice CT of dcmqi: two
 	// series, and an error that lists their UIDs.
@@ -60,7 +61,7 @@ func TestHostileStringsPrinted(t *testing.T) {
 	}
 	uid := r.Series[0].SeriesUID
 	badUID := uid[:len(uid)-1] + "\x07"
-	dir := testfiles.SeriesCopy(t, dataPath(t, "formats/dcmqi/ct-3slice"), nil, nil)
+	dir := testfiles.SeriesCopy(t, testenv.Data(t, "formats/dcmqi/ct-3slice"), nil, nil)
 	testfiles.CopyFile(t, filepath.Join(one, "image_0"), filepath.Join(dir, "tmp"))
 	patched := testfiles.ReplaceOnce(t, uid, badUID)(readFile(t, filepath.Join(dir, "tmp")))
 	writeFile(t, filepath.Join(dir, "evil.dcm"), patched)

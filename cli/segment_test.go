@@ -13,6 +13,7 @@ import (
 
 	"liverseg/assets"
 	"liverseg/inference"
+	"liverseg/internal/testenv"
 )
 
 var testModel struct {
@@ -26,7 +27,7 @@ var testModel struct {
 // the segment tests run, until the default model exists.
 func smallModel(t *testing.T) string {
 	t.Helper()
-	py := python(t, "torch, numpy")
+	py := testenv.Python(t, "torch, numpy")
 	testModel.once.Do(func() {
 		dir, err := os.MkdirTemp("", "liverseg-cli-model-")
 		if err != nil {
@@ -56,14 +57,16 @@ func smallModel(t *testing.T) string {
 	return testModel.path
 }
 
+// ortLibrary is testenv's library ($ONNXRUNTIME_SHARED_LIBRARY_PATH), else the one liverseg
+// itself would find (the setup's cache): testenv cannot ask inference.FindLibrary.
 func ortLibrary(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv(inference.EnvORTLibrary); p != "" {
-		return p
+	if os.Getenv(testenv.EnvORTLibrary) != "" {
+		return testenv.ORTLibrary(t)
 	}
 	lib, err := inference.FindLibrary(t.Context(), inference.LibrarySearch{SkipPython: true})
 	if err != nil {
-		t.Skipf("no ONNX Runtime library: %v", err)
+		testenv.Missing(t, "no ONNX Runtime library: %v", err)
 	}
 	return lib.Path
 }
@@ -72,8 +75,8 @@ func ortLibrary(t *testing.T) string {
 // has the provider, the model version, the timings and, with --truth, the very figures that
 // eval gives for the written file.
 func TestSegmentIRCAD(t *testing.T) {
-	series := dataPath(t, "ct/ircad/3Dircadb1.1/PATIENT_DICOM")
-	truth := dataPath(t, "ct/ircad/3Dircadb1.1/MASKS_DICOM/liver")
+	series := testenv.IRCAD(t, 1, "PATIENT_DICOM")
+	truth := testenv.IRCAD(t, 1, "MASKS_DICOM/liver")
 	model := smallModel(t)
 	lib := ortLibrary(t)
 	dir := t.TempDir()
@@ -118,7 +121,7 @@ func TestSegmentIRCAD(t *testing.T) {
 	if e := evalPair(t, series, nii, png); !perfect(e) {
 		t.Errorf("PNG stack against NIfTI: %+v", e)
 	}
-	py := python(t, "pydicom")
+	py := testenv.Python(t, "pydicom")
 	o, err := exec.Command(py, "-c", `
 import sys, pydicom
 ds = pydicom.dcmread(sys.argv[1])
@@ -164,7 +167,7 @@ func TestSegmentErrors(t *testing.T) {
 		}
 	}
 	// A corrupt model: "liverseg: FILE: reason", exit 1.
-	series := dataPath(t, "ct/ircad/3Dircadb1.1/PATIENT_DICOM")
+	series := testenv.IRCAD(t, 1, "PATIENT_DICOM")
 	bad := filepath.Join(dir, "bad.onnx")
 	os.WriteFile(bad, []byte("this is not a model"), 0o644)
 	code, _, errOut := run(t, "segment", "--in", series, "--out", filepath.Join(dir, "o.nii"), "--model", bad, "--ort-lib", ortLibrary(t))
@@ -227,8 +230,8 @@ for idx, f in enumerate(files):
 // intercept -1024, rows bottom up with slices head first, columns mirrored) gives the same liver,
 // voxel for voxel at the same patient positions, as IRCAD's own storage.
 func TestSegmentConventions(t *testing.T) {
-	series := dataPath(t, "ct/ircad/3Dircadb1.1/PATIENT_DICOM")
-	py := python(t, "pydicom, numpy")
+	series := testenv.IRCAD(t, 1, "PATIENT_DICOM")
+	py := testenv.Python(t, "pydicom, numpy")
 	model := smallModel(t)
 	lib := ortLibrary(t)
 	dir := t.TempDir()
@@ -281,8 +284,8 @@ func TestDefaultModelCase17(t *testing.T) {
 	if want < 0 {
 		t.Skip("the report has no whole-volume figure of ircad-17")
 	}
-	series := dataPath(t, "ct/ircad/3Dircadb1.17/PATIENT_DICOM")
-	truth := dataPath(t, "ct/ircad/3Dircadb1.17/MASKS_DICOM/liver")
+	series := testenv.IRCAD(t, 17, "PATIENT_DICOM")
+	truth := testenv.IRCAD(t, 17, "MASKS_DICOM/liver")
 	out := filepath.Join(t.TempDir(), "liver17.nii.gz")
 	mustRun(t, "segment", "--in", series, "--out", out, "--ort-lib", ortLibrary(t))
 	e := evalPair(t, series, truth, out)

@@ -31,7 +31,7 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&cases, "case", "a case SERIES,LABEL[,train|val] (repeatable; any LABEL format)")
 	fs.Var(&sets, "slices", "a 2D slice set DIR,LAYOUT,HU0,HU255[,train|val]: LAYOUT images-masks or pairs; pixels 0 and 255 mean HU0 and HU255 (repeatable)")
 	out := fs.String("out", "", "the job folder (default: the workspace's jobs/ID)")
-	wsDir := fs.String("workspace", "", "the workspace (default $XDG_DATA_HOME/liverseg or ~/.local/share/liverseg)")
+	wsDir := addWorkspaceFlag(fs)
 	exportOnly := fs.Bool("export-only", false, "write the job folder (dataset, job.json, worker.py) and stop: train it elsewhere")
 	importDir := fs.String("import", "", "a job folder a worker finished elsewhere: check, report and register its model")
 	assets := fs.String("assets", "", "with --import: also write model.onnx, MODEL_CARD.md and report/ into this folder (the default model: assets)")
@@ -40,10 +40,10 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	search := fs.Int("search", 0, "run N random trials over the study's grid and rank them")
 	activate := fs.Bool("activate", false, "make the new model the active one")
 	version := fs.String("version", "", "the new model's version (default: the job ID)")
-	python := fs.String("python", "", "the Python with torch (default $LIVERSEG_PYTHON, /usr/bin/python3, python3)")
-	ortLib := fs.String("ort-lib", "", "the ONNX Runtime library for the check (default: as liverseg doctor finds it)")
+	python := addPythonFlag(fs)
+	ortLib := addORTLibFlag(fs)
 	volumes := fs.Bool("volumes", true, "score volume cases with the whole segmentation pipeline on their series")
-	asJSON := fs.Bool("json", false, "print JSON")
+	asJSON := addJSONFlag(fs)
 	// hyper-parameters over the config's
 	var hp hyperFlags
 	hp.add(fs)

@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"liverseg/inference"
+	"liverseg/internal/testenv"
 	"liverseg/training"
 )
 
 // tinyTrainConfig: a few MSD slices and the two unet_liver pairs at 64x64, a U-Net of base 4,
 // one epoch: a job that finishes in seconds on two cores.
 func tinyTrainConfig(t *testing.T) string {
-	dataPath(t, "slices")
+	testenv.Data(t, "slices")
 	cfg := `{
   "name": "tiny",
   "contract": {"channels": 3, "window": [-200, 300], "input_size": [64, 64]},
@@ -37,7 +38,7 @@ func tinyTrainConfig(t *testing.T) string {
 func needTorch(t *testing.T) string {
 	info, err := training.FindPython(t.Context(), "", nil)
 	if err != nil {
-		t.Skipf("no Python with torch: %v", err)
+		testenv.Missing(t, "no Python with torch: %v", err)
 	}
 	return info.Path
 }
@@ -47,7 +48,7 @@ func needTorch(t *testing.T) string {
 func TestTrainTinyAndSegment(t *testing.T) {
 	needTorch(t)
 	lib := ortLibrary(t)
-	series := dataPath(t, "ct/ircad/3Dircadb1.1/PATIENT_DICOM")
+	series := testenv.IRCAD(t, 1, "PATIENT_DICOM")
 	cfg := tinyTrainConfig(t)
 	ws := t.TempDir()
 	out := mustRun(t, "train", "--config", cfg, "--workspace", ws, "--ort-lib", lib, "--version", "tiny-1", "--json")

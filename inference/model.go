@@ -87,6 +87,9 @@ type Model struct {
 	padBatch   bool // run full batches only (CUDA: one shape, one algorithm search)
 	fixedBatch int  // the model's batch dimension where it is fixed (exported without a dynamic N), else 0
 	warmUp     time.Duration
+	// overlapOnCPU overlaps Segment's stages on the CPU too, as on CUDA: the tests run the
+	// CUDA pipeline on machines without a GPU.
+	overlapOnCPU bool
 }
 
 // WarmUp is how long the first CUDA run took while opening the model (0 on the CPU).
@@ -212,7 +215,7 @@ func (m *Model) cudaUnavailable() string {
 		return fmt.Sprintf("%s%s missing beside %s (make setup-gpu fetches a complete CUDA build)",
 			strings.Join(missing, " and "), isOrAre(len(missing)), m.rt.Path())
 	}
-	if !hasNVIDIADevice() {
+	if !nvidiaDevicePresent() {
 		return "no NVIDIA GPU device (/dev/nvidia0 and the like are missing: no GPU, or no driver)"
 	}
 	return ""

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"liverseg/internal/testenv"
 	"math"
 	"os"
 	"os/exec"
@@ -15,8 +16,6 @@ import (
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
-
-	"liverseg/internal/pyinterp"
 )
 
 // exported caches the U-Nets exported by testdata/export_unet.py during one test run: an export
@@ -27,20 +26,11 @@ var exported struct {
 	paths map[string]string
 }
 
-// requireTorch skips when /usr/bin/python3 cannot import torch, except under CI, where it fails.
+// requireTorch is the setup's Python with torch and numpy, which export_unet.py needs
+// (testenv: skipped without it, failed in CI).
 func requireTorch(t testing.TB) string {
 	t.Helper()
-	py := pyinterp.System
-	if p := os.Getenv(pyinterp.Env); p != "" {
-		py = p
-	}
-	if err := exec.Command(py, "-c", "import torch, numpy").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI: %s cannot import torch and numpy: %v", py, err)
-		}
-		t.Skipf("%s cannot import torch and numpy (%v): install python3-torch python3-numpy", py, err)
-	}
-	return py
+	return testenv.Python(t, "torch, numpy")
 }
 
 // exportUNet exports a seeded, untrained U-Net with export_unet.py's flags and returns the path
@@ -383,11 +373,9 @@ func TestFindLibraryCUDABuild(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache")
 	touch(t, filepath.Join(cache, "ort", "1.30.0", "libonnxruntime.so"))
 	touch(t, filepath.Join(cache, "ort-cuda", "lib", "libonnxruntime.so"))
-	saved := hasNVIDIADevice
-	defer func() { hasNVIDIADevice = saved }()
 	for _, gpu := range []bool{true, false} {
-		hasNVIDIADevice = func() bool { return gpu }
-		got, err := FindLibrary(context.Background(), LibrarySearch{Getenv: env(nil), CacheDir: cache, SkipPython: true})
+		got, err := FindLibrary(context.Background(), LibrarySearch{Getenv: env(nil), CacheDir: cache, SkipPython: true,
+			NVIDIADevice: func() bool { return gpu }})
 		want := filepath.Join(cache, "ort", "1.30.0", "libonnxruntime.so")
 		if gpu {
 			want = filepath.Join(cache, "ort-cuda", "lib", "libonnxruntime.so")

@@ -47,6 +47,16 @@ type LibrarySearch struct {
 	// ExeDir is the folder of the running program ("" = that of os.Executable()): a desktop
 	// package (scripts/package.sh) carries the library in ExeDir/../lib/liverseg/.
 	ExeDir string
+	// NVIDIADevice says whether an NVIDIA GPU is there, to prefer the cache's CUDA build
+	// (nil = whether a /dev/nvidia0-like device node exists).
+	NVIDIADevice func() bool
+}
+
+func (s LibrarySearch) nvidiaDevice() bool {
+	if s.NVIDIADevice != nil {
+		return s.NVIDIADevice()
+	}
+	return nvidiaDevicePresent()
 }
 
 // bundledLibrary is the library a desktop package carries beside the program, or "".
@@ -146,7 +156,7 @@ func FindLibrary(ctx context.Context, s LibrarySearch) (Library, error) {
 	}
 	if dir != "" {
 		// make setup-gpu's CUDA build first, where there is an NVIDIA device to run it on.
-		if lib := filepath.Join(dir, "ort-cuda", "lib", "libonnxruntime.so"); hasNVIDIADevice() {
+		if lib := filepath.Join(dir, "ort-cuda", "lib", "libonnxruntime.so"); s.nvidiaDevice() {
 			if st, err := os.Stat(lib); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
 				return Library{Path: lib, Source: "cache (CUDA build)"}, nil
 			}
@@ -160,8 +170,8 @@ func FindLibrary(ctx context.Context, s LibrarySearch) (Library, error) {
 		ErrNoLibrary, EnvORTLibrary, strings.Join(tried, "; "))
 }
 
-// hasNVIDIADevice says whether an NVIDIA GPU device node exists (a variable, for tests).
-var hasNVIDIADevice = func() bool {
+// nvidiaDevicePresent says whether an NVIDIA GPU device node exists.
+func nvidiaDevicePresent() bool {
 	nodes, _ := filepath.Glob("/dev/nvidia[0-9]*")
 	return len(nodes) > 0
 }
@@ -276,6 +286,10 @@ type Runtime struct {
 	lib  *ortLib
 }
 
+// loaded is package state on purpose: it mirrors onnxruntime_go's process-wide environment
+// (ort.SetSharedLibraryPath and ort.InitializeEnvironment are globals of that package, and
+// ONNX Runtime's API is initialised once per process), so a value of ours could not hold it.
+// No test replaces it.
 var loaded struct {
 	mu sync.Mutex
 	rt *Runtime
@@ -364,7 +378,7 @@ func (rt *Runtime) CUDA(ctx context.Context) CUDAStatus {
 			reasons = append(reasons, fmt.Sprintf("%s (%s*) not found by ldconfig -p or in LD_LIBRARY_PATH", want.what, want.name))
 		}
 	}
-	if nodes, _ := filepath.Glob("/dev/nvidia[0-9]*"); len(nodes) == 0 {
+	if !nvidiaDevicePresent() {
 		reasons = append(reasons, "no NVIDIA GPU device (/dev/nvidia0 and the like are missing)")
 	}
 	return CUDAStatus{Usable: len(reasons) == 0, Reasons: reasons}

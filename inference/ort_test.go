@@ -4,29 +4,27 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"liverseg/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// testLibrary is the ONNX Runtime library the tests load: ONNXRUNTIME_SHARED_LIBRARY_PATH (the
-// test script sets it), else the setup's cache. Tests skip only when both are missing, except
-// under CI (CI=true), where the setup provides it and its absence is a failure.
+// testLibrary is the ONNX Runtime library the tests load: testenv's
+// (ONNXRUNTIME_SHARED_LIBRARY_PATH, which the test script sets), else the setup's cache, which
+// testenv cannot search. Tests skip only when both are missing, except in CI, where they fail.
 func testLibrary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv(EnvORTLibrary); p != "" {
-		return p
+	if os.Getenv(testenv.EnvORTLibrary) != "" {
+		return testenv.ORTLibrary(t)
 	}
 	if dir, err := CacheDir(); err == nil {
 		if lib := cachedLibrary(dir); lib != "" {
 			return lib
 		}
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("CI: no ONNX Runtime library: %s is unset and the cache has none", EnvORTLibrary)
-	}
-	t.Skipf("no ONNX Runtime library: %s is unset and the cache (%s) has none; run scripts/setup.sh", EnvORTLibrary, "ort/*/libonnxruntime.so* under LIVERSEG_CACHE or ~/.cache/liverseg")
+	testenv.Missing(t, "no ONNX Runtime library: %s is unset and the cache (ort/*/libonnxruntime.so* under LIVERSEG_CACHE or ~/.cache/liverseg) has none; run scripts/setup.sh", testenv.EnvORTLibrary)
 	return ""
 }
 

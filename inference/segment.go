@@ -57,7 +57,7 @@ func Segment(ctx context.Context, m *Model, v *scan.Volume, progress func(done, 
 	}
 	start := time.Now()
 	m.mu.Lock()
-	overlap := m.provider == ProviderCUDA || overlapAlways
+	overlap := m.provider == ProviderCUDA || m.overlapOnCPU
 	m.mu.Unlock()
 	if overlap {
 		// A second set of preprocessors: one set prepares while the other restores.
@@ -100,9 +100,6 @@ func Segment(ctx context.Context, m *Model, v *scan.Volume, progress func(done, 
 	tm.Post = time.Since(t0).Seconds()
 	return mask, prob, tm, nil
 }
-
-// overlapAlways overlaps the stages on the CPU too (tests).
-var overlapAlways = false
 
 // prepare writes the model input of canonical slices k0..k0+n-1 into input.
 func prepare(pres []*Preprocessor, k0, n int, input []float32) {

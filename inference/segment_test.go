@@ -5,11 +5,10 @@ import (
 	"errors"
 	"math"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 )
 
@@ -177,9 +176,9 @@ func TestSegmentEveryOrientation(t *testing.T) {
 		{"all flipped", [3]int{2, 1, 0}, [3]bool{true, true, true}},
 	}
 	// The overlapped pipeline (CUDA's) gives the very same map.
-	overlapAlways = true
+	m.overlapOnCPU = true
 	_, probO, tmO, err := Segment(context.Background(), m, v, nil)
-	overlapAlways = false
+	m.overlapOnCPU = false
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,8 +234,7 @@ func TestSegmentCancel(t *testing.T) {
 		t.Fatalf("progress %v", calls)
 	}
 	// The overlapped pipeline stops too, and leaves no goroutine blocked.
-	overlapAlways = true
-	defer func() { overlapAlways = false }()
+	m.overlapOnCPU = true
 	ctx, cancel = context.WithCancel(context.Background())
 	var mu sync.Mutex
 	_, _, _, err = Segment(ctx, m, v, func(done, total int) {
@@ -255,12 +253,9 @@ func TestSegmentCancel(t *testing.T) {
 // small U-Net (base 4, 3 levels, input 96): what is not the network (pre-processing, restoring,
 // post-processing) shows in a profile. Needs LIVERSEG_DATA.
 func BenchmarkSegmentIRCAD7(b *testing.B) {
-	root := os.Getenv("LIVERSEG_DATA")
-	if root == "" {
-		b.Skip("LIVERSEG_DATA is not set")
-	}
+	series := testenv.IRCAD(b, 7, "PATIENT_DICOM")
 	lib := testLibrary(b)
-	s, err := scan.OpenSeries(context.Background(), filepath.Join(root, "ct/ircad/3Dircadb1.7/PATIENT_DICOM"), "")
+	s, err := scan.OpenSeries(context.Background(), series, "")
 	if err != nil {
 		b.Fatal(err)
 	}

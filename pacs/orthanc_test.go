@@ -8,27 +8,15 @@ import (
 	"sort"
 	"testing"
 
+	"liverseg/internal/testenv"
 	"liverseg/pacs/orthanctest"
 )
-
-func ircad17(t *testing.T) string {
-	t.Helper()
-	root := os.Getenv("LIVERSEG_DATA")
-	if root == "" {
-		t.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
-	}
-	p := filepath.Join(root, "ct", "ircad", "3Dircadb1.17", "PATIENT_DICOM")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("test data missing: %v", err)
-	}
-	return p
-}
 
 // TestOrthanc: against a real Orthanc with the DICOMweb plugin: search finds IRCAD 17 by name,
 // date range and modality; a retrieve brings back every instance byte for byte; a store of an
 // instance is acknowledged; a wrong password is ErrUnauthorized.
 func TestOrthanc(t *testing.T) {
-	series := ircad17(t)
+	series := testenv.IRCAD(t, 17, "PATIENT_DICOM")
 	o := orthanctest.Start(t)
 	n := o.Upload(t, series)
 

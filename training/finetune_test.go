@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"liverseg/inference"
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 	"liverseg/scan/labels"
 	"liverseg/workspace"
@@ -22,16 +23,9 @@ import (
 
 // ircadWorkspace opens a workspace in a temporary folder with IRCAD case n as a case whose label
 // (version 1, manual) is the IRCAD liver mask; it returns the workspace, the case ID and the volume.
-func ircadWorkspace(t *testing.T, n string) (*workspace.Workspace, string, *scan.Volume) {
+func ircadWorkspace(t *testing.T, n int) (*workspace.Workspace, string, *scan.Volume) {
 	t.Helper()
-	d := os.Getenv("LIVERSEG_DATA")
-	if d == "" {
-		t.Skip("LIVERSEG_DATA is not set (../shared/data/unpack.sh)")
-	}
-	root := filepath.Join(d, "ct", "ircad", "3Dircadb1."+n)
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("no IRCAD case %s: %v", n, err)
-	}
+	root := testenv.IRCAD(t, n)
 	ctx := context.Background()
 	v, err := scan.LoadVolume(ctx, filepath.Join(root, "PATIENT_DICOM"), "", nil)
 	if err != nil {
@@ -162,7 +156,7 @@ func TestFineTuneBadParams(t *testing.T) {
 func TestFineTuneWorkerCrash(t *testing.T) {
 	py := torchPython(t)
 	ort := ortOptions(t)
-	ws, id, _ := ircadWorkspace(t, "1")
+	ws, id, _ := ircadWorkspace(t, 1)
 	p := quickParams()
 	p.Debug = map[string]any{"crash_at_step": 0, "crash_code": 9}
 	var events []Event
@@ -212,7 +206,7 @@ func TestFineTuneWorkerCrash(t *testing.T) {
 func TestFineTuneCancel(t *testing.T) {
 	py := torchPython(t)
 	ort := ortOptions(t)
-	ws, id, _ := ircadWorkspace(t, "1")
+	ws, id, _ := ircadWorkspace(t, 1)
 	p := quickParams()
 	p.Epochs, p.MaxStepsPerEpoch = 2, 20
 	p.Debug = map[string]any{"sleep_per_step": 0.2}
@@ -278,7 +272,7 @@ func contains(list []string, s string) bool {
 func TestInitCheckCatchesWrongWeights(t *testing.T) {
 	py := torchPython(t)
 	ort := ortOptions(t)
-	ws, id, _ := ircadWorkspace(t, "1")
+	ws, id, _ := ircadWorkspace(t, 1)
 	ctx := context.Background()
 	parent, err := ResolveParent(ctx, ws, "")
 	if err != nil {
@@ -398,13 +392,13 @@ func TestFineTuneHeldOut(t *testing.T) {
 	}
 	py := torchPython(t)
 	ort := ortOptions(t)
-	ws, trainID, _ := ircadWorkspace(t, "1")
+	ws, trainID, _ := ircadWorkspace(t, 1)
 	ctx := context.Background()
 	// IRCAD 17 as a second case of the same workspace
-	root := filepath.Join(os.Getenv("LIVERSEG_DATA"), "ct", "ircad", "3Dircadb1.17")
+	root := testenv.IRCAD(t, 17)
 	v17, err := scan.LoadVolume(ctx, filepath.Join(root, "PATIENT_DICOM"), "", nil)
 	if err != nil {
-		t.Skipf("no IRCAD case 17: %v", err)
+		t.Fatal(err)
 	}
 	truth17, err := labels.Load(filepath.Join(root, "MASKS_DICOM", "liver"), v17, labels.Options{})
 	if err != nil {

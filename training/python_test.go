@@ -5,12 +5,12 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"liverseg/internal/pyinterp"
+	"liverseg/internal/testenv"
 )
 
 func fakePython(t *testing.T, dir, name, script string) string {
@@ -58,9 +58,7 @@ echo '{"version": "3.12.1", "executable": "/x/python3", "numpy": "2.0.0", "torch
 // Where /usr/bin/python3 imports torch (scripts/setup.sh installs python3-torch), FindPython
 // must pick it, though python3 on PATH may come first and lack torch.
 func TestFindPythonSystem(t *testing.T) {
-	if err := exec.Command(pyinterp.System, "-c", "import torch").Run(); err != nil {
-		t.Skipf("%s cannot import torch (%v): scripts/setup.sh installs python3-torch", pyinterp.System, err)
-	}
+	testenv.Python(t, "torch") // testenv.SystemPython is pyinterp.System
 	info, err := FindPython(context.Background(), "", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"liverseg/inference"
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 	"liverseg/workspace"
 )
@@ -19,15 +20,10 @@ import (
 // The tests train real, tiny jobs: slices at 64x64 (or 32x32), a U-Net of base 4, one or two
 // epochs, with the Python that has torch (skipped where there is none).
 
+// dataDir is the test data's root, which must hold the slice sets.
 func dataDir(t testing.TB) string {
-	d := os.Getenv("LIVERSEG_DATA")
-	if d == "" {
-		t.Skip("LIVERSEG_DATA is not set (../shared/data/unpack.sh)")
-	}
-	if _, err := os.Stat(filepath.Join(d, "slices", "msd_liver_jpg")); err != nil {
-		t.Skipf("no slice sets in %s", d)
-	}
-	return d
+	testenv.Data(t, "slices", "msd_liver_jpg")
+	return testenv.DataRoot(t)
 }
 
 var pyOnce struct {
@@ -42,7 +38,7 @@ func torchPython(t testing.TB) string {
 		pyOnce.path, pyOnce.err = info.Path, err
 	})
 	if pyOnce.err != nil {
-		t.Skipf("no Python with torch: %v", pyOnce.err)
+		testenv.Missing(t, "no Python with torch: %v", pyOnce.err)
 	}
 	return pyOnce.path
 }
@@ -50,7 +46,7 @@ func torchPython(t testing.TB) string {
 func ortOptions(t testing.TB) inference.Options {
 	lib, err := inference.FindLibrary(context.Background(), inference.LibrarySearch{SkipPython: true})
 	if err != nil {
-		t.Skipf("no ONNX Runtime: %v", err)
+		testenv.Missing(t, "no ONNX Runtime: %v", err)
 	}
 	return inference.Options{LibraryPath: lib.Path, Device: inference.DeviceCPU, Threads: 2}
 }
@@ -198,13 +194,9 @@ func TestExportSplitsByPatientThroughPreprocessor(t *testing.T) {
 }
 
 func TestExportVolumeCase(t *testing.T) {
-	d := dataDir(t)
-	series := filepath.Join(d, "ct", "ircad", "3Dircadb1.1", "PATIENT_DICOM")
-	if _, err := os.Stat(series); err != nil {
-		t.Skip("no IRCAD case 1")
-	}
+	series := testenv.IRCAD(t, 1, "PATIENT_DICOM")
 	cfg := &Config{Contract: ContractConfig{InputSize: [2]int{32, 32}}, Quantize: true, Train: DefaultParams(),
-		Cases: []CaseSource{{Name: "c1", Series: series, Label: filepath.Join(d, "ct", "ircad", "3Dircadb1.1", "MASKS_DICOM", "liver"), Split: "train"}}}
+		Cases: []CaseSource{{Name: "c1", Series: series, Label: testenv.IRCAD(t, 1, "MASKS_DICOM", "liver"), Split: "train"}}}
 	cfg.Train.Depth = 2
 	dir := t.TempDir()
 	man, err := Export(context.Background(), cfg, dir, nil)
@@ -439,6 +431,37 @@ func TestWorkerFailures(t *testing.T) {
 	dir := newJob(t, tinyParams(t))
 	if _, err := RunWorker(ctx, dir, RunOptions{Python: filepath.Join(t.TempDir(), "python3")}); err == nil {
 		t.Fatal("no interpreter: no error")
+	}
+}
+
+// TestCancelGraceKills: a worker that does not stop on SIGINT (one stuck in a CUDA call, say) is
+// killed after RunOptions.CancelGrace, and the error says it saved no checkpoint. The worker
+// here ignores SIGINT, as a stuck one would; it needs no torch.
+func TestCancelGraceKills(t *testing.T) {
+	py := testenv.Python(t, "json, signal, time")
+	dir := t.TempDir()
+	script := filepath.Join(dir, "stuck_worker.py")
+	src := "import json, signal, time\n" +
+		"signal.signal(signal.SIGINT, signal.SIG_IGN)\n" +
+		"print(json.dumps({'event': 'start'}), flush=True)\n" +
+		"time.sleep(60)\n"
+	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	t0 := time.Now()
+	_, err := RunWorker(ctx, dir, RunOptions{Python: py, Worker: script, CancelGrace: 300 * time.Millisecond,
+		OnEvent: func(ev Event) {
+			if ev.Event == "start" {
+				cancel()
+			}
+		}})
+	if !errors.Is(err, ErrCancelled) || !strings.Contains(err.Error(), "did not save a checkpoint in 300ms and was killed") {
+		t.Fatalf("got %v; want ErrCancelled saying the worker was killed after 300ms", err)
+	}
+	if d := time.Since(t0); d > 20*time.Second {
+		t.Errorf("the stuck worker was killed after %s", d)
 	}
 }
 

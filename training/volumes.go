@@ -11,14 +11,8 @@ import (
 	"liverseg/scan/labels"
 )
 
-// segmentVolume is the whole segmentation pipeline of a series: inference.Segment.
-var segmentVolume = func(ctx context.Context, m *inference.Model, v *scan.Volume) (*scan.Mask, error) {
-	mask, _, _, err := inference.Segment(ctx, m, v, nil)
-	return mask, err
-}
-
 // evalVolumes scores the volume cases of the given splits with the whole segmentation pipeline
-// on their original series and labels. The paths of the manifest are expanded ($LIVERSEG_DATA);
+// (inference.Segment, as `liverseg segment` and the GUI run it) on their original series and labels. The paths of the manifest are expanded ($LIVERSEG_DATA);
 // a case whose series cannot be found is an error, so that a report never silently lacks it.
 func evalVolumes(ctx context.Context, m *inference.Model, man *Manifest, splits map[string]bool, progress Progress) ([]*CaseEval, error) {
 	out, err := evalVolumesWith(ctx, []*inference.Model{m}, man, splits, progress)
@@ -53,7 +47,7 @@ func evalVolumesWith(ctx context.Context, ms []*inference.Model, man *Manifest, 
 		}
 		for i, m := range ms {
 			t0 := time.Now()
-			pred, err := segmentVolume(ctx, m, v)
+			pred, _, _, err := inference.Segment(ctx, m, v, nil)
 			if err != nil {
 				return nil, fmt.Errorf("case %s: %w", mc.Name, err)
 			}

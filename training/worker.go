@@ -38,8 +38,9 @@ const (
 	exitCancelled = 4
 )
 
-// CancelGrace is how long a cancelled worker has to save its checkpoint before it is killed.
-var CancelGrace = 10 * time.Second
+// DefaultCancelGrace is how long a cancelled worker has to save its checkpoint before it is
+// killed, where RunOptions.CancelGrace is zero.
+const DefaultCancelGrace = 10 * time.Second
 
 // WriteWorker writes the embedded worker into dir (created) as worker.py and returns its path.
 func WriteWorker(dir string) (string, error) {
@@ -173,11 +174,14 @@ type RunOptions struct {
 	Stderr  io.Writer   // also gets the worker's stderr (besides worker.log); may be nil
 	Bench   int         // run the benchmark of this many steps instead of training
 	Env     []string    // extra environment
+	// CancelGrace is how long a cancelled worker has to save its checkpoint before it is
+	// killed; 0 = DefaultCancelGrace.
+	CancelGrace time.Duration
 }
 
 // RunWorker runs the worker on jobDir/job.json until it ends, and returns its last event
 // ("done" or "bench"). Cancelling ctx sends SIGINT: the worker ends its step, saves a checkpoint
-// and exits; after CancelGrace it is killed. The error is ErrCancelled after a cancel, a
+// and exits; after opt.CancelGrace it is killed. The error is ErrCancelled after a cancel, a
 // *WorkerError when the worker failed.
 func RunWorker(ctx context.Context, jobDir string, opt RunOptions) (*Event, error) {
 	python := opt.Python
@@ -230,6 +234,10 @@ func RunWorker(ctx context.Context, jobDir string, opt RunOptions) (*Event, erro
 		}
 		return nil, fmt.Errorf("%s: %w", python, err)
 	}
+	grace := opt.CancelGrace
+	if grace <= 0 {
+		grace = DefaultCancelGrace
+	}
 	waitDone := make(chan struct{})
 	var cancelled bool
 	var cmu sync.Mutex
@@ -242,7 +250,7 @@ func RunWorker(ctx context.Context, jobDir string, opt RunOptions) (*Event, erro
 			_ = cmd.Process.Signal(os.Interrupt)
 			select {
 			case <-waitDone:
-			case <-time.After(CancelGrace):
+			case <-time.After(grace):
 				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			}
 		case <-waitDone:
@@ -292,7 +300,7 @@ func RunWorker(ctx context.Context, jobDir string, opt RunOptions) (*Event, erro
 	case errEv != nil:
 		return nil, &WorkerError{Kind: errEv.Kind, Message: errEv.Message, Log: logPath}
 	case wasCancelled:
-		return nil, fmt.Errorf("%w: the worker did not save a checkpoint in %s and was killed", ErrCancelled, CancelGrace)
+		return nil, fmt.Errorf("%w: the worker did not save a checkpoint in %s and was killed", ErrCancelled, grace)
 	}
 	msg := "exited without finishing"
 	if werr != nil {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 
+	"liverseg/internal/testenv"
 	"liverseg/scan"
 )
 
@@ -233,16 +233,9 @@ func undoSteps(e *Editor) int {
 	return u
 }
 
-// case7 loads IRCAD case 7 and its liver mask from $LIVERSEG_DATA, skipping when absent.
+// case7 loads IRCAD case 7 and its liver mask from $LIVERSEG_DATA (testenv: skipped without it).
 func case7(b *testing.B) (*scan.Volume, *scan.Mask) {
-	root := os.Getenv("LIVERSEG_DATA")
-	if root == "" {
-		b.Skip("LIVERSEG_DATA is not set (run ../shared/data/unpack.sh and point it there)")
-	}
-	dir := filepath.Join(root, "ct", "ircad", "3Dircadb1.7")
-	if _, err := os.Stat(dir); err != nil {
-		b.Skipf("IRCAD case 7 missing: %v", err)
-	}
+	dir := testenv.IRCAD(b, 7)
 	v, err := scan.LoadVolume(context.Background(), filepath.Join(dir, "PATIENT_DICOM"), "", nil)
 	if err != nil {
 		b.Fatal(err)
