@@ -32,12 +32,11 @@ fi
 echo "test: go vet ./..."
 go vet ./...
 
-# The packages that run goroutines (the GUI, the workspace's autosave and locks, the training
+# The packages that run goroutines (the GUI and its job runner, the workspace's autosave and locks, the training
 # parent and its worker, PACS transfers, inference's sessions) run under the race detector; the
 # rest plainly. Each package runs once: a race pass runs every test a plain one does.
-race_pkgs=(./ui ./workspace ./training ./pacs ./inference)
-mapfile -t plain_pkgs < <(go list ./... | grep -v -x -F \
-  -e liverseg/ui -e liverseg/workspace -e liverseg/training -e liverseg/pacs -e liverseg/inference)
+race_pkgs=(./ui/... ./workspace ./training ./pacs/... ./inference)
+mapfile -t plain_pkgs < <(go list ./... | grep -v -x -F -f <(go list "${race_pkgs[@]}"))
 echo "test: go test -count=1 -timeout 25m ${plain_pkgs[*]}"
 "${wrap[@]}" go test -count=1 -timeout 25m "${plain_pkgs[@]}"
 echo "test: go test -race -count=1 -timeout 25m ${race_pkgs[*]}"
