@@ -170,10 +170,23 @@ func decodeHU(dst []int16, raw []byte, pf pixelFormat, bo binary.ByteOrder, rs r
 	}
 	intShift := int64(rs.Intercept)
 	exact := rs.integral()
+	// fits: every value the stored bits can hold, shifted, is an int16 (a CT of signed 16 bits
+	// with intercept 0, an 8-bit mask): the loops then need no clamp per voxel.
+	lo, hi := int64(0), int64(mask)
+	if pf.Signed {
+		lo, hi = -int64(mask>>1)-1, int64(mask>>1)
+	}
+	fits := exact && lo+intShift >= math.MinInt16 && hi+intShift <= math.MaxInt16
 	switch pf.BitsAllocated {
 	case 16:
 		if exact && bo == binary.LittleEndian && pf.Signed && bits == 16 {
 			// The common CT case: signed 16-bit, slope 1: one add per voxel.
+			if fits {
+				for i := 0; i < n; i++ {
+					dst[i] = int16(uint16(raw[2*i])|uint16(raw[2*i+1])<<8) + int16(intShift)
+				}
+				return
+			}
 			for i := 0; i < n; i++ {
 				dst[i] = clampInt(int64(int16(uint16(raw[2*i])|uint16(raw[2*i+1])<<8)) + intShift)
 			}
@@ -188,6 +201,12 @@ func decodeHU(dst []int16, raw []byte, pf pixelFormat, bo binary.ByteOrder, rs r
 			}
 		}
 	case 8:
+		if fits {
+			for i := 0; i < n; i++ {
+				dst[i] = int16(value(uint32(raw[i])) + intShift)
+			}
+			return
+		}
 		for i := 0; i < n; i++ {
 			v := value(uint32(raw[i]))
 			if exact {

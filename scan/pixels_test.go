@@ -29,6 +29,15 @@ func TestDecodeHU(t *testing.T) {
 		{"slope 0.5 rounds", u16(le, 3, 101), pixelFormat{BitsAllocated: 16, BitsStored: 16}, le, rescale{Slope: 0.5, Intercept: -10.2}, []int16{-9, 40}},
 		{"clamped to int16", u16(le, 65535), pixelFormat{BitsAllocated: 16, BitsStored: 16}, le, rescale{Slope: 1, Intercept: 1000}, []int16{32767}},
 		{"8-bit signed", []byte{0x80, 0x7F}, pixelFormat{BitsAllocated: 8, BitsStored: 8, Signed: true}, le, rescale{Slope: 1, Intercept: 0}, []int16{-128, 127}},
+		// The loops that skip the clamp when no stored value can leave int16, and their edges.
+		{"signed 16-bit, extremes, intercept 0", u16(le, 0x8000, 0x7FFF), pixelFormat{BitsAllocated: 16, BitsStored: 16, Signed: true}, le, rescale{Slope: 1, Intercept: 0}, []int16{-32768, 32767}},
+		{"signed 16-bit, intercept -1024 clamps", u16(le, 0x8000, 0x7FFF), pixelFormat{BitsAllocated: 16, BitsStored: 16, Signed: true}, le, rescale{Slope: 1, Intercept: -1024}, []int16{-32768, 31743}},
+		{"signed 16-bit, intercept 1 clamps", u16(le, 0x8000, 0x7FFF), pixelFormat{BitsAllocated: 16, BitsStored: 16, Signed: true}, le, rescale{Slope: 1, Intercept: 1}, []int16{-32767, 32767}},
+		{"8-bit mask", []byte{0, 1, 255}, pixelFormat{BitsAllocated: 8, BitsStored: 8}, le, rescale{Slope: 1, Intercept: 0}, []int16{0, 1, 255}},
+		{"8-bit, intercept at the top of int16", []byte{0, 255}, pixelFormat{BitsAllocated: 8, BitsStored: 8}, le, rescale{Slope: 1, Intercept: 32512}, []int16{32512, 32767}},
+		{"8-bit, intercept past the top clamps", []byte{0, 255}, pixelFormat{BitsAllocated: 8, BitsStored: 8}, le, rescale{Slope: 1, Intercept: 32513}, []int16{32513, 32767}},
+		{"8-bit signed, intercept at the bottom", []byte{0x80, 0x7F}, pixelFormat{BitsAllocated: 8, BitsStored: 8, Signed: true}, le, rescale{Slope: 1, Intercept: -32640}, []int16{-32768, -32513}},
+		{"8-bit signed, intercept past the bottom clamps", []byte{0x80, 0x7F}, pixelFormat{BitsAllocated: 8, BitsStored: 8, Signed: true}, le, rescale{Slope: 1, Intercept: -32641}, []int16{-32768, -32514}},
 		{"32-bit", []byte{0xFF, 0xFF, 0xFF, 0xFF}, pixelFormat{BitsAllocated: 32, BitsStored: 32, Signed: true}, le, rescale{Slope: 2, Intercept: 0}, []int16{-2}},
 	}
 	for _, tc := range tests {
