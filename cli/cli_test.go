@@ -90,10 +90,13 @@ func TestInfoTotalSegmentator(t *testing.T) {
 
 type evalJSON struct {
 	Dice, IoU, MIoU, MPA float64
-	StudyMIoU            float64 `json:"study_miou"`
-	StudyMPA             float64 `json:"study_mpa"`
-	TruthML              float64 `json:"truth_ml"`
-	PredML               float64 `json:"pred_ml"`
+	StudyMIoU            float64  `json:"study_miou"`
+	StudyMPA             float64  `json:"study_mpa"`
+	TruthML              float64  `json:"truth_ml"`
+	PredML               float64  `json:"pred_ml"`
+	HD95                 *float64 `json:"hd95_mm"`
+	ASSD                 *float64 `json:"assd_mm"`
+	NSD                  *float64 `json:"nsd_2mm"`
 	Slices               []map[string]any
 }
 
@@ -108,7 +111,8 @@ func evalPair(t *testing.T, series, truth, pred string, extra ...string) evalJSO
 }
 
 func perfect(e evalJSON) bool {
-	return e.Dice == 1 && e.IoU == 1 && e.MIoU == 1 && e.MPA == 1 && e.StudyMIoU == 1 && e.StudyMPA == 1 && e.TruthML == e.PredML
+	return e.Dice == 1 && e.IoU == 1 && e.MIoU == 1 && e.MPA == 1 && e.StudyMIoU == 1 && e.StudyMPA == 1 && e.TruthML == e.PredML &&
+		e.HD95 != nil && *e.HD95 == 0 && e.ASSD != nil && *e.ASSD == 0 && e.NSD != nil && *e.NSD == 1
 }
 
 // TestLabelRoundTrips: each IRCAD liver mask against itself, and converted to NIfTI, DICOM SEG

@@ -66,6 +66,15 @@ func printMetrics(w io.Writer, m *scan.Metrics) {
 	fmt.Fprintf(w, "study_mpa   %.4f   (the original study's per-slice mean)\n", m.StudyMPA)
 	fmt.Fprintf(w, "truth       %.1f ml\n", m.TruthML)
 	fmt.Fprintf(w, "prediction  %.1f ml\n", m.PredML)
+	if sf := m.SurfaceFigures; sf != nil {
+		if sf.Reason != "" {
+			fmt.Fprintf(w, "surface     -   (%s)\n", sf.Reason)
+		} else {
+			fmt.Fprintf(w, "hd95        %.2f mm\n", *sf.HD95)
+			fmt.Fprintf(w, "assd        %.2f mm\n", *sf.ASSD)
+			fmt.Fprintf(w, "nsd_2mm     %.4f   (the share of both surfaces within %g mm of the other)\n", *sf.NSD2mm, scan.NSDTolerance)
+		}
+	}
 	if len(m.Slices) == 0 {
 		return
 	}

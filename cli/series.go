@@ -111,6 +111,11 @@ func scoreAgainst(truthPath string, v *scan.Volume, pred *scan.Mask, lf labelFla
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", truthPath, err)
 	}
+	sf, err := scan.CompareSurfaces(truth, pred, v.Spacing)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", truthPath, err)
+	}
+	m.SurfaceFigures = &sf
 	if !perSlice {
 		m.Slices = nil
 	}

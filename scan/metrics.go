@@ -108,6 +108,9 @@ type Metrics struct {
 	PredML    float64        `json:"pred_ml"`
 	Volume    Confusion      `json:"-"`
 	Slices    []SliceMetrics `json:"slices,omitempty"`
+	// The surface distances (CompareSurfaces), where they were measured: eval and segment
+	// --truth measure them; the figures of a training report do not (yet).
+	*SurfaceFigures
 }
 
 // SliceFigures are the figures of slice k whose voxels c counted.

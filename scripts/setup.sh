@@ -29,7 +29,7 @@ fi
 # 1. Debian packages. dpkg-query first, so that a set-up machine never touches apt.
 packages=(build-essential pkg-config libgl1-mesa-dev xorg-dev libwayland-dev libxkbcommon-dev
   xvfb xauth python3-torch python3-numpy python3-pydicom python3-nibabel python3-gdcm libgdcm-tools
-  python3-pil imagemagick xz-utils time ca-certificates git dbus-daemon
+  python3-pil python3-scipy imagemagick xz-utils time ca-certificates git dbus-daemon
   libopenjp2-7-dev libcharls-dev zlib1g-dev dcmtk orthanc orthanc-dicomweb curl desktop-file-utils bc
   dicom3tools)
 # libopenjp2-7-dev, libcharls-dev, zlib1g-dev: the JPEG 2000 / HTJ2K, JPEG-LS and deflate
@@ -40,6 +40,8 @@ packages=(build-essential pkg-config libgl1-mesa-dev xorg-dev libwayland-dev lib
 # file; imagemagick (import) and bc: scripts/screenshot.sh. dicom3tools (dciodvfy, dcentvfy): the SEG
 # tests check what liverseg writes against the standard, as outside readers would. dbus-daemon:
 # scripts/run.sh gives the GUI a session bus on a machine without one.
+# python3-scipy: the reference (distance_transform_edt) the surface-distance test checks eval's
+# HD95, ASSD and NSD against.
 # node and npm may come from elsewhere (nodesource, nvm): Debian's only when there is no npm.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
