@@ -58,7 +58,7 @@ echo '{"version": "3.12.1", "executable": "/x/python3", "numpy": "2.0.0", "torch
 // Where /usr/bin/python3 imports torch (scripts/setup.sh installs python3-torch), FindPython
 // must pick it, though python3 on PATH may come first and lack torch.
 func TestFindPythonSystem(t *testing.T) {
-	testenv.Python(t, "torch") // testenv.SystemPython is pyinterp.System
+	testenv.Python(t, "torch") // testenv.SystemPython is pyinterp.System: the interpreter FindPython tries first
 	info, err := FindPython(context.Background(), "", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

@@ -4,11 +4,13 @@
 // (CI set), where scripts/setup.sh installs them all and their absence is a failure: a green CI
 // must mean the data tests ran.
 //
-// It imports nothing of liverseg, so that every package's internal tests can use it.
+// It imports nothing of liverseg but internal/pyinterp (the standard library only), so that every
+// other package's internal tests can use it.
 package testenv
 
 import (
 	"fmt"
+	"liverseg/internal/pyinterp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +25,7 @@ const EnvORTLibrary = "ONNXRUNTIME_SHARED_LIBRARY_PATH"
 
 // SystemPython is the interpreter the setup gives its packages (python3-torch, pydicom, nibabel,
 // gdcm): the python3 on PATH may be another one without them.
-const SystemPython = "/usr/bin/python3"
+const SystemPython = pyinterp.System
 
 // Missing skips t for a part that is not there, or fails it in CI, where the setup provides it.
 func Missing(t testing.TB, format string, args ...any) {
