@@ -11,9 +11,10 @@ import (
 // It keeps only the voxels that changed, with their values before and after, so its memory is
 // proportional to the change, never to the mask.
 type Edit struct {
-	Tool   string // one of the Tool constants
-	Slice  int    // the canonical slice edited; -1 for a step over several slices or the volume
-	Voxels int    // how many voxels changed
+	Tool   string     // one of the Tool constants
+	Plane  scan.Plane // the plane the tool was used in: Slice, Rect and the slices are its own
+	Slice  int        // the slice edited; -1 for a step over several slices or the volume
+	Voxels int        // how many voxels changed
 
 	// Rect bounds the changed voxels in canonical pixels (columns, rows), on every slice from
 	// FirstSlice to LastSlice (canonical, inclusive): what a view of one of those slices redraws
