@@ -113,3 +113,16 @@ func (c Canonical) FromPlane(p Plane, x, y, s int) (i, j, k int) {
 	}
 	return v[0], v[1], v[2]
 }
+
+// FromVolume maps volume voxel (column, row, slice as stored) to canonical voxel (i, j, k) of c,
+// the inverse of Offset.
+func (c Canonical) FromVolume(vox [3]int) (i, j, k int) {
+	var out [3]int
+	for a := 0; a < 3; a++ {
+		out[a] = vox[c.Axis[a]]
+		if c.Flip[a] {
+			out[a] = c.Dims[a] - 1 - out[a]
+		}
+	}
+	return out[0], out[1], out[2]
+}

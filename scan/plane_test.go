@@ -93,3 +93,47 @@ func TestParsePlane(t *testing.T) {
 		t.Fatal("oblique parsed")
 	}
 }
+
+// TestFromVolume: FromVolume undoes Offset in every storage order, and VoxelOf undoes Position
+// on a tilted geometry.
+func TestFromVolume(t *testing.T) {
+	dims := [3]int{4, 3, 5}
+	perms := [6][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	for _, perm := range perms {
+		for signs := 0; signs < 8; signs++ {
+			var dir [3][3]float64
+			for ax := 0; ax < 3; ax++ {
+				s := 1.0
+				if signs&(1<<ax) != 0 {
+					s = -1
+				}
+				dir[ax][perm[ax]] = s
+			}
+			c := NewCanonical(dims, [3]float64{1, 1, 1}, dir)
+			for i := 0; i < c.Dims[0]; i++ {
+				for j := 0; j < c.Dims[1]; j++ {
+					for k := 0; k < c.Dims[2]; k++ {
+						o := c.Offset(i, j, k)
+						vox := [3]int{o % dims[0], o / dims[0] % dims[1], o / (dims[0] * dims[1])}
+						if a, b, d := c.FromVolume(vox); a != i || b != j || d != k {
+							t.Fatalf("perm %v signs %03b: FromVolume(%v) = %d,%d,%d, want %d,%d,%d", perm, signs, vox, a, b, d, i, j, k)
+						}
+					}
+				}
+			}
+		}
+	}
+	v := &Volume{Dims: dims, Spacing: [3]float64{0.7, 0.8, 2.5}, Origin: [3]float64{-100, 50, 300},
+		Direction: [3][3]float64{{1, 0, 0}, {0, 0.96592583, -0.25881905}, {0, 0, 1}}}
+	want := [3]float64{1.5, 2.25, 3}
+	got, ok := v.VoxelOf(v.Position(want[0], want[1], want[2]))
+	for a := range got {
+		if !ok || got[a]-want[a] > 1e-9 || want[a]-got[a] > 1e-9 {
+			t.Fatalf("VoxelOf(Position(%v)) = %v, %v", want, got, ok)
+		}
+	}
+	v.Spacing[2] = 0
+	if _, ok := v.VoxelOf([3]float64{}); ok {
+		t.Fatal("VoxelOf of a flat geometry")
+	}
+}

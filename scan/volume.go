@@ -3,7 +3,10 @@
 // It imports nothing else of ours, and nothing of Fyne or ONNX Runtime.
 package scan
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Series identifies where a Volume came from, so that labels written for it can point back at it.
 type Series struct {
@@ -138,3 +141,30 @@ func (v *Volume) CheckMask(m *Mask) error {
 
 // DimsString prints voxel dimensions as messages give them: 512x512x129.
 func DimsString(d [3]int) string { return fmt.Sprintf("%dx%dx%d", d[0], d[1], d[2]) }
+
+// VoxelOf is the voxel index (fractional) at LPS position p (mm), the inverse of Position. ok is
+// false when the geometry has no inverse (a zero spacing, parallel axes).
+func (v *Volume) VoxelOf(p [3]float64) (idx [3]float64, ok bool) {
+	a := v.Affine()
+	// Solve M x = p - origin for the 3x3 part M by Cramer's rule.
+	var m [3][3]float64
+	var b [3]float64
+	for r := 0; r < 3; r++ {
+		for c := 0; c < 3; c++ {
+			m[r][c] = a[r][c]
+		}
+		b[r] = p[r] - a[r][3]
+	}
+	det := m[0][0]*(m[1][1]*m[2][2]-m[1][2]*m[2][1]) - m[0][1]*(m[1][0]*m[2][2]-m[1][2]*m[2][0]) + m[0][2]*(m[1][0]*m[2][1]-m[1][1]*m[2][0])
+	if !(math.Abs(det) > 1e-12) {
+		return idx, false
+	}
+	for c := 0; c < 3; c++ {
+		mc := m
+		for r := 0; r < 3; r++ {
+			mc[r][c] = b[r]
+		}
+		idx[c] = (mc[0][0]*(mc[1][1]*mc[2][2]-mc[1][2]*mc[2][1]) - mc[0][1]*(mc[1][0]*mc[2][2]-mc[1][2]*mc[2][0]) + mc[0][2]*(mc[1][0]*mc[2][1]-mc[1][1]*mc[2][0])) / det
+	}
+	return idx, true
+}
