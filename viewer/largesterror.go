@@ -1,0 +1,76 @@
+package viewer
+
+import "liverseg/scan"
+
+// LargestError finds where on canonical axial slice k of c the truth and the prediction disagree
+// most: the largest 8-connected region of pixels set in one mask only, and in it the pixel
+// nearest the region's centre (a crescent's centroid can lie outside it). The review puts the
+// three planes through that pixel when the reader jumps to a slice of the disagreement list, so
+// that the coronal and sagittal panes show the same error. ok is false when the masks agree on
+// the slice, or when either is nil or does not fit c.
+func LargestError(truth, pred *scan.Mask, c scan.Canonical, k int) (i, j int, ok bool) {
+	n := c.Dims[0] * c.Dims[1] * c.Dims[2]
+	if truth == nil || pred == nil || len(truth.Voxels) != n || len(pred.Voxels) != n || k < 0 || k >= c.Dims[2] {
+		return 0, 0, false
+	}
+	w, h := c.Dims[0], c.Dims[1]
+	offs := make([]int, w*h)
+	c.SliceOffsets(k, offs)
+	// region[p]: 0 agreement, 1 disagreement not yet labelled, then 2+ the region's number.
+	region := make([]int32, w*h)
+	for p, o := range offs {
+		if (truth.Voxels[o] != 0) != (pred.Voxels[o] != 0) {
+			region[p] = 1
+		}
+	}
+	var best []int32
+	var stack, members []int32
+	next := int32(2)
+	for p := range region {
+		if region[p] != 1 {
+			continue
+		}
+		members = members[:0]
+		stack = append(stack[:0], int32(p))
+		region[p] = next
+		for len(stack) > 0 {
+			q := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			members = append(members, q)
+			x, y := int(q)%w, int(q)/w
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					nx, ny := x+dx, y+dy
+					if nx < 0 || ny < 0 || nx >= w || ny >= h {
+						continue
+					}
+					if r := int32(ny*w + nx); region[r] == 1 {
+						region[r] = next
+						stack = append(stack, r)
+					}
+				}
+			}
+		}
+		next++
+		if len(members) > len(best) {
+			best = append(best[:0], members...)
+		}
+	}
+	if len(best) == 0 {
+		return 0, 0, false
+	}
+	var sx, sy float64
+	for _, q := range best {
+		sx += float64(int(q) % w)
+		sy += float64(int(q) / w)
+	}
+	cx, cy := sx/float64(len(best)), sy/float64(len(best))
+	bestD := -1.0
+	for _, q := range best {
+		x, y := float64(int(q)%w), float64(int(q)/w)
+		if d := (x-cx)*(x-cx) + (y-cy)*(y-cy); bestD < 0 || d < bestD {
+			bestD, i, j = d, int(q)%w, int(q)/w
+		}
+	}
+	return i, j, true
+}
