@@ -99,6 +99,41 @@ func (p *Prob) Row(k, j, x0 int, dst []uint8) {
 	copy(dst[lo-x0:hi-x0], src[lo-s.Rect.Min.X:hi-s.Rect.Min.X])
 }
 
+// PlaneRow writes the bytes of row y of slice s of plane pl (scan.Plane's columns, rows and
+// slices of the axial view the map is kept in, p.Canon), from column x0 on, into dst: what a
+// renderer of a coronal or sagittal slice blends. A coronal row is a row of an axial slice (a
+// copy, as Row); a sagittal row is a column of one (read a byte at a time). s and y must lie in
+// the plane; columns outside it read as 0.
+func (p *Prob) PlaneRow(pl Plane, s, y, x0 int, dst []uint8) {
+	i, j, k := p.Canon.FromPlane(pl, x0, y, s)
+	switch pl {
+	case Axial, Coronal: // the plane's columns run along the axial columns
+		p.Row(k, j, i, dst)
+	case Sagittal: // the plane's columns run along the axial rows, at axial column i
+		p.column(k, i, j, dst)
+	default:
+		panic(fmt.Sprintf("scan: %v", pl))
+	}
+}
+
+// column writes the bytes of canonical column i of slice k, from row j0 on, into dst.
+func (p *Prob) column(k, i, j0 int, dst []uint8) {
+	clear(dst)
+	sl := p.slices[k]
+	if i < sl.Rect.Min.X || i >= sl.Rect.Max.X {
+		return
+	}
+	lo, hi := max(j0, sl.Rect.Min.Y), min(j0+len(dst), sl.Rect.Max.Y)
+	if lo >= hi {
+		return
+	}
+	stride := sl.Rect.Dx()
+	src := sl.Pix[(lo-sl.Rect.Min.Y)*stride+i-sl.Rect.Min.X:]
+	for j := lo; j < hi; j++ {
+		dst[j-j0] = src[(j-lo)*stride]
+	}
+}
+
 // Each calls f with the volume offset and byte of every voxel kept (the nonzero rectangles);
 // every other voxel is 0.
 func (p *Prob) Each(f func(offset int, b uint8)) {
