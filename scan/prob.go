@@ -85,19 +85,7 @@ func (p *Prob) SetSlice(k int, plane []uint8) {
 func (p *Prob) Slice(k int) ProbSlice { return p.slices[k] }
 
 // Row writes the bytes of canonical row j of slice k, from column x0 on, into dst.
-func (p *Prob) Row(k, j, x0 int, dst []uint8) {
-	clear(dst)
-	s := p.slices[k]
-	if j < s.Rect.Min.Y || j >= s.Rect.Max.Y {
-		return
-	}
-	lo, hi := max(x0, s.Rect.Min.X), min(x0+len(dst), s.Rect.Max.X)
-	if lo >= hi {
-		return
-	}
-	src := s.Pix[(j-s.Rect.Min.Y)*s.Rect.Dx():]
-	copy(dst[lo-x0:hi-x0], src[lo-s.Rect.Min.X:hi-s.Rect.Min.X])
-}
+func (p *Prob) Row(k, j, x0 int, dst []uint8) { p.line(k, x0, j, false, dst) }
 
 // PlaneRow writes the bytes of row y of slice s of plane pl (scan.Plane's columns, rows and
 // slices of the axial view the map is kept in, p.Canon), from column x0 on, into dst: what a
@@ -110,27 +98,40 @@ func (p *Prob) PlaneRow(pl Plane, s, y, x0 int, dst []uint8) {
 	case Axial, Coronal: // the plane's columns run along the axial columns
 		p.Row(k, j, i, dst)
 	case Sagittal: // the plane's columns run along the axial rows, at axial column i
-		p.column(k, i, j, dst)
+		p.line(k, i, j, true, dst)
 	default:
 		panic(fmt.Sprintf("scan: %v", pl))
 	}
 }
 
-// column writes the bytes of canonical column i of slice k, from row j0 on, into dst.
-func (p *Prob) column(k, i, j0 int, dst []uint8) {
+// line writes into dst the bytes of slice k from canonical column x, row y on: along the row
+// (one column a byte), or down the column (one row a byte) when down. Bytes outside the kept
+// rectangle, or outside the slice, are 0.
+func (p *Prob) line(k, x, y int, down bool, dst []uint8) {
 	clear(dst)
 	sl := p.slices[k]
-	if i < sl.Rect.Min.X || i >= sl.Rect.Max.X {
+	r := sl.Rect
+	// from runs along the line, at stays fixed.
+	from, at, runMin, runMax, atMin, atMax, step := x, y, r.Min.X, r.Max.X, r.Min.Y, r.Max.Y, 1
+	if down {
+		from, at, runMin, runMax, atMin, atMax, step = y, x, r.Min.Y, r.Max.Y, r.Min.X, r.Max.X, r.Dx()
+	}
+	lo, hi := max(from, runMin), min(from+len(dst), runMax)
+	if at < atMin || at >= atMax || lo >= hi {
 		return
 	}
-	lo, hi := max(j0, sl.Rect.Min.Y), min(j0+len(dst), sl.Rect.Max.Y)
-	if lo >= hi {
+	col, row := lo, at
+	if down {
+		col, row = at, lo
+	}
+	src := sl.Pix[(row-r.Min.Y)*r.Dx()+col-r.Min.X:]
+	out := dst[lo-from : hi-from]
+	if step == 1 {
+		copy(out, src)
 		return
 	}
-	stride := sl.Rect.Dx()
-	src := sl.Pix[(lo-sl.Rect.Min.Y)*stride+i-sl.Rect.Min.X:]
-	for j := lo; j < hi; j++ {
-		dst[j-j0] = src[(j-lo)*stride]
+	for n := range out {
+		out[n] = src[n*step]
 	}
 }
 
