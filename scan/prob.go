@@ -85,18 +85,54 @@ func (p *Prob) SetSlice(k int, plane []uint8) {
 func (p *Prob) Slice(k int) ProbSlice { return p.slices[k] }
 
 // Row writes the bytes of canonical row j of slice k, from column x0 on, into dst.
-func (p *Prob) Row(k, j, x0 int, dst []uint8) {
+func (p *Prob) Row(k, j, x0 int, dst []uint8) { p.line(k, x0, j, false, dst) }
+
+// PlaneRow writes the bytes of row y of slice s of plane pl (scan.Plane's columns, rows and
+// slices of the axial view the map is kept in, p.Canon), from column x0 on, into dst: what a
+// renderer of a coronal or sagittal slice blends. A coronal row is a row of an axial slice (a
+// copy, as Row); a sagittal row is a column of one (read a byte at a time). s and y must lie in
+// the plane; columns outside it read as 0.
+func (p *Prob) PlaneRow(pl Plane, s, y, x0 int, dst []uint8) {
+	i, j, k := p.Canon.FromPlane(pl, x0, y, s)
+	switch pl {
+	case Axial, Coronal: // the plane's columns run along the axial columns
+		p.Row(k, j, i, dst)
+	case Sagittal: // the plane's columns run along the axial rows, at axial column i
+		p.line(k, i, j, true, dst)
+	default:
+		panic(fmt.Sprintf("scan: %v", pl))
+	}
+}
+
+// line writes into dst the bytes of slice k from canonical column x, row y on: along the row
+// (one column a byte), or down the column (one row a byte) when down. Bytes outside the kept
+// rectangle, or outside the slice, are 0.
+func (p *Prob) line(k, x, y int, down bool, dst []uint8) {
 	clear(dst)
-	s := p.slices[k]
-	if j < s.Rect.Min.Y || j >= s.Rect.Max.Y {
+	sl := p.slices[k]
+	r := sl.Rect
+	// from runs along the line, at stays fixed.
+	from, at, runMin, runMax, atMin, atMax, step := x, y, r.Min.X, r.Max.X, r.Min.Y, r.Max.Y, 1
+	if down {
+		from, at, runMin, runMax, atMin, atMax, step = y, x, r.Min.Y, r.Max.Y, r.Min.X, r.Max.X, r.Dx()
+	}
+	lo, hi := max(from, runMin), min(from+len(dst), runMax)
+	if at < atMin || at >= atMax || lo >= hi {
 		return
 	}
-	lo, hi := max(x0, s.Rect.Min.X), min(x0+len(dst), s.Rect.Max.X)
-	if lo >= hi {
+	col, row := lo, at
+	if down {
+		col, row = at, lo
+	}
+	src := sl.Pix[(row-r.Min.Y)*r.Dx()+col-r.Min.X:]
+	out := dst[lo-from : hi-from]
+	if step == 1 {
+		copy(out, src)
 		return
 	}
-	src := s.Pix[(j-s.Rect.Min.Y)*s.Rect.Dx():]
-	copy(dst[lo-x0:hi-x0], src[lo-s.Rect.Min.X:hi-s.Rect.Min.X])
+	for n := range out {
+		out[n] = src[n*step]
+	}
 }
 
 // Each calls f with the volume offset and byte of every voxel kept (the nonzero rectangles);

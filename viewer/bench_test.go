@@ -2,6 +2,8 @@ package viewer
 
 import (
 	"testing"
+
+	"liverseg/scan"
 )
 
 // Run on one core as: go test ./viewer -run '^$' -bench . -cpu 1 -benchmem
@@ -78,5 +80,34 @@ func BenchmarkWindowChange(b *testing.B) {
 		if _, err := r.Render(8); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRenderIRCAD7Planes draws the slice through the centre of IRCAD case 7's liver in each
+// plane (axial 512x512, coronal and sagittal 512x151) with the truth and the prediction filled:
+// what a pane of the four-pane review costs per redraw. Needs $LIVERSEG_DATA (skipped without).
+func BenchmarkRenderIRCAD7Planes(b *testing.B) {
+	v, truth, pred, centre := ircad7Review(b)
+	for _, p := range scan.Planes {
+		b.Run(p.String(), func(b *testing.B) {
+			r, err := NewPlaneRenderer(v, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.Window = WindowAbdomen
+			r.Truth = Overlay{Mask: truth, Mode: Fill, Color: ColorTruth, Opacity: 0.4}
+			r.Prediction = Overlay{Mask: pred, Mode: Fill, Color: ColorPrediction, Opacity: 0.4}
+			_, _, s := r.AxialCanonical().ToPlane(p, centre[0], centre[1], centre[2])
+			if _, err := r.Render(s); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := r.Render(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

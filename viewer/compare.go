@@ -4,8 +4,8 @@ import (
 	"liverseg/scan"
 )
 
-// Compare scores pred against truth like scan.Compare, but numbers the per-slice figures by
-// canonical slice, the slice the viewer shows: a series stored head first, or acquired
+// Compare scores pred against truth like scan.Compare, but numbers the per-slice figures by the
+// renderer's slices (of its plane), the slice the viewer shows: a series stored head first, or acquired
 // sagittally, still lists the slice the reviewer lands on. The volume figures (and the original
 // study's per-slice means) are scan.Compare's, which do not depend on the orientation.
 func (r *Renderer) Compare(truth, pred *scan.Mask) (*scan.Metrics, error) {
@@ -22,7 +22,7 @@ func (r *Renderer) Compare(truth, pred *scan.Mask) (*scan.Metrics, error) {
 	c := r.canon
 	n := c.Dims[2]
 	if c.Axis[2] == 2 {
-		// Canonical slices are volume slices, perhaps in reverse order: renumber only.
+		// The plane's slices are volume slices, perhaps in reverse order: renumber only.
 		out := make([]scan.SliceMetrics, n)
 		for _, s := range m.Slices {
 			k := s.Slice
@@ -35,7 +35,7 @@ func (r *Renderer) Compare(truth, pred *scan.Mask) (*scan.Metrics, error) {
 		m.Slices = out
 		return m, nil
 	}
-	// The canonical slice runs across the stored slices: count again through the offsets.
+	// The plane's slice runs across the stored slices: count again through the offsets.
 	m.Slices = make([]scan.SliceMetrics, n)
 	offs := make([]int, c.Dims[0]*c.Dims[1])
 	for k := 0; k < n; k++ {

@@ -5,10 +5,13 @@ import (
 	"image"
 	"image/color"
 	"math"
+
+	"liverseg/scan"
 )
 
-// Probe maps display pixel (x, y) of canonical slice k to the volume voxel (i, j, kVol) under it
-// and that voxel's HU. ok is false outside the slice or the volume.
+// Probe maps display pixel (x, y) of slice k of the renderer's plane to the volume voxel (i, j,
+// kVol) under it (volume indices, as stored) and that voxel's HU. ok is false outside the slice
+// or the volume.
 func (r *Renderer) Probe(k, x, y int) (i, j, kVol int, hu int16, ok bool) {
 	c := r.canon
 	if x < 0 || y < 0 || k < 0 || x >= c.Dims[0] || y >= c.Dims[1] || k >= c.Dims[2] {
@@ -22,8 +25,9 @@ func (r *Renderer) Probe(k, x, y int) (i, j, kVol int, hu int16, ok bool) {
 	return i, j, kVol, r.vol.Voxels[off], true
 }
 
-// Aspect is the physical height over width of one display pixel: the spacing between canonical
-// rows over the spacing between canonical columns. A GUI draws each pixel Aspect times as tall as
+// Aspect is the physical height over width of one display pixel: the spacing between the plane's
+// rows over the spacing between its columns (a coronal or sagittal row is a slice apart: on a CT
+// of 0.78 mm pixels and 1.6 mm slices the aspect is about 2). A GUI draws each pixel Aspect times as tall as
 // it is wide. It is 1 when a spacing is unknown (zero or not finite).
 func (r *Renderer) Aspect() float64 {
 	sx, sy := r.canon.Spacing[0], r.canon.Spacing[1]
@@ -33,7 +37,7 @@ func (r *Renderer) Aspect() float64 {
 	return sy / sx
 }
 
-// PixelSpacing is the mm between canonical columns and between canonical rows.
+// PixelSpacing is the mm between the plane's columns and between its rows.
 func (r *Renderer) PixelSpacing() (dx, dy float64) { return r.canon.Spacing[0], r.canon.Spacing[1] }
 
 // Orientation names the patient directions at the edges of a view.
@@ -44,10 +48,19 @@ type Orientation struct {
 	Oblique float64
 }
 
-// Orientation is the letters at the edges of the canonical axial view: patient right on the left
-// of the screen, left on the right, anterior at the top, posterior at the bottom.
+// Orientation is the letters at the edges of the renderer's plane, drawn as scan.Plane says:
+// axial R, L, A (top), P; coronal R, L, S (top), I; sagittal A, P, S (top), I.
 func (r *Renderer) Orientation() Orientation {
-	return Orientation{Left: "R", Right: "L", Top: "A", Bottom: "P", Oblique: r.canon.MaxAngle}
+	o := Orientation{Oblique: r.canon.MaxAngle}
+	switch r.plane {
+	case scan.Coronal:
+		o.Left, o.Right, o.Top, o.Bottom = "R", "L", "S", "I"
+	case scan.Sagittal:
+		o.Left, o.Right, o.Top, o.Bottom = "A", "P", "S", "I"
+	default:
+		o.Left, o.Right, o.Top, o.Bottom = "R", "L", "A", "P"
+	}
+	return o
 }
 
 // scaleSteps are the lengths a scale bar may have, in mm.
@@ -70,7 +83,7 @@ func ScaleBar(mmPerPixel float64, maxPixels int) (mm float64, pixels int, ok boo
 	return mm, int(math.Round(mm / mmPerPixel)), true
 }
 
-// Compose draws canonical slice k three times side by side into dst: the image alone, the image
+// Compose draws slice k three times side by side into dst: the image alone, the image
 // with the truth overlay, the image with the prediction overlay (each with its own mode; Fill
 // when its mode is Off), gap pixels of background between panels. dst is reused when its size
 // is right, else a new image is made; the result is returned. The uncertainty overlay and the

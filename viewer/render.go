@@ -1,6 +1,7 @@
-// Package viewer renders canonical axial slices of a CT volume into image.RGBA, with window/level,
-// label overlays (fill, outline, difference) and an uncertainty overlay, plus the small helpers a
-// review GUI needs (probe, aspect ratio, orientation letters, scale bar, side-by-side panels).
+// Package viewer renders slices of a CT volume in the axial, coronal or sagittal plane (scan.Plane:
+// turns of the canonical view, never resampled) into image.RGBA, with window/level, label overlays
+// (fill, outline, difference) and an uncertainty overlay, plus the small helpers a review GUI needs
+// (probe, aspect ratio, orientation letters, scale bar, side-by-side panels) and the edit tools.
 // It is pure Go: it imports scan and inference, never Fyne.
 package viewer
 
@@ -104,8 +105,11 @@ var (
 // ErrSlice is returned for a slice index outside the volume.
 var ErrSlice = errors.New("slice out of range")
 
-// Renderer draws canonical axial slices of one volume. The settings are plain fields; change them
-// between calls. A Renderer is not safe for concurrent use.
+// Renderer draws the slices of one plane of one volume (axial, coronal or sagittal: a four-pane
+// review holds one Renderer per plane). Its pixels and slices are the plane's columns, rows and
+// slices (scan.Plane): Size, Slices, Render, Probe, Aspect, PixelSpacing, Orientation, Compose and
+// Compare all speak of them, so that code written for axial slices works in any plane. The
+// settings are plain fields; change them between calls. A Renderer is not safe for concurrent use.
 type Renderer struct {
 	Window      Window
 	Truth       Overlay // drawn first
@@ -114,9 +118,11 @@ type Renderer struct {
 	Uncertainty Uncertainty
 
 	vol   *scan.Volume
-	canon scan.Canonical
-	offs  []int32 // volume offset of each pixel of canonical slice 0, row by row
-	base  int     // canon.Offset(0,0,0)
+	plane scan.Plane
+	axial scan.Canonical // the axial canonical view: the probability map's slices, and the turn ToPlane and FromPlane start from
+	canon scan.Canonical // axial.Plane(plane): the view drawn
+	offs  []int32        // volume offset of each pixel of the plane's slice 0, row by row
+	base  int            // canon.Offset(0,0,0)
 
 	lut       [65536]uint8 // indexed by uint16(hu)
 	lutWin    Window
@@ -127,16 +133,24 @@ type Renderer struct {
 	buf       *image.RGBA
 }
 
-// NewRenderer prepares a renderer for v, turned to the canonical axial view. Its window starts at
-// WindowAbdomen, overlays off, with the default colours at opacity 0.4 (uncertainty 0.5).
-func NewRenderer(v *scan.Volume) (*Renderer, error) {
+// NewRenderer prepares a renderer of v's axial slices: NewPlaneRenderer(v, scan.Axial).
+func NewRenderer(v *scan.Volume) (*Renderer, error) { return NewPlaneRenderer(v, scan.Axial) }
+
+// NewPlaneRenderer prepares a renderer of v's slices in plane p, turned from the canonical axial
+// view (scan.Canonical.Plane). Its window starts at WindowAbdomen, overlays off, with the default
+// colours at opacity 0.4 (uncertainty 0.5).
+func NewPlaneRenderer(v *scan.Volume, p scan.Plane) (*Renderer, error) {
+	if p != scan.Axial && p != scan.Coronal && p != scan.Sagittal {
+		return nil, fmt.Errorf("viewer: no such plane: %v", p)
+	}
 	if v == nil || v.Dims[0] <= 0 || v.Dims[1] <= 0 || v.Dims[2] <= 0 || len(v.Voxels) != v.Len() {
 		return nil, fmt.Errorf("viewer: bad volume")
 	}
 	if v.Len() > math.MaxInt32 {
 		return nil, fmt.Errorf("viewer: volume too large (%d voxels)", v.Len())
 	}
-	c := scan.NewCanonical(v.Dims, v.Spacing, v.Direction)
+	axial := scan.NewCanonical(v.Dims, v.Spacing, v.Direction)
+	c := axial.Plane(p)
 	r := &Renderer{
 		Window:      WindowAbdomen,
 		Truth:       Overlay{Color: ColorTruth, Opacity: 0.4},
@@ -144,6 +158,8 @@ func NewRenderer(v *scan.Volume) (*Renderer, error) {
 		Difference:  Difference{Agree: ColorAgree, FalsePositive: ColorFalsePositive, FalseNegative: ColorFalseNegative, Opacity: 0.4},
 		Uncertainty: Uncertainty{Color: ColorUncertain, Opacity: 0.5},
 		vol:         v,
+		plane:       p,
+		axial:       axial,
 		canon:       c,
 	}
 	r.offs, r.base = sliceZeroOffsets(c)
@@ -166,16 +182,26 @@ func sliceZeroOffsets(c scan.Canonical) ([]int32, int) {
 // Volume is the volume being rendered.
 func (r *Renderer) Volume() *scan.Volume { return r.vol }
 
-// Canonical is the turn from volume to canonical axes.
+// Plane is the plane the renderer draws.
+func (r *Renderer) Plane() scan.Plane { return r.plane }
+
+// Canonical is the view drawn: the axial canonical view turned to the renderer's plane
+// (AxialCanonical().Plane(Plane())). Its Dims, Spacing and Offset are the plane's columns, rows
+// and slices; for an axial renderer it is the axial view itself.
 func (r *Renderer) Canonical() scan.Canonical { return r.canon }
 
-// Size is the width and height of a rendered slice in pixels (canonical columns, rows).
+// AxialCanonical is the canonical axial view of the volume, whatever the plane: the slices a
+// scan.Prob is kept in, and the view whose ToPlane and FromPlane map a pixel of one plane to a
+// voxel and to the pixels of the others (a linked cross-hair).
+func (r *Renderer) AxialCanonical() scan.Canonical { return r.axial }
+
+// Size is the width and height of a rendered slice in pixels (the plane's columns, rows).
 func (r *Renderer) Size() (w, h int) { return r.canon.Dims[0], r.canon.Dims[1] }
 
-// Slices is the number of canonical axial slices.
+// Slices is the number of slices of the plane.
 func (r *Renderer) Slices() int { return r.canon.Dims[2] }
 
-// Render draws canonical slice k into the renderer's own buffer and returns it. The buffer is
+// Render draws slice k into the renderer's own buffer and returns it. The buffer is
 // reused by the next call to Render; copy it to keep it.
 func (r *Renderer) Render(k int) (*image.RGBA, error) {
 	w, h := r.Size()
@@ -188,7 +214,7 @@ func (r *Renderer) Render(k int) (*image.RGBA, error) {
 	return r.buf, nil
 }
 
-// RenderTo draws canonical slice k into dst, whose bounds must be Size() (at any origin, so a
+// RenderTo draws slice k into dst, whose bounds must be Size() (at any origin, so a
 // sub-image of a larger picture works).
 func (r *Renderer) RenderTo(dst *image.RGBA, k int) error {
 	w, h := r.Size()
@@ -213,7 +239,7 @@ func (r *Renderer) checkDims(d [3]int, n int, what string) error {
 	return nil
 }
 
-// render draws the layers ls of canonical slice k into the pixels of rect (slice pixel
+// render draws the layers ls of slice k into the pixels of rect (slice pixel
 // coordinates, clipped to the slice) of dst, whose bounds must be the slice's size; the other
 // pixels of dst are left as they are. RenderTo draws the whole slice, RenderRect a part.
 func (r *Renderer) render(dst *image.RGBA, k int, ls layers, rect image.Rectangle) error {
@@ -247,7 +273,7 @@ func (r *Renderer) render(dst *image.RGBA, k int, ls layers, rect image.Rectangl
 		if err := r.checkDims(prob.Dims, r.vol.Len(), "probability map"); err != nil {
 			return err
 		}
-		if prob.Canon != r.canon {
+		if prob.Canon != r.axial {
 			return fmt.Errorf("viewer: probability map is kept in other slices than the volume's axial ones")
 		}
 		if len(r.probRow) < w {
@@ -279,7 +305,7 @@ func (r *Renderer) render(dst *image.RGBA, k int, ls layers, rect image.Rectangl
 		}
 		unc := &r.unc
 		pr := r.probRow[:n]
-		prob.Row(k, j, x0, pr)
+		prob.PlaneRow(r.plane, k, j, x0, pr)
 		for i, o := range row {
 			o += shift
 			g := uint32(lut[uint16(vox[o])])
