@@ -34,8 +34,8 @@ const (
 	PointerUp
 )
 
-// Scrolled moves through the slices, one slice per wheel notch, up toward the head; with Ctrl
-// held it zooms about the cursor.
+// Scrolled moves through the slices, one slice per wheel notch (up: toward the head in axial;
+// see Step); with Ctrl held it zooms about the cursor.
 func (sv *View) Scrolled(ev *fyne.ScrollEvent) {
 	sv.scrollAccum += ev.Scrolled.DY
 	if sv.scrollAccum < scrollStep && sv.scrollAccum > -scrollStep {
@@ -51,7 +51,7 @@ func (sv *View) Scrolled(ev *fyne.ScrollEvent) {
 		sv.vp.setZoom(sv.vp.zoom*math.Pow(zoomStep, float64(d)), fx, fy)
 		return
 	}
-	sv.Step(d) // axial: a notch up is a slice toward the head
+	sv.Step(d)
 }
 
 // ctrlHeld says whether Ctrl (or Cmd on a Mac) is held, where the driver can tell.
@@ -118,9 +118,16 @@ func (sv *View) MouseDown(ev *desktop.MouseEvent) {
 		sv.dragFrom = ev.Position
 		sv.dragWindow = sv.vp.win
 	case desktop.MouseButtonPrimary:
+		sv.pressTaken = false
+		if sv.planes != nil && ev.Modifier&(fyne.KeyModifierControl|fyne.KeyModifierSuper) != 0 {
+			// Ctrl+click moves the cross-hair whatever tool is on.
+			sv.pressTaken = sv.planes.clickAt(sv, ev.Position)
+			break
+		}
 		if sv.OnPointer != nil {
 			if fx, fy, inside := sv.toDisplay(ev.Position); inside {
 				sv.painting = sv.OnPointer(PointerDown, fx, fy)
+				sv.pressTaken = sv.painting
 			}
 		}
 	}
@@ -160,8 +167,15 @@ func (sv *View) Dragged(ev *fyne.DragEvent) {
 // DragEnd is part of fyne.Draggable.
 func (sv *View) DragEnd() {}
 
-// Tapped takes the keyboard focus.
-func (sv *View) Tapped(*fyne.PointEvent) { sv.focus() }
+// Tapped takes the keyboard focus and, in linked planes, moves the cross-hair to the voxel
+// clicked, unless the press went to an edit tool.
+func (sv *View) Tapped(ev *fyne.PointEvent) {
+	if sv.planes != nil && !sv.pressTaken {
+		sv.planes.clickAt(sv, ev.Position)
+	}
+	sv.pressTaken = false
+	sv.focus()
+}
 
 func (sv *View) focus() {
 	a := fyne.CurrentApp()
@@ -208,7 +222,7 @@ func (sv *View) viewRune(r rune) bool {
 // TypedKey moves through the slices and passes the other keys to OnKey.
 func (sv *View) TypedKey(ev *fyne.KeyEvent) {
 	switch ev.Name {
-	case fyne.KeyUp: // axial: toward the head
+	case fyne.KeyUp: // axial: toward the head (see Step)
 		sv.Step(1)
 	case fyne.KeyDown:
 		sv.Step(-1)

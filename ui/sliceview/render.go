@@ -84,7 +84,7 @@ func (sv *View) showCrop() {
 // CreateRenderer is part of fyne.Widget.
 func (sv *View) CreateRenderer() fyne.WidgetRenderer {
 	bg := canvas.NewRectangle(backgroundColor)
-	o := sv.r.Orientation() // axial: the letters of an axial slice's edges
+	o := sv.r.Orientation() // the letters of the plane's edges
 	mark := ""
 	if o.Oblique > obliqueDegrees {
 		mark = "~"
@@ -129,7 +129,7 @@ func (r *viewRenderer) Layout(size fyne.Size) {
 	r.bg.Resize(size)
 	r.bg.Move(fyne.NewPos(0, 0))
 	_, _, cw, ch := sv.vp.crop()
-	rc := fit(size, cw, ch, sv.r.Aspect()) // axial: the row spacing over the column spacing
+	rc := fit(size, cw, ch, sv.r.Aspect()) // the plane's row spacing over its column spacing
 	sv.imgRect = rc
 	sv.img.Move(rc.Position)
 	sv.img.Resize(rc.Size)
@@ -233,18 +233,24 @@ func (r *viewRenderer) layoutScaleBar(rc rect, cw int) {
 
 func formatMM(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// layoutCrosshair draws the cross-hair through the pointer's pixel when it is on and the
-// pointer is over one of the linked views.
+// layoutCrosshair draws the cross-hair: in linked planes through their shared point, else
+// through the pointer's pixel when it is on and the pointer is over one of the linked views.
 func (r *viewRenderer) layoutCrosshair(rc rect) {
 	vp := r.sv.vp
-	show := vp.crosshair && vp.hoverOK && rc.Size.Width > 0
+	fx, fy := float32(vp.hx)+0.5, float32(vp.hy)+0.5
+	show := vp.crosshair && vp.hoverOK
+	if p := r.sv.planes; p != nil {
+		fx, fy, show = p.crosshairIn(r.sv)
+		show = show && p.shown
+	}
+	show = show && rc.Size.Width > 0
 	r.cross[0].Hidden, r.cross[1].Hidden = !show, !show
 	if !show {
 		return
 	}
 	x0, y0, cw, ch := vp.crop()
-	px := rc.Position.X + (float32(vp.hx)+0.5-float32(x0))/float32(cw)*rc.Size.Width
-	py := rc.Position.Y + (float32(vp.hy)+0.5-float32(y0))/float32(ch)*rc.Size.Height
+	px := rc.Position.X + (fx-float32(x0))/float32(cw)*rc.Size.Width
+	py := rc.Position.Y + (fy-float32(y0))/float32(ch)*rc.Size.Height
 	r.cross[0].Position1 = fyne.NewPos(rc.Position.X, py)
 	r.cross[0].Position2 = fyne.NewPos(rc.Position.X+rc.Size.Width, py)
 	r.cross[1].Position1 = fyne.NewPos(px, rc.Position.Y)

@@ -5,6 +5,7 @@ package sliceview
 
 import (
 	"fmt"
+	"liverseg/scan"
 	"math"
 
 	"fyne.io/fyne/v2/widget"
@@ -29,7 +30,11 @@ func (sv *View) RefreshStatus() { sv.vp.updateStatus() }
 // updateStatus writes the status line from the shared state and the views' last renders.
 func (vp *viewport) updateStatus() {
 	win := vp.win
-	s := fmt.Sprintf("slice %d/%d   W %g L %g", vp.k+1, vp.n, math.Round(win.Width), math.Round(win.Center))
+	what := "slice"
+	if len(vp.views) > 0 && vp.views[0].r.Plane() != scan.Axial {
+		what = vp.views[0].r.Plane().String()
+	}
+	s := fmt.Sprintf("%s %d/%d   W %g L %g", what, vp.k+1, vp.n, math.Round(win.Width), math.Round(win.Center))
 	if vp.preset != "" {
 		s += " (" + vp.preset + ")"
 	}
@@ -37,8 +42,8 @@ func (vp *viewport) updateStatus() {
 		s += fmt.Sprintf("   zoom %.1f×", vp.zoom)
 	}
 	if vp.hoverOK && vp.hover != nil {
-		// axial: the display pixel (hx, hy) of slice k is the volume's voxel (i, j, kv).
-		if i, j, kv, hu, ok := vp.hover.r.Probe(vp.k, vp.hx, vp.hy); ok {
+		// The display pixel (hx, hy) of slice k of the hovered view is the volume's voxel (i, j, kv).
+		if i, j, kv, hu, ok := vp.hover.r.Probe(vp.hover.vp.k, vp.hx, vp.hy); ok {
 			s += fmt.Sprintf("   voxel (%d, %d, %d)   %d HU", i, j, kv, hu)
 		}
 	}

@@ -10,11 +10,11 @@
 // drawing (the slice image, the orientation letters, the caption, the scale bar, the cross-hair,
 // the brush circle and the lasso).
 //
-// Axial only, for now. A view shows the canonical axial slices of its volume; what assumes that
-// is marked "axial:" where it is: the slice index k and the count (the renderer's third axis),
-// the wheel and Up moving toward the head, the orientation letters and the aspect the renderer
-// gives, the voxel (i, j, k) of the status line, and linked views sharing one slice index (true
-// only of views of the same plane).
+// Any plane. A view shows the slices of one plane (axial, coronal or sagittal) of its volume, as
+// its renderer (viewer.NewPlaneRenderer) draws them; the letters, the aspect and the scale bar
+// are the plane's. Views made with Link share one slice index and so must show the same plane;
+// views of different planes are linked with LinkPlanes (planes.go): a shared cross-hair point,
+// window and status line.
 //
 // It imports Fyne, as package ui does; the drawing itself is viewer's.
 package sliceview
@@ -48,7 +48,7 @@ var Presets = []Preset{
 // seriesPresetKey selects the window the series' files suggest, where they suggest one.
 const seriesPresetKey = '3'
 
-// View shows the canonical axial slices of one volume, drawn by a viewer.Renderer, at their
+// View shows the slices of one plane of one volume, drawn by a viewer.Renderer, at their
 // physical aspect, with the patient directions at the edges, a scale bar and, on demand, a
 // cross-hair. The mouse wheel, Up/Down, PageUp/PageDown, Home/End and the slider move through
 // the slices (up is toward the head); Ctrl+wheel and +/- zoom, a left or middle drag pans, a
@@ -79,7 +79,10 @@ type View struct {
 	dragFrom    fyne.Position       // where a right drag started
 	dragWindow  viewer.Window       // the window when it started
 
-	painting bool // OnPointer took the press: drags go to it, not to the pan
+	painting   bool // OnPointer took the press: drags go to it, not to the pan
+	pressTaken bool // the last left press went to OnPointer or moved the cross-hair: its tap does nothing more
+
+	planes *Planes // the linked planes this view is one of (LinkPlanes), nil when none
 
 	// OnChanged, when set, is called after the slice or the window changed.
 	OnChanged func()
@@ -120,7 +123,7 @@ func NewWithRenderer(r *viewer.Renderer) *View {
 	// resample the slice on the CPU (Catmull-Rom) at every refresh whenever the sizes differ.
 	sv.img.ScaleMode = canvas.ImageScaleFastest
 	sv.ExtendBaseWidget(sv)
-	sv.vp = newViewport(w, h, r.Slices()) // axial: the renderer's slices are the axial ones
+	sv.vp = newViewport(w, h, r.Slices())
 	sv.vp.views = []*View{sv}
 	sv.draw()
 	sv.showCrop()
@@ -133,14 +136,20 @@ func (sv *View) Link(o *View) {
 	if o.vp == sv.vp {
 		return
 	}
-	// axial: one slice index for all, so the views must have the same slices.
-	if ow, oh := o.r.Size(); ow != sv.vp.w || oh != sv.vp.h || o.r.Slices() != sv.vp.n {
-		return // not the same volume: nothing to share
+	// One slice index for all, so the views must show the same slices of the same plane.
+	if ow, oh := o.r.Size(); o.r.Plane() != sv.r.Plane() || ow != sv.vp.w || oh != sv.vp.h || o.r.Slices() != sv.vp.n {
+		return // not the same plane of the same volume: nothing to share
 	}
 	o.vp = sv.vp
 	sv.vp.views = append(sv.vp.views, o)
 	o.refresh()
 }
+
+// Planes is the linked planes the view is one of, nil when none.
+func (sv *View) Planes() *Planes { return sv.planes }
+
+// Plane is the plane the view shows.
+func (sv *View) Plane() scan.Plane { return sv.r.Plane() }
 
 // Renderer is the renderer behind the view (its settings take effect at the next Redraw).
 func (sv *View) Renderer() *viewer.Renderer { return sv.r }
@@ -158,7 +167,12 @@ func (sv *View) Window() viewer.Window { return sv.vp.win }
 func (sv *View) Zoom() float64 { return sv.vp.zoom }
 
 // Crosshair says whether the cross-hair is shown.
-func (sv *View) Crosshair() bool { return sv.vp.crosshair }
+func (sv *View) Crosshair() bool {
+	if sv.planes != nil {
+		return sv.planes.shown
+	}
+	return sv.vp.crosshair
+}
 
 // Slider is the slice slider the view keeps in step (1-based values).
 func (sv *View) Slider() *widget.Slider { return sv.vp.slider }
@@ -174,7 +188,8 @@ func (sv *View) Content() fyne.CanvasObject {
 // SetSlice shows canonical slice k, clamped to the volume.
 func (sv *View) SetSlice(k int) { sv.vp.setSlice(k) }
 
-// Step moves d slices (positive toward the head), clamped.
+// Step moves d slices (positive toward the head in axial, toward posterior in coronal, toward
+// the patient's left in sagittal), clamped.
 func (sv *View) Step(d int) { sv.vp.setSlice(sv.vp.k + d) }
 
 // SetWindow sets the CT window; name is the preset's name or "".
@@ -204,8 +219,12 @@ func (sv *View) SetZoom(z float64) { sv.vp.setZoom(z, sv.vp.cx, sv.vp.cy) }
 // ResetView shows the whole slice.
 func (sv *View) ResetView() { sv.vp.resetView() }
 
-// ToggleCrosshair shows or hides the cross-hair at the cursor.
+// ToggleCrosshair shows or hides the cross-hair: the linked planes' point, else the cursor's.
 func (sv *View) ToggleCrosshair() {
+	if sv.planes != nil {
+		sv.planes.Toggle()
+		return
+	}
 	sv.vp.crosshair = !sv.vp.crosshair
 	for _, v := range sv.vp.views {
 		v.Refresh()

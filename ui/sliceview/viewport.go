@@ -19,7 +19,7 @@ const maxZoom = 16
 // zoom, pan and window together: the slice, the zoom and the display pixel at the centre, the CT
 // window, the slider and the status line. It is used from the Fyne goroutine only.
 type viewport struct {
-	k, n   int     // axial: the slice index along the volume's third canonical axis, and the count
+	k, n   int     // the slice index along the plane's third axis, and the count
 	w, h   int     // display pixels of a slice
 	zoom   float64 // 1: the whole slice fits the view
 	cx, cy float64 // display pixel at the centre of the view
@@ -85,12 +85,18 @@ func (vp *viewport) setSlice(k int) {
 	vp.k = k
 	vp.slider.SetValue(float64(k + 1)) // its OnChanged comes back here with the same k
 	vp.redraw()
+	if len(vp.views) > 0 && vp.views[0].planes != nil {
+		vp.views[0].planes.sliceMoved(vp.views[0])
+	}
 }
 
 func (vp *viewport) setWindow(w viewer.Window, name string) {
 	vp.win = w
 	vp.preset = name
 	vp.redraw()
+	if len(vp.views) > 0 && vp.views[0].planes != nil {
+		vp.views[0].planes.windowChanged(vp.views[0])
+	}
 }
 
 // crop is the part of the slice on screen, in display pixels: all of it at zoom 1, else a
