@@ -18,7 +18,7 @@ type Options struct {
 	Truth      string         // a label to load once the series is shown (any LABEL format)
 	TruthOpts  labels.Options // how to read it: a PNG stack reversed, a SEG's segment
 	Infer      bool           // run the model once the series is shown
-	Layout     string         // LayoutSingle or LayoutSideBySide
+	Layout     string         // LayoutFour, LayoutSingle or LayoutSideBySide
 	Slice      int            // 1-based slice to show first; 0: the middle, or the worst disagreement once scored
 	Device     string         // auto, cpu or cuda
 	Workspace  string         // the workspace folder; "" is workspace.DefaultDir
@@ -38,7 +38,7 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.BoolVar(&o.TruthOpts.Reverse, "reverse", false, "PNG stacks: file i is slice n-1-i")
 	fs.IntVar(&o.TruthOpts.Segment, "segment", 0, "DICOM SEG: the segment number to read (default: the one labelled liver)")
 	fs.BoolVar(&o.Infer, "infer", false, "run the model on the series once it is shown")
-	fs.StringVar(&o.Layout, "layout", LayoutSingle, "single or side-by-side (image | truth | prediction)")
+	fs.StringVar(&o.Layout, "layout", LayoutFour, "four-up (axial, coronal, sagittal, 3D), single (axial) or side-by-side (image | truth | prediction)")
 	fs.IntVar(&o.Slice, "slice", 0, "show this slice first (1-based); default: the middle, or the worst disagreement")
 	fs.StringVar(&o.Device, "device", "auto", "auto, cpu or cuda")
 	fs.StringVar(&o.Workspace, "workspace", "", "workspace folder (default: the user's data folder)")
@@ -61,8 +61,8 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	default:
 		return o, fmt.Errorf("%w: one path at most, got %d", ErrUsage, fs.NArg())
 	}
-	if o.Layout != LayoutSingle && o.Layout != LayoutSideBySide {
-		return o, fmt.Errorf("%w: --layout %s: single or side-by-side", ErrUsage, o.Layout)
+	if o.Layout != LayoutFour && o.Layout != LayoutSingle && o.Layout != LayoutSideBySide {
+		return o, fmt.Errorf("%w: --layout %s: four-up, single or side-by-side", ErrUsage, o.Layout)
 	}
 	switch o.Device {
 	case "auto", "cpu", "cuda":

@@ -19,7 +19,7 @@ func TestParseArgs(t *testing.T) {
 	if o != want {
 		t.Errorf("got %+v\nwant %+v", o, want)
 	}
-	if o, err := ParseArgs(nil, io.Discard); err != nil || o.Path != "" || o.Layout != LayoutSingle || o.Device != "auto" {
+	if o, err := ParseArgs(nil, io.Discard); err != nil || o.Path != "" || o.Layout != LayoutFour || o.Device != "auto" {
 		t.Errorf("no arguments: %+v, %v; want the welcome window", o, err)
 	}
 	for _, tc := range []struct {

@@ -14,12 +14,6 @@ import (
 	"liverseg/viewer"
 )
 
-// Layouts of the review.
-const (
-	LayoutSingle     = "single"       // one view with every overlay
-	LayoutSideBySide = "side-by-side" // image | truth | prediction, linked
-)
-
 // review is the review of one loaded series: the widgets that show its state (reviewState: the
 // truth and the prediction, their figures, the overlay choices, the review status), the views,
 // the label editor and the background work on them (a model run, a label load). Its fields
@@ -28,9 +22,15 @@ type review struct {
 	reviewState
 	s *session
 
-	main   *sliceview.View
-	panels [3]*sliceview.View // image | truth | prediction, linked to main; made on first use
-	centre *fyne.Container
+	main        *sliceview.View
+	panels      [3]*sliceview.View // image | truth | prediction, linked to main; made on first use
+	planeViews  [2]*sliceview.View // coronal, sagittal: the four-up layout's; made on first use
+	planes      *sliceview.Planes  // main and planeViews, linked by a cross-hair
+	view3D      *view3DPane        // the four-up layout's 3D view of the surfaces
+	paneObjects [4]fyne.CanvasObject
+	maximised   int // the four-up pane that fills the centre, noPane when none
+	centre      *fyne.Container
+	bottom      *fyne.Container // the slider (when not in a pane) and the status line
 
 	editor    *labelEditor       // the label being corrected, nil when not editing
 	editBox   *fyne.Container    // the editor's controls in the side panel
@@ -64,8 +64,10 @@ func newReview(s *session, e *scan.SeriesEntry, sv *sliceview.View) *review {
 	r := &review{
 		reviewState: newReviewState(e, sv.Renderer().Volume(), look),
 		s:           s, main: sv,
-		checks: map[*bool]*widget.Check{},
+		checks:    map[*bool]*widget.Check{},
+		maximised: noPane,
 	}
+	r.fourUp = s.opts.Layout == LayoutFour
 	sv.Caption = ""
 	sv.OnKey = r.handleKey
 	sv.OnChanged = r.sliceChanged
@@ -116,13 +118,14 @@ func (r *review) content() fyne.CanvasObject {
 	r.workBox.Hide()
 
 	r.centre = container.NewStack()
+	r.bottom = container.NewVBox()
+	r.view3D = newView3DPane(r)
 	r.showLayout(false)
 
-	bottom := container.NewVBox(r.main.Slider(), r.main.Status())
 	side := r.sidePanel()
 	split := container.NewHSplit(r.centre, side)
 	split.Offset = 0.74
-	return container.NewBorder(container.NewVBox(toolbar, r.workBox), bottom, nil, nil, split)
+	return container.NewBorder(container.NewVBox(toolbar, r.workBox), r.bottom, nil, nil, split)
 }
 
 // sidePanel is the figures, the disagreement list and the review status.
@@ -144,7 +147,7 @@ func (r *review) sidePanel() fyne.CanvasObject {
 	r.list.OnSelected = func(i widget.ListItemID) {
 		if i >= 0 && i < len(r.disagree) {
 			r.disIdx = i
-			r.main.SetSlice(r.disagree[i].Slice)
+			r.goToSlice(r.disagree[i].Slice)
 		}
 	}
 	r.status = newReviewStatus(r)
@@ -160,41 +163,6 @@ func (r *review) sidePanel() fyne.CanvasObject {
 	return r.side
 }
 
-// showLayout puts the single view or the three linked panels in the centre; focus gives the
-// keyboard to the view (once the centre is on the window).
-func (r *review) showLayout(focus bool) {
-	if !r.sideBySide {
-		r.centre.Objects = []fyne.CanvasObject{r.main}
-		r.centre.Refresh()
-		if focus {
-			r.s.win.Canvas().Focus(r.main)
-		}
-		return
-	}
-	if r.panels[0] == nil {
-		for i, caption := range []string{"Image", "Truth", "Prediction"} {
-			rd, err := viewer.NewRenderer(r.vol)
-			if err != nil {
-				r.s.showError(err)
-				r.sideBySide = false
-				r.showLayout(focus)
-				return
-			}
-			p := sliceview.NewWithRenderer(rd)
-			p.Caption = caption
-			p.OnKey = r.handleKey
-			r.main.Link(p)
-			r.panels[i] = p
-		}
-		r.apply()
-	}
-	r.centre.Objects = []fyne.CanvasObject{container.NewGridWithColumns(3, r.panels[0], r.panels[1], r.panels[2])}
-	r.centre.Refresh()
-	if focus {
-		r.s.win.Canvas().Focus(r.panels[0])
-	}
-}
-
 // apply gives every view the layers of the state and redraws.
 func (r *review) apply() {
 	r.mainLayers().set(r.main.Renderer())
@@ -203,8 +171,15 @@ func (r *review) apply() {
 			l.set(r.panels[i].Renderer())
 		}
 	}
+	for _, v := range r.planeViews {
+		if v != nil {
+			r.mainLayers().set(v.Renderer())
+			v.Redraw()
+		}
+	}
 	r.syncControls()
 	r.main.Redraw()
+	r.view3D.update()
 }
 
 // syncControls sets the checks and the select from the state (after a key changed it).
@@ -279,7 +254,7 @@ func (r *review) jumpDisagreement(d int) {
 	}
 	r.list.Select(i) // calls OnSelected only when i was not selected already
 	r.list.ScrollTo(i)
-	r.main.SetSlice(r.disagree[i].Slice)
+	r.goToSlice(r.disagree[i].Slice)
 }
 
 // chooseColours lets the reviewer pick the truth and prediction colours.

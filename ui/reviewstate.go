@@ -37,6 +37,7 @@ type reviewState struct {
 
 	showTruth, showPred, difference bool
 	sideBySide                      bool        // image | truth | prediction, linked
+	fourUp                          bool        // axial, coronal, sagittal and 3D (when not side by side)
 	truthMode, predMode             viewer.Mode // Fill or Outline
 	opacity                         float64
 	uncertainty                     viewer.UncertaintyMode
@@ -115,8 +116,11 @@ func (st *reviewState) panelLayers() [3]layers {
 
 // layout is the review's layout, as Options and the ready file name it.
 func (st *reviewState) layout() string {
-	if st.sideBySide {
+	switch {
+	case st.sideBySide:
 		return LayoutSideBySide
+	case st.fourUp:
+		return LayoutFour
 	}
 	return LayoutSingle
 }

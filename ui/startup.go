@@ -24,7 +24,7 @@ func (r *review) startup(o Options) {
 		}
 		switch {
 		case o.Slice > 0:
-			r.main.SetSlice(o.Slice - 1)
+			r.goToSlice(o.Slice - 1)
 		case len(r.disagree) > 0:
 			r.jumpDisagreement(0)
 		}

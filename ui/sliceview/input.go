@@ -68,7 +68,10 @@ func ctrlHeld() bool {
 }
 
 // MouseIn starts probing under the cursor.
-func (sv *View) MouseIn(ev *desktop.MouseEvent) { sv.MouseMoved(ev) }
+func (sv *View) MouseIn(ev *desktop.MouseEvent) {
+	sv.pointerIn = true
+	sv.MouseMoved(ev)
+}
 
 // MouseMoved probes the voxel under the cursor; with the right button held it changes the
 // window.
@@ -100,6 +103,7 @@ func (sv *View) MouseMoved(ev *desktop.MouseEvent) {
 
 // MouseOut stops probing.
 func (sv *View) MouseOut() {
+	sv.pointerIn = false
 	if sv.vp.hover == sv {
 		sv.vp.hoverOK = false
 	}

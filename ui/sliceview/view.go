@@ -82,6 +82,8 @@ type View struct {
 	painting   bool // OnPointer took the press: drags go to it, not to the pan
 	pressTaken bool // the last left press went to OnPointer or moved the cross-hair: its tap does nothing more
 
+	pointerIn  bool // the pointer is over the view (on the image or beside it)
+
 	planes *Planes // the linked planes this view is one of (LinkPlanes), nil when none
 
 	// OnChanged, when set, is called after the slice or the window changed.
@@ -144,6 +146,9 @@ func (sv *View) Link(o *View) {
 	sv.vp.views = append(sv.vp.views, o)
 	o.refresh()
 }
+
+// PointerIn says whether the pointer is over the view (the pane a maximise key acts on).
+func (sv *View) PointerIn() bool { return sv.pointerIn }
 
 // Planes is the linked planes the view is one of, nil when none.
 func (sv *View) Planes() *Planes { return sv.planes }
