@@ -11,6 +11,7 @@ import (
 	"liverseg/scan"
 	"liverseg/scan/labels"
 	"liverseg/scan/nifti"
+	"liverseg/training"
 	"liverseg/ui/internal/synthvol"
 )
 
@@ -80,5 +81,39 @@ func TestSurfaceFiguresText(t *testing.T) {
 	hd, assd, nsd := 12.345, 1.2349, 0.91234
 	if got := surfaceFiguresText(&scan.SurfaceFigures{HD95: &hd, ASSD: &assd, NSD2mm: &nsd}); got != "HD95 12.35 mm   ASSD 1.23 mm\nNSD@2mm 0.9123" {
 		t.Errorf("figures: %q", got)
+	}
+}
+
+// The retrain dialog's rows: each figure by the old and the new model, its change and whether
+// that is for the better (higher Dice and NSD, lower HD95 and ASSD); "none" and a note naming
+// the case and the model where a mask was empty.
+func TestRetrainScoreRows(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	s := training.CaseScore{CaseID: "c1", OldDice: 0.9512, NewDice: 0.9634,
+		OldSurface: scan.SurfaceFigures{HD95: f(7.5), ASSD: f(1.25), NSD2mm: f(0.8)},
+		NewSurface: scan.SurfaceFigures{HD95: f(9), ASSD: f(1.0), NSD2mm: f(0.8)}}
+	rows, notes := scoreRows(s, " (held out)", "old-1", "new-1")
+	want := []scoreRow{
+		{"c1 (held out)", "Dice", "0.9512", "0.9634", "+0.0122 (better)"},
+		{"", "HD95", "7.50 mm", "9.00 mm", "+1.50 mm (worse)"},
+		{"", "ASSD", "1.25 mm", "1.00 mm", "-0.25 mm (better)"},
+		{"", "NSD 2 mm", "0.8000", "0.8000", "+0.0000 (same)"},
+	}
+	if len(rows) != len(want) || len(notes) != 0 {
+		t.Fatalf("rows %+v, notes %q", rows, notes)
+	}
+	for i := range want {
+		if rows[i] != want[i] {
+			t.Errorf("row %d: %+v, want %+v", i, rows[i], want[i])
+		}
+	}
+	reason := "no liver in the prediction: no surface to measure"
+	s.NewSurface = scan.SurfaceFigures{Reason: reason}
+	rows, notes = scoreRows(s, " (trained on)", "old-1", "new-1")
+	if rows[1] != (scoreRow{"", "HD95", "7.50 mm", "none", "–"}) || rows[3].New != "none" {
+		t.Errorf("empty new prediction: %+v", rows)
+	}
+	if len(notes) != 1 || notes[0] != "c1, new-1: no surface distances: "+reason {
+		t.Errorf("notes %q", notes)
 	}
 }
