@@ -108,8 +108,9 @@ type Metrics struct {
 	PredML    float64        `json:"pred_ml"`
 	Volume    Confusion      `json:"-"`
 	Slices    []SliceMetrics `json:"slices,omitempty"`
-	// The surface distances (CompareSurfaces), where they were measured: eval and segment
-	// --truth measure them; the figures of a training report do not (yet).
+	// The surface distances (CompareSurfaces), where they were measured: eval, segment --truth,
+	// the review and a training report's whole-series figures measure them; figures at the
+	// model's input size (no voxel size) do not.
 	*SurfaceFigures
 }
 

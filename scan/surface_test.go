@@ -4,14 +4,11 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
 
-	"liverseg/internal/testenv"
+	"liverseg/internal/surfaceref"
 )
 
 // bruteSurface is CompareSurfaces written the slow, obvious way: every surface voxel against
@@ -168,25 +165,6 @@ func TestCompareSurfacesEmptyAndMismatched(t *testing.T) {
 	}
 }
 
-// surfaceScript computes the figures as the reference implementations do, with SciPy: the surface
-// is the mask less its erosion by the 6-neighbourhood (outside the volume counts as outside), and
-// distance_transform_edt with the spacing gives each voxel's distance to the other surface.
-const surfaceScript = `
-import sys, json, numpy as np
-from scipy import ndimage as nd
-nx, ny, nz = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-sp = (float(sys.argv[8]), float(sys.argv[7]), float(sys.argv[6]))
-def load(p):
-    return np.fromfile(p, dtype=np.uint8).reshape(nz, ny, nx) != 0
-def surface(m):
-    return m & ~nd.binary_erosion(m, structure=nd.generate_binary_structure(3, 1), border_value=0)
-t, p = surface(load(sys.argv[1])), surface(load(sys.argv[2]))
-dp = nd.distance_transform_edt(~t, sampling=sp)[p]
-dt = nd.distance_transform_edt(~p, sampling=sp)[t]
-both = np.concatenate([dp, dt])
-print(json.dumps({"hd95": max(np.percentile(dp, 95), np.percentile(dt, 95)), "assd": both.mean(), "nsd": float((both <= 2).mean())}))
-`
-
 // distorted is truth as a prediction might miss it: moved 2 columns and 1 slice, with a ball cut
 // out of it and another ball added beside it.
 func distorted(truth *Mask) *Mask {
@@ -243,30 +221,12 @@ func ircad17Distorted(tb testing.TB) (*Volume, *Mask, *Mask) {
 // On IRCAD 17 (0.78 x 0.78 x 1.6 mm), the truth against a distorted copy: the figures agree with
 // SciPy's exact distance transform within 0.02 mm (ASSD) and 0.1 mm (HD95), and NSD within 1e-4.
 func TestCompareSurfacesMatchesSciPy(t *testing.T) {
-	py := testenv.Python(t, "numpy, scipy.ndimage")
 	v, truth, pred := ircad17Distorted(t)
 	got, err := CompareSurfaces(truth, pred, v.Spacing)
 	if err != nil || got.HD95 == nil {
 		t.Fatalf("%+v, %v", got, err)
 	}
-	dir := t.TempDir()
-	tp, pp := filepath.Join(dir, "truth.raw"), filepath.Join(dir, "pred.raw")
-	if err := os.WriteFile(tp, truth.Voxels, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pp, pred.Voxels, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	out, err := exec.Command(py, "-c", surfaceScript, tp, pp, strconv.Itoa(v.Dims[0]), strconv.Itoa(v.Dims[1]), strconv.Itoa(v.Dims[2]),
-		f(v.Spacing[0]), f(v.Spacing[1]), f(v.Spacing[2])).CombinedOutput()
-	if err != nil {
-		t.Fatalf("scipy: %v\n%s", err, out)
-	}
-	var want struct{ HD95, ASSD, NSD float64 }
-	if err := json.Unmarshal(out, &want); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
+	want := surfaceref.SciPy(t, truth.Voxels, pred.Voxels, v.Dims, v.Spacing)
 	t.Logf("IRCAD 17, distorted: liverseg HD95 %.4f ASSD %.4f NSD %.5f; SciPy %.4f %.4f %.5f",
 		*got.HD95, *got.ASSD, *got.NSD2mm, want.HD95, want.ASSD, want.NSD)
 	if math.Abs(*got.HD95-want.HD95) > 0.1 || math.Abs(*got.ASSD-want.ASSD) > 0.02 || math.Abs(*got.NSD2mm-want.NSD) > 1e-4 {

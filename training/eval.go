@@ -20,7 +20,9 @@ type CaseEval struct {
 	// largest component, holes filled) on the original series against its label.
 	Level string `json:"level"`
 	// The figures, under scan.Metrics' names (dice, iou, miou, ..., slices): at the "slices"
-	// level TruthML and PredML are 0, the arrays having no voxel size.
+	// level TruthML and PredML are 0 and there are no surface distances, the arrays having no
+	// voxel size; at the "volume" level the surface distances (hd95_mm, assd_mm, nsd_2mm) are
+	// there, or surface_reason says why not.
 	scan.Metrics
 	Seconds float64 `json:"seconds,omitempty"`
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"liverseg/inference"
+	"liverseg/scan"
 	"liverseg/workspace"
 )
 
@@ -32,13 +33,17 @@ type FineTuneRequest struct {
 	ORT inference.Options
 }
 
-// CaseScore is one case's Dice against its latest label, by the parent and by the fine-tuned
-// model, each through the whole segmentation pipeline (inference.Segment) on the case's series.
+// CaseScore is one case's Dice and surface distances against its latest label, by the parent and
+// by the fine-tuned model, each through the whole segmentation pipeline (inference.Segment) on
+// the case's series.
 type CaseScore struct {
 	CaseID  string
 	Label   int // the label version the figures are against (the case's latest at the request)
 	OldDice float64
 	NewDice float64
+	// The surface distances (HD95, ASSD, NSD at 2 mm) of the parent and of the fine-tuned model;
+	// where a mask is empty their figures are nil and Reason says why.
+	OldSurface, NewSurface scan.SurfaceFigures
 }
 
 // Gain is NewDice - OldDice: positive when the fine-tuned model does better.
@@ -214,6 +219,7 @@ func FineTune(ctx context.Context, req FineTuneRequest, onEvent func(Event)) (re
 			for i, e := range evals[0] {
 				if e.Name == c.ID {
 					s.OldDice, s.NewDice = e.Dice, evals[1][i].Dice
+					s.OldSurface, s.NewSurface = *e.SurfaceFigures, *evals[1][i].SurfaceFigures
 				}
 			}
 			out = append(out, s)

@@ -435,6 +435,12 @@ func TestFineTuneHeldOut(t *testing.T) {
 		if s.OldDice < 0.9 || s.NewDice < 0.9 || math.Abs(s.Gain()) > 0.02 || s.Label != 1 {
 			t.Errorf("%+v", s)
 		}
+		// and their surface distances, a good model's: most of both surfaces within 2 mm
+		for _, sf := range []scan.SurfaceFigures{s.OldSurface, s.NewSurface} {
+			if sf.HD95 == nil || sf.ASSD == nil || sf.NSD2mm == nil || *sf.NSD2mm < 0.5 || *sf.ASSD > 5 {
+				t.Errorf("%s: surface figures %+v", s.CaseID, sf)
+			}
+		}
 	}
 	meta, err := inference.ReadMetadata(t.Context(), res.Model.Path)
 	if err != nil {

@@ -147,10 +147,18 @@ func WriteModelCard(path string, r *Report) error {
 	}
 	p("- Validation Dice **%.4f** (all validation voxels at once, %s); mIoU %.4f, mPA %.4f; the original study's per-slice mIoU %.4f and mPA %.4f.\n",
 		r.Val.Dice, level, r.Val.MIoU, r.Val.MPA, r.Val.StudyMIoU, r.Val.StudyMPA)
+	if sf := r.Val.SurfaceFigures; sf != nil {
+		if s := cellsOf(sf); s.Reason != "" {
+			p("- Surface distances: none (%s).\n", s.Reason)
+		} else {
+			p("- Surface distances, the mean over the validation series: HD95 %s mm, ASSD %s mm, NSD at 2 mm %s.\n", s.HD95, s.ASSD, s.NSD)
+		}
+	}
 	if len(r.Volumes) > 0 {
-		p("\n| case | split | Dice | IoU | truth ml | predicted ml |\n| --- | --- | --- | --- | --- | --- |\n")
+		p("\n| case | split | Dice | IoU | HD95 mm | ASSD mm | NSD 2 mm | truth ml | predicted ml |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, c := range r.Volumes {
-			p("| %s | %s | %.4f | %.4f | %.1f | %.1f |\n", c.Name, c.Split, c.Dice, c.IoU, c.TruthML, c.PredML)
+			s := cellsOf(c.SurfaceFigures)
+			p("| %s | %s | %.4f | %.4f | %s | %s | %s | %.1f | %.1f |\n", c.Name, c.Split, c.Dice, c.IoU, s.HD95, s.ASSD, s.NSD, c.TruthML, c.PredML)
 		}
 		p("\nTraining cases are listed so that overfitting shows.\n")
 	}

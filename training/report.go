@@ -48,7 +48,8 @@ type Report struct {
 	// "slices" (the dataset's arrays at the model's input size).
 	ValLevel string `json:"val_level"`
 	// Val are the validation cases' figures (summarise). Val.Dice is the figure the model
-	// carries (liverseg.val_dice): the Dice of all validation voxels at once.
+	// carries (liverseg.val_dice): the Dice of all validation voxels at once. At the "volume"
+	// level Val has the surface distances too, the mean over the validation series.
 	Val scan.Metrics `json:"val"`
 
 	Cases   []*CaseEval `json:"cases"`             // at the model's input size, every slice
@@ -130,6 +131,52 @@ func (r *Report) summarise() {
 	if len(val) == 1 {
 		r.Val.IoU = val[0].IoU
 	}
+	if level == "volume" {
+		r.Val.SurfaceFigures = meanSurface(val)
+	}
+}
+
+// meanSurface is the mean of the cases' surface distances, as the Decathlon averages them over
+// cases. A case without them (an empty mask) leaves the mean without figures, its reason naming
+// the case: a mean over the other cases would hide the worst one. nil when a case was not
+// measured at all.
+func meanSurface(cases []*CaseEval) *scan.SurfaceFigures {
+	var hd95, assd, nsd float64
+	for _, c := range cases {
+		sf := c.SurfaceFigures
+		switch {
+		case sf == nil:
+			return nil
+		case sf.HD95 == nil || sf.ASSD == nil || sf.NSD2mm == nil:
+			return &scan.SurfaceFigures{Reason: c.Name + ": " + sf.Reason}
+		}
+		hd95 += *sf.HD95
+		assd += *sf.ASSD
+		nsd += *sf.NSD2mm
+	}
+	if len(cases) == 0 {
+		return nil
+	}
+	n := float64(len(cases))
+	hd95, assd, nsd = hd95/n, assd/n, nsd/n
+	return &scan.SurfaceFigures{HD95: &hd95, ASSD: &assd, NSD2mm: &nsd}
+}
+
+// surfaceCells are the report's cells of the surface distances: HD95 and ASSD in mm, NSD at
+// 2 mm, each "–" where there are none (reason, if any, says why).
+type surfaceCells struct {
+	HD95, ASSD, NSD, Reason string
+}
+
+func cellsOf(sf *scan.SurfaceFigures) surfaceCells {
+	if sf == nil || sf.HD95 == nil || sf.ASSD == nil || sf.NSD2mm == nil {
+		c := surfaceCells{HD95: "–", ASSD: "–", NSD: "–"}
+		if sf != nil {
+			c.Reason = sf.Reason
+		}
+		return c
+	}
+	return surfaceCells{HD95: fmt.Sprintf("%.2f", *sf.HD95), ASSD: fmt.Sprintf("%.2f", *sf.ASSD), NSD: fmt.Sprintf("%.4f", *sf.NSD2mm)}
 }
 
 func hasSplit(cs []*CaseEval, split string) bool {
@@ -323,7 +370,8 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%.4f", *v)
 	},
-	"hasVal": func(cs []*CaseEval) bool { return hasSplit(cs, "val") },
+	"hasVal":  func(cs []*CaseEval) bool { return hasSplit(cs, "val") },
+	"surface": cellsOf,
 }).Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>liverseg model {{.Version}}</title>
 <style>
@@ -341,11 +389,13 @@ img{max-width:100%} figure{display:inline-block;margin:.5em}
 <p>The Dice of all validation voxels at once, {{if eq .ValLevel "volume"}}by the whole segmentation pipeline (resize back, largest component, holes filled) on the original series against its label{{else}}at the model's input size, threshold only{{end}}.
 mIoU {{f4 .Val.MIoU}}, mPA {{f4 .Val.MPA}}; the original study's per-slice figures: mIoU {{f4 .Val.StudyMIoU}}, mPA {{f4 .Val.StudyMPA}}.
 ONNX Runtime ({{.ORTProvider}}) against PyTorch on {{.ORTSlices}} validation slices: largest logit difference {{printf "%.2g" .ORTMaxDiff}}.</p>
-
+{{with .Val.SurfaceFigures}}{{$s := surface .}}<p>Surface distances, the mean over the validation series: {{if $s.Reason}}none ({{$s.Reason}}){{else}}HD95 {{$s.HD95}} mm, ASSD {{$s.ASSD}} mm, NSD at 2 mm {{$s.NSD}}{{end}}.</p>
+{{end}}
 {{if .Volumes}}<h2>Whole series (segmentation pipeline)</h2>
-<table><tr><th>case</th><th>split</th><th>Dice</th><th>IoU</th><th>mIoU</th><th>mPA</th><th>study mIoU</th><th>study mPA</th><th>truth ml</th><th>predicted ml</th><th>seconds</th></tr>
-{{range .Volumes}}<tr{{if eq .Split "val"}} class="val"{{end}}><td>{{.Name}}</td><td>{{.Split}}</td><td>{{f4 .Dice}}</td><td>{{f4 .IoU}}</td><td>{{f4 .MIoU}}</td><td>{{f4 .MPA}}</td><td>{{f4 .StudyMIoU}}</td><td>{{f4 .StudyMPA}}</td><td>{{printf "%.1f" .TruthML}}</td><td>{{printf "%.1f" .PredML}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
+<table><tr><th>case</th><th>split</th><th>Dice</th><th>IoU</th><th>mIoU</th><th>mPA</th><th>study mIoU</th><th>study mPA</th><th>HD95 mm</th><th>ASSD mm</th><th>NSD 2 mm</th><th>truth ml</th><th>predicted ml</th><th>seconds</th></tr>
+{{range .Volumes}}{{$s := surface .SurfaceFigures}}<tr{{if eq .Split "val"}} class="val"{{end}}><td>{{.Name}}</td><td>{{.Split}}</td><td>{{f4 .Dice}}</td><td>{{f4 .IoU}}</td><td>{{f4 .MIoU}}</td><td>{{f4 .MPA}}</td><td>{{f4 .StudyMIoU}}</td><td>{{f4 .StudyMPA}}</td><td{{if $s.Reason}} title="{{$s.Reason}}"{{end}}>{{$s.HD95}}</td><td>{{$s.ASSD}}</td><td>{{$s.NSD}}</td><td>{{printf "%.1f" .TruthML}}</td><td>{{printf "%.1f" .PredML}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
 {{end}}</table>
+<p>HD95: the larger of the two directed 95th percentiles of the distance between the surfaces; ASSD: the mean distance over both surfaces; NSD 2 mm: the share of both surfaces within 2 mm of the other (exact Euclidean distances through the voxel spacing, as <code>liverseg eval</code> measures them).</p>
 <p>Training cases are listed so that overfitting shows: a training Dice far above the validation Dice means the model learnt its cases more than livers.</p>{{end}}
 
 <h2>Slices at the model's input size</h2>

@@ -12,7 +12,8 @@ import (
 )
 
 // evalVolumes scores the volume cases of the given splits with the whole segmentation pipeline
-// (inference.Segment, as `liverseg segment` and the GUI run it) on their original series and labels. The paths of the manifest are expanded ($LIVERSEG_DATA);
+// (inference.Segment, as `liverseg segment` and the GUI run it) on their original series and
+// labels: the overlap figures and the surface distances. The paths of the manifest are expanded ($LIVERSEG_DATA);
 // a case whose series cannot be found is an error, so that a report never silently lacks it.
 func evalVolumes(ctx context.Context, m *inference.Model, man *Manifest, splits map[string]bool, progress Progress) ([]*CaseEval, error) {
 	out, err := evalVolumesWith(ctx, []*inference.Model{m}, man, splits, progress)
@@ -55,8 +56,15 @@ func evalVolumesWith(ctx context.Context, ms []*inference.Model, man *Manifest, 
 			if err != nil {
 				return nil, fmt.Errorf("case %s: %w", mc.Name, err)
 			}
+			seconds := time.Since(t0).Seconds()
+			// The surface distances as eval measures them: through the series' spacing.
+			sf, err := scan.CompareSurfaces(truth, pred, v.Spacing)
+			if err != nil {
+				return nil, fmt.Errorf("case %s: %w", mc.Name, err)
+			}
+			met.SurfaceFigures = &sf
 			out[i] = append(out[i], &CaseEval{Name: mc.Name, Split: mc.Split, Kind: "volume", Level: "volume",
-				Metrics: *met, Seconds: time.Since(t0).Seconds()})
+				Metrics: *met, Seconds: seconds})
 		}
 	}
 	if progress != nil && len(todo) > 0 {

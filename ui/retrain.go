@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -217,16 +218,19 @@ func eventText(ev training.Event, elapsed time.Duration) string {
 // showResult shows the old and the new model on each case, and the choice to activate.
 func (p *retrainPanel) showResult(res *training.FineTuneResult) {
 	r := p.r
-	grid := container.NewGridWithColumns(4,
-		widget.NewLabelWithStyle("Case", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabelWithStyle("Dice, "+res.Parent, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabelWithStyle("Dice, "+res.Version, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabelWithStyle("Difference", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	bold := func(s string) fyne.CanvasObject {
+		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	grid := container.NewGridWithColumns(5, bold("Case"), bold("Figure"), bold(res.Parent), bold(res.Version), bold("Difference"))
+	var notes []string
 	add := func(s training.CaseScore, what string) {
-		grid.Add(widget.NewLabel(s.CaseID + what))
-		grid.Add(widget.NewLabel(fmt.Sprintf("%.4f", s.OldDice)))
-		grid.Add(widget.NewLabel(fmt.Sprintf("%.4f", s.NewDice)))
-		grid.Add(widget.NewLabel(fmt.Sprintf("%+.4f", s.Gain())))
+		rows, n := scoreRows(s, what, res.Parent, res.Version)
+		for _, row := range rows {
+			for _, cell := range []string{row.Case, row.Figure, row.Old, row.New, row.Change} {
+				grid.Add(widget.NewLabel(cell))
+			}
+		}
+		notes = append(notes, n...)
 	}
 	for _, s := range res.Scores {
 		add(s, " (held out)")
@@ -248,6 +252,9 @@ func (p *retrainPanel) showResult(res *training.FineTuneResult) {
 	})
 	keep := widget.NewButton("Keep "+res.Parent, func() { p.note.SetText("Kept " + res.Parent + "; " + res.Version + " stays in the registry.") })
 	p.result.Objects = []fyne.CanvasObject{grid, container.NewGridWithColumns(2, activate, keep)}
+	if len(notes) > 0 {
+		p.result.Objects = append(p.result.Objects, widget.NewLabel(strings.Join(notes, "\n")))
+	}
 	p.result.Refresh()
 	if h := p.r.s.hooks.onRetrained; h != nil {
 		h(res)

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,15 @@ func TestRetrainFromTheGUI(t *testing.T) {
 		t.Errorf("scores %+v", res.TrainScores)
 	}
 	t.Logf("case 17 Dice: old %.4f, new %.4f", res.TrainScores[0].OldDice, res.TrainScores[0].NewDice)
+	// The table has the surface distances of both models: the row of HD95 shows two figures in mm.
+	ts := res.TrainScores[0]
+	if ts.OldSurface.HD95 == nil || ts.NewSurface.HD95 == nil || *ts.OldSurface.NSD2mm < 0.5 || *ts.NewSurface.NSD2mm < 0.5 {
+		t.Errorf("surface figures old %+v, new %+v", ts.OldSurface, ts.NewSurface)
+	}
+	table := p.result.Objects[0].(*fyne.Container).Objects
+	if len(table) != 5*5 || table[5+5+1].(*widget.Label).Text != "HD95" || !strings.HasSuffix(table[5+5+2].(*widget.Label).Text, " mm") {
+		t.Errorf("the old/new table has %d cells, want a header and the 4 rows of one case", len(table))
+	}
 	if len(p.chart.steps) == 0 {
 		t.Error("the loss chart got no steps")
 	}

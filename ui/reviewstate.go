@@ -174,15 +174,19 @@ func (st *reviewState) stepDisagreement(current, d int) (i int, ok bool) {
 func (st *reviewState) volumeFiguresText() (text string, ok bool) {
 	switch {
 	case st.truth == nil && st.pred == nil:
-		return "Run the model (M) and load a truth (L)\nto see Dice, IoU, mIoU and mPA.", true
+		return "Run the model (M) and load a truth (L)\nto see Dice, IoU, mIoU, mPA\nand the surface distances (HD95, ASSD, NSD).", true
 	case st.truth == nil:
 		return fmt.Sprintf("prediction %s\n%.1f ml\nLoad a truth (L) to score it.", st.predName, scan.VolumeML(st.pred, st.vol.VoxelVolumeML())), true
 	case st.pred == nil:
 		return fmt.Sprintf("truth %s\n%.1f ml\nRun the model (M) to score it.", st.truthName, scan.VolumeML(st.truth, st.vol.VoxelVolumeML())), true
 	case st.metrics != nil:
 		m := st.metrics
-		return fmt.Sprintf("Dice %.4f   IoU %.4f\nmIoU %.4f   mPA %.4f\ntruth %.1f ml   prediction %.1f ml",
-			m.Dice, m.IoU, m.MIoU, m.MPA, m.TruthML, m.PredML), true
+		text := fmt.Sprintf("Dice %.4f   IoU %.4f\nmIoU %.4f   mPA %.4f\ntruth %.1f ml   prediction %.1f ml",
+			m.Dice, m.IoU, m.MIoU, m.MPA, m.TruthML, m.PredML)
+		if sf := surfaceFiguresText(m.SurfaceFigures); sf != "" {
+			text += "\n" + sf
+		}
+		return text, true
 	}
 	return "", false
 }

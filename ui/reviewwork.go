@@ -124,7 +124,7 @@ func (r *review) runModel() {
 		name = version
 		note = fmt.Sprintf("model %s on %s, %.1f s", version, providerName(m.Provider()), time.Since(t0).Seconds())
 		if truth != nil {
-			metrics, err = rd.Compare(truth, mask)
+			metrics, err = scoreVolume(rd, truth, mask)
 		}
 		return err
 	}, func() {
@@ -236,7 +236,7 @@ func (r *review) loadTruth(path string, opts labels.Options) {
 			return namePath(path, err)
 		}
 		if pred != nil {
-			metrics, err = rd.Compare(mask, pred)
+			metrics, err = scoreVolume(rd, mask, pred)
 		}
 		return err
 	}, func() {
@@ -284,7 +284,7 @@ func (r *review) rescore() {
 	var m *scan.Metrics
 	r.start("scoring", func(context.Context, func(int, int)) error {
 		var err error
-		m, err = rd.Compare(truth, pred)
+		m, err = scoreVolume(rd, truth, pred)
 		return err
 	}, func() {
 		if r.truth == shown && r.pred == pred {
