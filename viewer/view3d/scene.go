@@ -46,7 +46,7 @@ type Surface struct {
 // its name while the GUI renders, without touching the others.
 type Scene struct {
 	mu     sync.RWMutex
-	layers []*layer         // in the order their names were first set, the order they are drawn
+	layers []*layer        // in the order their names were first set, the order they are drawn
 	hidden map[string]bool // names switched off, kept across replacements
 }
 
