@@ -97,6 +97,7 @@ func TestGoldenSphere(t *testing.T) {
 	}
 	v.Reset()
 	v.Camera.Rotate(50, 30)
+	v.Camera.ZoomBy(-2.5) // out, to show the planes whole
 	checkGolden(t, "sphere200.png", render(v, 200, 200))
 }
 

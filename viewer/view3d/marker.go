@@ -105,15 +105,9 @@ func dim(c color.RGBA) color.RGBA {
 
 // drawLine draws a one-pixel line on dst (no depth), clipped to it.
 func drawLine(dst *image.RGBA, x0, y0, x1, y1 float64, c color.RGBA) {
-	n := int(math.Ceil(math.Max(math.Abs(x1-x0), math.Abs(y1-y0))))
-	for i := 0; i <= n; i++ {
-		f := 0.0
-		if n > 0 {
-			f = float64(i) / float64(n)
+	walkLine(x0, y0, x1, y1, func(x, y int, _ float64) {
+		if image.Pt(x, y).In(dst.Rect) {
+			dst.SetRGBA(x, y, c)
 		}
-		p := image.Pt(int(math.Floor(x0+f*(x1-x0))), int(math.Floor(y0+f*(y1-y0))))
-		if p.In(dst.Rect) {
-			dst.SetRGBA(p.X, p.Y, c)
-		}
-	}
+	})
 }

@@ -34,8 +34,9 @@ type target struct {
 
 // triangle draws a, b, c (in order: counter-clockwise seen from outside the surface) when cull
 // is false or it faces the eye. alpha 1 draws it opaque, writing depth; below 1 it blends over
-// what is there, depth-tested, without writing depth.
-func (t *target) triangle(a, b, c *vertex, cull bool, alpha float32) {
+// what is there, depth-tested, without writing depth, and with onSurface only over a surface
+// (a plane tints the surfaces behind it, not the background).
+func (t *target) triangle(a, b, c *vertex, cull bool, alpha float32, onSurface bool) {
 	if a.x == noVertex || b.x == noVertex || c.x == noVertex {
 		return
 	}
@@ -90,6 +91,10 @@ func (t *target) triangle(a, b, c *vertex, cull bool, alpha float32) {
 	w0 += bias(x1, y1, x2, y2)
 	w1 += bias(x2, y2, x0, y0)
 	w2 += bias(x0, y0, x1, y1)
+	floor := float32(0) // the least depth buffer value blended over: 0 is the background
+	if onSurface {
+		floor = math.SmallestNonzeroFloat32
+	}
 	for y := minY; y <= maxY; y++ {
 		e0, e1, e2 := w0, w1, w2
 		z, r, g, bl := z0, r0, g0, b0
@@ -109,7 +114,7 @@ func (t *target) triangle(a, b, c *vertex, cull bool, alpha float32) {
 			}
 		} else {
 			for x := minX; x <= maxX; x++ {
-				if e0|e1|e2 >= 0 && z > t.depth[zi] {
+				if e0|e1|e2 >= 0 && z > t.depth[zi] && t.depth[zi] >= floor {
 					p := t.pix[pi : pi+4 : pi+4]
 					p[0] = blend(p[0], r, alpha)
 					p[1] = blend(p[1], g, alpha)
@@ -184,23 +189,45 @@ func (t *target) line(x0, y0, z0, x1, y1, z1 float64, col [3]uint8, width int) {
 	}
 	ax, ay, az := x0+lo*dx, y0+lo*dy, z0+lo*(z1-z0)
 	bx, by, bz := x0+hi*dx, y0+hi*dy, z0+hi*(z1-z0)
-	n := int(math.Ceil(math.Max(math.Abs(bx-ax), math.Abs(by-ay))))
 	steep := math.Abs(by-ay) > math.Abs(bx-ax)
-	for i := 0; i <= n; i++ {
-		f := 0.5
-		if n > 0 {
-			f = float64(i) / float64(n)
-		}
-		x, y, z := ax+f*(bx-ax), ay+f*(by-ay), float32(az+f*(bz-az))
+	walkLine(ax, ay, bx, by, func(px, py int, f float64) {
+		z := float32(az + f*(bz-az))
 		for k := 0; k < width; k++ {
-			px, py := int(math.Floor(x)), int(math.Floor(y))
-			off := float64(k - (width-1)/2)
+			off := k - (width-1)/2
 			if steep {
-				px = int(math.Floor(x + off))
+				t.plot(px+off, py, z, col)
 			} else {
-				py = int(math.Floor(y + off))
+				t.plot(px, py+off, z, col)
 			}
-			t.plot(px, py, z, col)
+		}
+	})
+}
+
+// walkLine calls pixel for each pixel of the segment (ax, ay)–(bx, by) (pixel coordinates):
+// one a column or a row along its longer extent, at the pixel centres, with f the fraction of
+// the way from a to b.
+func walkLine(ax, ay, bx, by float64, pixel func(px, py int, f float64)) {
+	dx, dy := bx-ax, by-ay
+	steep := math.Abs(dy) > math.Abs(dx)
+	if steep { // walk rows: swap the axes
+		ax, ay, bx, by, dx, dy = ay, ax, by, bx, dy, dx
+	}
+	if dx == 0 {
+		p := [2]int{int(math.Floor(ax)), int(math.Floor(ay))}
+		if steep {
+			p[0], p[1] = p[1], p[0]
+		}
+		pixel(p[0], p[1], 0)
+		return
+	}
+	lo, hi := math.Min(ax, bx), math.Max(ax, bx)
+	for i := int(math.Ceil(lo - 0.5)); i <= int(math.Floor(hi-0.5)); i++ {
+		f := (float64(i) + 0.5 - ax) / dx
+		j := int(math.Floor(ay + f*dy))
+		if steep {
+			pixel(j, i, f)
+		} else {
+			pixel(i, j, f)
 		}
 	}
 }

@@ -25,7 +25,8 @@ type View struct {
 }
 
 // PlaneMark is one slice plane's position, drawn as its outline and, when Fill is above 0,
-// a translucent fill (surfaces in front of the plane stay clear, those behind it are tinted).
+// a tint of the surfaces behind the plane (those in front of it stay clear, so the tint's edge
+// is where the plane cuts them; the background is not tinted).
 type PlaneMark struct {
 	Corners [4][3]float64 // LPS mm, in order around the rectangle (PlaneCorners gives them)
 	Color   color.RGBA    // alpha ignored
@@ -46,10 +47,10 @@ func NewView(scene *Scene) *View {
 
 // Lighting: a headlight at the eye, Lambert's diffuse term and a little white specular.
 const (
-	ambient   = 0.22
-	diffuse   = 0.78
-	specular  = 0.28 // of full white, at the highlight's centre
-	shininess = 32   // the exponent, a power of two (computed by squaring)
+	ambient   = 0.18
+	diffuse   = 0.74
+	specular  = 0.2 // of full white, at the highlight's centre
+	shininess = 64  // the exponent, a power of two (computed by squaring)
 )
 
 // Reset turns the camera back to the anterior view at zoom 1, framing the visible surfaces
@@ -181,7 +182,7 @@ func (v *View) drawSurface(t *target, pr *projection, l *layer) {
 	alpha := float32(math.Min(1, l.s.Opacity))
 	cull := !l.s.TwoSided
 	for _, tri := range m.Triangles {
-		t.triangle(&verts[tri[0]], &verts[tri[1]], &verts[tri[2]], cull, alpha)
+		t.triangle(&verts[tri[0]], &verts[tri[1]], &verts[tri[2]], cull, alpha, false)
 	}
 }
 
@@ -261,8 +262,8 @@ func (v *View) drawPlanes(t *target, pr *projection) {
 		}
 		if ok && p.Fill > 0 {
 			a := float32(math.Min(1, p.Fill))
-			t.triangle(&vs[0], &vs[1], &vs[2], false, a)
-			t.triangle(&vs[0], &vs[2], &vs[3], false, a)
+			t.triangle(&vs[0], &vs[1], &vs[2], false, a, true)
+			t.triangle(&vs[0], &vs[2], &vs[3], false, a, true)
 		}
 		width := p.Width
 		if width <= 0 {
