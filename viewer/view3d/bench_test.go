@@ -46,3 +46,16 @@ func BenchmarkRender800Rotating(b *testing.B) {
 		v.Render(img)
 	}
 }
+
+// BenchmarkPick800 is a click on the case-7-sized scene: a ray against its 200 000 triangles.
+func BenchmarkPick800(b *testing.B) {
+	v := caseSevenScene(b)
+	v.Render(image.NewRGBA(image.Rect(0, 0, 800, 800)))
+	if _, ok := v.Pick(400, 400); !ok {
+		b.Fatal("the centre pixel shows no surface")
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v.Pick(300+i%200, 400)
+	}
+}

@@ -4,9 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"sort"
 
-	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 )
@@ -21,10 +19,30 @@ const (
 	glyphAscent = 11
 )
 
-// drawText writes s with its cell's top-left corner at (x, y).
+// drawText writes s with its cell's top-left corner at (x, y), blending the glyphs' coverage
+// itself: a font.Drawer would allocate for every call, a render draws a few letters a frame.
 func drawText(dst *image.RGBA, s string, x, y int, c color.RGBA) {
-	d := font.Drawer{Dst: dst, Src: image.NewUniform(c), Face: basicfont.Face7x13, Dot: fixed.P(x, y+glyphAscent)}
-	d.DrawString(s)
+	face := basicfont.Face7x13
+	dot := fixed.P(x, y+glyphAscent)
+	for _, r := range s {
+		dr, mask, mp, advance, ok := face.Glyph(dot, r)
+		dot.X += advance
+		alpha, isAlpha := mask.(*image.Alpha)
+		if !ok || !isAlpha {
+			continue
+		}
+		clip := dr.Intersect(dst.Rect)
+		for py := clip.Min.Y; py < clip.Max.Y; py++ {
+			for px := clip.Min.X; px < clip.Max.X; px++ {
+				a := float32(alpha.AlphaAt(mp.X+px-dr.Min.X, mp.Y+py-dr.Min.Y).A) / 255
+				if a == 0 {
+					continue
+				}
+				p := dst.Pix[dst.PixOffset(px, py):]
+				p[0], p[1], p[2] = blend(p[0], float32(c.R), a), blend(p[1], float32(c.G), a), blend(p[2], float32(c.B), a)
+			}
+		}
+	}
 }
 
 // axisEnds are the patient's directions (LPS) and their letters.
@@ -69,7 +87,11 @@ func markerEnds(r image.Rectangle, pr *projection) [6]markerEnd {
 		}
 		ends[i] = markerEnd{x: cx + v[0]*size, y: cy - v[1]*size, z: v[2], i: i}
 	}
-	sort.SliceStable(ends[:], func(a, b int) bool { return ends[a].z < ends[b].z })
+	for i := 1; i < len(ends); i++ { // insertion sort: six ends, no allocation
+		for j := i; j > 0 && ends[j].z < ends[j-1].z; j-- {
+			ends[j], ends[j-1] = ends[j-1], ends[j]
+		}
+	}
 	return ends
 }
 

@@ -74,3 +74,49 @@ func TestPlaneCorners(t *testing.T) {
 		t.Error("a volume of no voxels")
 	}
 }
+
+// TestPlaneCornersTilted: on a gantry-tilted volume (slices stepping 20° off the axial
+// normal) the rectangles follow the voxel grid: an axial slice is still flat in z but shifted
+// along y with its slice number, a sagittal one is a parallelogram sheared by the tilt, and
+// every outline spans its slice's columns and rows.
+func TestPlaneCornersTilted(t *testing.T) {
+	s, c := math.Sincos(20 * math.Pi / 180)
+	v := &scan.Volume{
+		Dims:      [3]int{30, 20, 10},
+		Spacing:   [3]float64{1, 1.5, 3},
+		Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, s, c}},
+	}
+	for _, k := range []int{0, 9} {
+		ax, err := PlaneCorners(v, scan.Axial, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range ax {
+			if math.Abs(p[2]-float64(k)*3*c) > 1e-9 {
+				t.Errorf("axial %d corner %d %v, want z %v", k, i, p, float64(k)*3*c)
+			}
+		}
+		if want := -0.75 + float64(k)*3*s; math.Abs(ax[0][1]-want) > 1e-9 {
+			t.Errorf("axial %d top-left %v, want y %v", k, ax[0], want)
+		}
+	}
+	sag, err := PlaneCorners(v, scan.Sagittal, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for a := 0; a < 3; a++ {
+		if d := sag[0][a] + sag[2][a] - sag[1][a] - sag[3][a]; math.Abs(d) > 1e-9 {
+			t.Fatalf("sagittal corners %v are not a parallelogram", sag)
+		}
+	}
+	// columns: 20 rows of 1.5 mm toward posterior; rows: 10 slices of 3 mm along the tilt
+	if l := math.Sqrt(dot(sub(sag[1], sag[0]), sub(sag[1], sag[0]))); math.Abs(l-30) > 1e-9 {
+		t.Errorf("sagittal width %v mm, want 30", l)
+	}
+	if l := math.Sqrt(dot(sub(sag[3], sag[0]), sub(sag[3], sag[0]))); math.Abs(l-30) > 1e-9 {
+		t.Errorf("sagittal height %v mm, want 30", l)
+	}
+	if e := sub(sag[3], sag[0]); math.Abs(e[1]/e[2]-s/c) > 1e-9 {
+		t.Errorf("sagittal rows run along %v, not the tilted slice axis", e)
+	}
+}

@@ -418,3 +418,35 @@ func TestVertexNormals(t *testing.T) {
 		}
 	}
 }
+
+// TestReplaceWhileRendering: a surface rebuilt in the background replaces its name while the
+// view renders and picks (run under -race).
+func TestReplaceWhileRendering(t *testing.T) {
+	v := NewView(nil)
+	mustSet(t, v.Scene, "truth", Surface{Mesh: sphere(8, [3]float64{}, 40), Color: bone, Opacity: 0.4})
+	mustSet(t, v.Scene, "edit", Surface{Mesh: sphere(8, [3]float64{}, 20), Color: green, Opacity: 1})
+	meshes := []*mesh.Mesh{sphere(8, [3]float64{}, 25), sphere(6, [3]float64{5, 0, 0}, 30)}
+	done := make(chan error)
+	go func() {
+		for i := 0; i < 20; i++ {
+			if err := v.Scene.Set("edit", Surface{Mesh: meshes[i%2], Color: green, Opacity: 1}); err != nil {
+				done <- err
+				return
+			}
+			v.Scene.SetVisible("truth", i%3 != 0)
+		}
+		done <- nil
+	}()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	for i := 0; i < 20; i++ {
+		v.Camera.Rotate(5, 1)
+		v.Render(img)
+		v.Pick(32, 32)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := v.Scene.Surface("edit"); !ok || s.Mesh != meshes[1] {
+		t.Fatal("the last replacement is not in the scene")
+	}
+}
