@@ -127,9 +127,5 @@ func dim(c color.RGBA) color.RGBA {
 
 // drawLine draws a one-pixel line on dst (no depth), clipped to it.
 func drawLine(dst *image.RGBA, x0, y0, x1, y1 float64, c color.RGBA) {
-	walkLine(x0, y0, x1, y1, func(x, y int, _ float64) {
-		if image.Pt(x, y).In(dst.Rect) {
-			dst.SetRGBA(x, y, c)
-		}
-	})
+	walkLine(x0, y0, x1, y1, dst.Rect, func(x, y int, _ float64) { dst.SetRGBA(x, y, c) })
 }

@@ -1,6 +1,7 @@
 package view3d
 
 import (
+	"image"
 	"image/color"
 	"math"
 	"testing"
@@ -19,7 +20,7 @@ func TestWalkLine(t *testing.T) {
 		}
 		steep := math.Abs(by-ay) > math.Abs(bx-ax)
 		seen := map[int]bool{}
-		walkLine(ax, ay, bx, by, func(px, py int, _ float64) {
+		walkLine(ax, ay, bx, by, everywhere, func(px, py int, _ float64) {
 			major, minor := px, py
 			x, y := float64(px)+0.5, float64(py)+0.5
 			if steep {
@@ -52,7 +53,7 @@ func TestWalkLine(t *testing.T) {
 		}
 	}
 	n := 0
-	walkLine(3.2, 4.7, 3.2, 4.7, func(px, py int, _ float64) {
+	walkLine(3.2, 4.7, 3.2, 4.7, everywhere, func(px, py int, _ float64) {
 		if px != 3 || py != 4 {
 			t.Fatalf("a point at (%d,%d)", px, py)
 		}
@@ -61,7 +62,22 @@ func TestWalkLine(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("a point drawn %d times", n)
 	}
+	// clipped: only the pixels inside, the same ones as unclipped
+	clip := image.Rect(0, 0, 800, 600)
+	var all, in []image.Point
+	walkLine(-1074.4, 333.5, 1843.1, 378.7, everywhere, func(px, py int, _ float64) {
+		if p := image.Pt(px, py); p.In(clip) {
+			all = append(all, p)
+		}
+	})
+	walkLine(-1074.4, 333.5, 1843.1, 378.7, clip, func(px, py int, _ float64) { in = append(in, image.Pt(px, py)) })
+	if len(in) != 800 || len(all) != len(in) || in[0] != all[0] || in[799] != all[799] {
+		t.Fatalf("clipped line: %d pixels, %d unclipped inside", len(in), len(all))
+	}
 }
+
+// everywhere is a clip rectangle that clips nothing the tests draw.
+var everywhere = image.Rect(-1e6, -1e6, 1e6, 1e6)
 
 // TestPlaneMarks: an outline in front of a surface shows over it, one behind it is hidden; a
 // plane's fill tints the surface behind it and never the background.

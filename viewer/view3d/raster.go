@@ -1,6 +1,9 @@
 package view3d
 
-import "math"
+import (
+	"image"
+	"math"
+)
 
 // The rasteriser: triangles with edge functions in fixed point (subBits fractional bits a
 // pixel), sampled at pixel centres with the top-left rule, so that triangles sharing an edge
@@ -166,32 +169,9 @@ func blend(dst uint8, src, alpha float32) uint8 {
 // and z1, width pixels wide, where it is not behind what is drawn (within a small tolerance,
 // so that a line on a surface shows), writing its depth.
 func (t *target) line(x0, y0, z0, x1, y1, z1 float64, col [3]uint8, width int) {
-	// clip to the image (Liang–Barsky), interpolating depth along
-	lo, hi := 0.0, 1.0
-	dx, dy := x1-x0, y1-y0
-	for _, c := range [4][2]float64{{-dx, x0 - 0}, {dx, float64(t.w) - x0}, {-dy, y0 - 0}, {dy, float64(t.h) - y0}} {
-		p, q := c[0], c[1]
-		if p == 0 {
-			if q < 0 {
-				return
-			}
-			continue
-		}
-		r := q / p
-		if p < 0 {
-			lo = math.Max(lo, r)
-		} else {
-			hi = math.Min(hi, r)
-		}
-	}
-	if lo > hi {
-		return
-	}
-	ax, ay, az := x0+lo*dx, y0+lo*dy, z0+lo*(z1-z0)
-	bx, by, bz := x0+hi*dx, y0+hi*dy, z0+hi*(z1-z0)
-	steep := math.Abs(by-ay) > math.Abs(bx-ax)
-	walkLine(ax, ay, bx, by, func(px, py int, f float64) {
-		z := float32(az + f*(bz-az))
+	steep := math.Abs(y1-y0) > math.Abs(x1-x0)
+	walkLine(x0, y0, x1, y1, image.Rect(0, 0, t.w, t.h), func(px, py int, f float64) {
+		z := float32(z0 + f*(z1-z0))
 		for k := 0; k < width; k++ {
 			off := k - (width-1)/2
 			if steep {
@@ -203,32 +183,36 @@ func (t *target) line(x0, y0, z0, x1, y1, z1 float64, col [3]uint8, width int) {
 	})
 }
 
-// walkLine calls pixel for each pixel of the segment (ax, ay)–(bx, by) (pixel coordinates):
-// one a column or a row along its longer extent, at the pixel centres, with f the fraction of
-// the way from a to b.
-func walkLine(ax, ay, bx, by float64, pixel func(px, py int, f float64)) {
+// walkLine calls pixel for each pixel of the segment (ax, ay)–(bx, by) (pixel coordinates)
+// inside clip: one a column or a row along its longer extent, at the pixel centres, with f
+// the fraction of the way from a to b. A segment reaching far off the image costs no more
+// than one across it.
+func walkLine(ax, ay, bx, by float64, clip image.Rectangle, pixel func(px, py int, f float64)) {
 	dx, dy := bx-ax, by-ay
 	steep := math.Abs(dy) > math.Abs(dx)
+	majorLo, majorHi, minorLo, minorHi := clip.Min.X, clip.Max.X, clip.Min.Y, clip.Max.Y
 	if steep { // walk rows: swap the axes
 		ax, ay, bx, by, dx, dy = ay, ax, by, bx, dy, dx
+		majorLo, majorHi, minorLo, minorHi = minorLo, minorHi, majorLo, majorHi
+	}
+	emit := func(i, j int, f float64) {
+		if i < majorLo || i >= majorHi || j < minorLo || j >= minorHi {
+			return
+		}
+		if steep {
+			i, j = j, i
+		}
+		pixel(i, j, f)
 	}
 	if dx == 0 {
-		p := [2]int{int(math.Floor(ax)), int(math.Floor(ay))}
-		if steep {
-			p[0], p[1] = p[1], p[0]
-		}
-		pixel(p[0], p[1], 0)
+		emit(int(math.Floor(ax)), int(math.Floor(ay)), 0)
 		return
 	}
-	lo, hi := math.Min(ax, bx), math.Max(ax, bx)
+	lo := math.Max(math.Min(ax, bx), float64(majorLo))
+	hi := math.Min(math.Max(ax, bx), float64(majorHi))
 	for i := int(math.Ceil(lo - 0.5)); i <= int(math.Floor(hi-0.5)); i++ {
 		f := (float64(i) + 0.5 - ax) / dx
-		j := int(math.Floor(ay + f*dy))
-		if steep {
-			pixel(j, i, f)
-		} else {
-			pixel(i, j, f)
-		}
+		emit(i, int(math.Floor(ay+f*dy)), f)
 	}
 }
 
