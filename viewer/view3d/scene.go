@@ -23,7 +23,8 @@ var ErrMesh = errors.New("view3d: invalid surface")
 // Surface is one mesh as the view draws it.
 type Surface struct {
 	// Mesh is the triangle surface (LPS mm, counter-clockwise seen from outside). The scene
-	// keeps it: the caller must not change it afterwards (build a new one instead).
+	// keeps it, as it keeps Normals and Colors, without copying: the caller must not change
+	// them afterwards (build new ones and Set again instead).
 	Mesh *mesh.Mesh
 	// Normals are unit vertex normals, one a vertex (a mesh builder's own); nil: the scene
 	// computes them, weighting each triangle's normal by its area.
