@@ -52,7 +52,9 @@ func buildCubeCases() [256]cubeCase {
 	return t
 }
 
-func corner(c int) [3]float64 { return [3]float64{float64(c & 1), float64(c >> 1 & 1), float64(c >> 2 & 1)} }
+func corner(c int) [3]float64 {
+	return [3]float64{float64(c & 1), float64(c >> 1 & 1), float64(c >> 2 & 1)}
+}
 
 func edgeMid(e int) [3]float64 {
 	a, b := corner(edgeCorners[e][0]), corner(edgeCorners[e][1])
