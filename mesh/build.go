@@ -178,9 +178,7 @@ func newGrid(m *scan.Mask, v *scan.Volume, box voxelBox, step int) *grid {
 	for a := range 3 {
 		g.n[a] = (box.hi[a] - box.lo[a] + step - 1) / step
 	}
-	a := g.affine
-	det := a[0][0]*(a[1][1]*a[2][2]-a[1][2]*a[2][1]) - a[0][1]*(a[1][0]*a[2][2]-a[1][2]*a[2][0]) + a[0][2]*(a[1][0]*a[2][1]-a[1][1]*a[2][0])
-	g.flip = det < 0
+	g.flip = det3(g.affine) < 0
 	g.xcol = make([]int32, box.hi[0]-box.lo[0])
 	for x := range g.xcol {
 		g.xcol[x] = int32(x/step + 1)
@@ -378,4 +376,10 @@ func fillNone(s []int32) {
 	for i := range s {
 		s[i] = -1
 	}
+}
+
+// det3 is the determinant of an affine map's linear part: the volume of a voxel in mm³, negative
+// where the map mirrors.
+func det3(a [4][4]float64) float64 {
+	return a[0][0]*(a[1][1]*a[2][2]-a[1][2]*a[2][1]) - a[0][1]*(a[1][0]*a[2][2]-a[1][2]*a[2][0]) + a[0][2]*(a[1][0]*a[2][1]-a[1][1]*a[2][0])
 }

@@ -309,8 +309,7 @@ func TestGeometry(t *testing.T) {
 					}
 				}
 			}
-			a := g.Affine()
-			det := math.Abs(a[0][0]*(a[1][1]*a[2][2]-a[1][2]*a[2][1]) - a[0][1]*(a[1][0]*a[2][2]-a[1][2]*a[2][0]) + a[0][2]*(a[1][0]*a[2][1]-a[1][1]*a[2][0]))
+			det := math.Abs(det3(g.Affine()))
 			if got, want := s.Volume(), ref.Volume()*det; math.Abs(got-want) > 1e-3*want {
 				t.Fatalf("volume %v, want %v (positive: wound outward)", got, want)
 			}

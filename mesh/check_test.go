@@ -99,3 +99,58 @@ func winding(m *Mesh, p [3]float64) float64 {
 	}
 	return sum / (4 * math.Pi)
 }
+
+// pointTriangle is the distance from p to the triangle abc (Ericson, Real-Time Collision
+// Detection, 5.1.5: the closest point by the Voronoi regions of the triangle).
+func pointTriangle(p, a, b, c [3]float64) float64 {
+	sub := func(u, v [3]float64) [3]float64 { return [3]float64{u[0] - v[0], u[1] - v[1], u[2] - v[2]} }
+	dot := func(u, v [3]float64) float64 { return u[0]*v[0] + u[1]*v[1] + u[2]*v[2] }
+	at := func(u [3]float64, s float64, v [3]float64) [3]float64 {
+		return [3]float64{u[0] + s*v[0], u[1] + s*v[1], u[2] + s*v[2]}
+	}
+	dist := func(q [3]float64) float64 { d := sub(p, q); return math.Sqrt(dot(d, d)) }
+	ab, ac, ap := sub(b, a), sub(c, a), sub(p, a)
+	d1, d2 := dot(ab, ap), dot(ac, ap)
+	if d1 <= 0 && d2 <= 0 {
+		return dist(a)
+	}
+	bp := sub(p, b)
+	d3, d4 := dot(ab, bp), dot(ac, bp)
+	if d3 >= 0 && d4 <= d3 {
+		return dist(b)
+	}
+	vc := d1*d4 - d3*d2
+	if vc <= 0 && d1 >= 0 && d3 <= 0 {
+		return dist(at(a, d1/(d1-d3), ab))
+	}
+	cp := sub(p, c)
+	d5, d6 := dot(ab, cp), dot(ac, cp)
+	if d6 >= 0 && d5 <= d6 {
+		return dist(c)
+	}
+	vb := d5*d2 - d1*d6
+	if vb <= 0 && d2 >= 0 && d6 <= 0 {
+		return dist(at(a, d2/(d2-d6), ac))
+	}
+	va := d3*d6 - d5*d4
+	if va <= 0 && d4-d3 >= 0 && d5-d6 >= 0 {
+		return dist(at(b, (d4-d3)/((d4-d3)+(d5-d6)), sub(c, b)))
+	}
+	den := 1 / (va + vb + vc)
+	v, w := vb*den, vc*den
+	return dist(at(at(a, v, ab), w, ac))
+}
+
+// surfaceDistance is the signed distance from p to the closed surface s by brute force: the
+// nearest triangle, negative inside (winding number above one half).
+func surfaceDistance(s *Mesh, p [3]float64) float64 {
+	best := math.Inf(1)
+	f := func(v [3]float32) [3]float64 { return [3]float64{float64(v[0]), float64(v[1]), float64(v[2])} }
+	for _, t := range s.Triangles {
+		best = min(best, pointTriangle(p, f(s.Vertices[t[0]]), f(s.Vertices[t[1]]), f(s.Vertices[t[2]])))
+	}
+	if winding(s, p) > 0.5 {
+		return -best
+	}
+	return best
+}
