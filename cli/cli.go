@@ -38,6 +38,7 @@ func verbs() map[string]verb {
 		"info":    {Info, "each series found under a path: patient, slices, matrix, spacing, HU range, transfer syntax, warnings"},
 		"eval":    {Eval, "Dice, IoU, mIoU, mPA of a predicted label against a truth"},
 		"convert": {Convert, "a label from one format to another, or the CT itself to NIfTI"},
+		"mesh":    {Mesh, "the closed surface of a label as STL, OBJ or PLY in LPS mm, for 3D Slicer or a printer"},
 		"segment": {Segment, "the liver inferred by the U-Net (CPU or CUDA), written as NIfTI, DICOM SEG or PNG"},
 		"train":   {Train, "train a model: one job, --search N trials, --from MODEL; --export-only / --import to train elsewhere"},
 		"models":  {Models, "the model registry of the workspace: list, show, activate, active"},

@@ -40,3 +40,44 @@ func (m *Mesh) Area() float64 {
 	}
 	return s
 }
+
+// Normals is the outward unit normal of each vertex: the mean of its triangles' normals weighted
+// by their areas, for smooth shading. A vertex of no triangle, or whose triangles cancel, gets
+// the zero vector.
+func (m *Mesh) Normals() [][3]float32 {
+	acc := make([][3]float64, len(m.Vertices))
+	for _, t := range m.Triangles {
+		a, b, c := m.Vertices[t[0]], m.Vertices[t[1]], m.Vertices[t[2]]
+		ux, uy, uz := float64(b[0]-a[0]), float64(b[1]-a[1]), float64(b[2]-a[2])
+		vx, vy, vz := float64(c[0]-a[0]), float64(c[1]-a[1]), float64(c[2]-a[2])
+		// The cross product's length is twice the triangle's area: the weight comes with it.
+		n := [3]float64{uy*vz - uz*vy, uz*vx - ux*vz, ux*vy - uy*vx}
+		for _, v := range t {
+			acc[v][0] += n[0]
+			acc[v][1] += n[1]
+			acc[v][2] += n[2]
+		}
+	}
+	out := make([][3]float32, len(m.Vertices))
+	for i, n := range acc {
+		l := math.Sqrt(n[0]*n[0] + n[1]*n[1] + n[2]*n[2])
+		if l > 0 {
+			out[i] = [3]float32{float32(n[0] / l), float32(n[1] / l), float32(n[2] / l)}
+		}
+	}
+	return out
+}
+
+// Bounds is the smallest box, in LPS mm, that holds every vertex (zero for no vertex).
+func (m *Mesh) Bounds() (lo, hi [3]float32) {
+	if len(m.Vertices) == 0 {
+		return lo, hi
+	}
+	lo, hi = m.Vertices[0], m.Vertices[0]
+	for _, p := range m.Vertices[1:] {
+		for a := range 3 {
+			lo[a], hi[a] = min(lo[a], p[a]), max(hi[a], p[a])
+		}
+	}
+	return lo, hi
+}

@@ -135,6 +135,14 @@ func distancesTo(to, from []int, b box, spacing [3]float64) []float64 {
 	return d
 }
 
+// SquaredDistances is the exact squared Euclidean distance, in mm², from every voxel of a grid of
+// dims (columns fastest) to the nearest of the feature voxels (offsets into the grid), through
+// spacing; +Inf everywhere where there is no feature. For measuring on a box of one's own (the
+// mesh package's signed distances to a truth).
+func SquaredDistances(features []int, dims [3]int, spacing [3]float64) []float32 {
+	return squaredDistanceTransform(features, dims, spacing)
+}
+
 // squaredDistanceTransform is the exact squared Euclidean distance, in mm², from every voxel of a
 // grid of dims to the nearest of the feature voxels (offsets), by Felzenszwalb and Huttenlocher's
 // lower envelope of parabolas, one axis after the other ("Distance Transforms of Sampled

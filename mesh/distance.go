@@ -1,0 +1,156 @@
+package mesh
+
+// Signed distances from a surface to a truth mask, for colouring a prediction's surface in the
+// 3D view: how far, in mm, each point of it lies outside (positive) or inside (negative) the truth.
+
+import (
+	"fmt"
+	"math"
+
+	"liverseg/scan"
+)
+
+// SignedDistance is, for each vertex of m (in LPS mm on v's grid, as Build makes them), its
+// distance in mm to the surface of truth (a mask on v): positive outside the truth, negative
+// inside. The truth's surface lies halfway between its boundary voxels and the unset voxels
+// beside them (where Build puts it); the distance at a voxel centre is the mean of the exact
+// Euclidean distances (Felzenszwalb-Huttenlocher, through the voxel spacing, on the truth's and
+// the mesh's bounding box plus a margin) to the nearest truth voxel with an unset 6-neighbour and
+// to the nearest unset voxel with a truth 6-neighbour, and at a vertex the trilinear interpolation
+// of the eight voxel centres around it. So a vertex of the truth's own surface gets 0, and one
+// a voxel outside it along a column gets that column's spacing. Like scan.CompareSurfaces it
+// measures on the voxel grid: on a gantry-tilted series it ignores the shear. An empty truth is
+// an error wrapping ErrEmpty (the view says there is no truth to compare with).
+func SignedDistance(m *Mesh, truth *scan.Mask, v *scan.Volume) ([]float32, error) {
+	if m == nil || truth == nil || v == nil {
+		return nil, fmt.Errorf("mesh: signed distance: no mesh, truth or volume")
+	}
+	if err := v.CheckMask(truth); err != nil {
+		return nil, fmt.Errorf("truth: %w", err)
+	}
+	tb, ok := maskBox(truth)
+	if !ok {
+		return nil, fmt.Errorf("truth: %w", ErrEmpty)
+	}
+	toVoxel, err := voxelMap(v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, len(m.Vertices))
+	if len(m.Vertices) == 0 {
+		return out, nil
+	}
+	// The vertices in voxel indices, and the box: the truth's and theirs, with a margin of two
+	// voxels so that every feature and every interpolation corner lies inside it, clamped to
+	// that margin around the volume (a mesh built on v never leaves it).
+	idx := make([][3]float32, len(m.Vertices))
+	const margin = 2
+	b := tb
+	for a := range 3 {
+		b.lo[a] -= margin
+		b.hi[a] += margin
+	}
+	for i, p := range m.Vertices {
+		q := toVoxel(p)
+		for a := range 3 {
+			idx[i][a] = float32(q[a])
+			b.lo[a] = min(b.lo[a], int(math.Floor(q[a]))-margin)
+			b.hi[a] = max(b.hi[a], int(math.Ceil(q[a]))+margin+1)
+		}
+	}
+	for a := range 3 {
+		b.lo[a] = max(b.lo[a], -margin)
+		b.hi[a] = min(b.hi[a], v.Dims[a]+margin)
+	}
+	d := [3]int{b.hi[0] - b.lo[0], b.hi[1] - b.lo[1], b.hi[2] - b.lo[2]}
+	nx, ny := v.Dims[0], v.Dims[1]
+	in := func(x, y, z int) bool {
+		return x >= 0 && y >= 0 && z >= 0 && x < v.Dims[0] && y < v.Dims[1] && z < v.Dims[2] && truth.Voxels[(z*ny+y)*nx+x] != 0
+	}
+	// Boundary voxels on either side of the truth's surface, as offsets into the box.
+	var inner, outer []int
+	for z := b.lo[2]; z < b.hi[2]; z++ {
+		for y := b.lo[1]; y < b.hi[1]; y++ {
+			for x := b.lo[0]; x < b.hi[0]; x++ {
+				here := in(x, y, z)
+				if in(x-1, y, z) == here && in(x+1, y, z) == here && in(x, y-1, z) == here &&
+					in(x, y+1, z) == here && in(x, y, z-1) == here && in(x, y, z+1) == here {
+					continue
+				}
+				o := (x - b.lo[0]) + d[0]*((y-b.lo[1])+d[1]*(z-b.lo[2]))
+				if here {
+					inner = append(inner, o)
+				} else {
+					outer = append(outer, o)
+				}
+			}
+		}
+	}
+	acc := make([]float64, len(m.Vertices))
+	// One distance field at a time, so that only one box of float32 is held.
+	for _, features := range [][]int{inner, outer} {
+		sq := scan.SquaredDistances(features, d, v.Spacing)
+		for i, p := range idx {
+			var base [3]int
+			var f [3]float64
+			for a := range 3 {
+				x := float64(p[a]) - float64(b.lo[a])
+				base[a] = min(max(int(math.Floor(x)), 0), d[a]-2)
+				f[a] = min(max(x-float64(base[a]), 0), 1)
+			}
+			var s float64
+			for c := range 8 {
+				w := 1.0
+				var at [3]int
+				for a := range 3 {
+					if c>>a&1 == 1 {
+						w *= f[a]
+						at[a] = base[a] + 1
+					} else {
+						w *= 1 - f[a]
+						at[a] = base[a]
+					}
+				}
+				if w == 0 {
+					continue
+				}
+				dist := math.Sqrt(float64(sq[at[0]+d[0]*(at[1]+d[1]*at[2])]))
+				if in(at[0]+b.lo[0], at[1]+b.lo[1], at[2]+b.lo[2]) {
+					dist = -dist
+				}
+				s += w * dist
+			}
+			acc[i] += s / 2
+		}
+	}
+	for i, x := range acc {
+		out[i] = float32(x)
+	}
+	return out, nil
+}
+
+// voxelMap is the inverse of v.Position: LPS mm to fractional voxel indices.
+func voxelMap(v *scan.Volume) (func([3]float32) [3]float64, error) {
+	a := v.Affine()
+	det := det3(a)
+	if det == 0 || math.IsNaN(det) || math.IsInf(det, 0) {
+		return nil, fmt.Errorf("%w: the volume's axes (spacing %v, direction %v) span no space", scan.ErrGeometry, v.Spacing, v.Direction)
+	}
+	var inv [3][3]float64
+	for r := range 3 {
+		for c := range 3 {
+			// The cofactor of (c, r) over the determinant.
+			r1, r2 := (c+1)%3, (c+2)%3
+			c1, c2 := (r+1)%3, (r+2)%3
+			inv[r][c] = (a[r1][c1]*a[r2][c2] - a[r1][c2]*a[r2][c1]) / det
+		}
+	}
+	return func(p [3]float32) [3]float64 {
+		q := [3]float64{float64(p[0]) - a[0][3], float64(p[1]) - a[1][3], float64(p[2]) - a[2][3]}
+		var out [3]float64
+		for r := range 3 {
+			out[r] = inv[r][0]*q[0] + inv[r][1]*q[1] + inv[r][2]*q[2]
+		}
+		return out
+	}, nil
+}
