@@ -173,14 +173,14 @@ func BenchmarkUndoMemoryCase7(b *testing.B) {
 		var liverSlices []int
 		w, h := e.Size()
 		for k := 0; k < e.Slices(); k++ {
-			for _, o := range e.offs {
-				if e.Mask().Voxels[int(o+e.sliceShift(k))] != 0 {
+			for _, o := range e.view.offs {
+				if e.Mask().Voxels[int(o+e.view.shift(k))] != 0 {
 					liverSlices = append(liverSlices, k)
 					break
 				}
 			}
 		}
-		sx, sy := e.pixelSpacing()
+		sx, sy := e.view.pixelSpacing()
 		rng := rand.New(rand.NewPCG(7, 1000))
 		heap0 := liveHeap()
 		var path [stamps]Point
