@@ -156,6 +156,56 @@ func BenchmarkBrushStamp512(b *testing.B) {
 	}
 }
 
+// BenchmarkBrushDrag512 is one mouse event of an axial drag (as BenchmarkBrushDragRender512)
+// without the redraw: the editor's share of a frame, to set beside BenchmarkBrushDragSagittal.
+func BenchmarkBrushDrag512(b *testing.B) {
+	e, _ := editBench(b)
+	brushDrag(b, e, 8, 80)
+}
+
+// BenchmarkBrushDragSagittal is one mouse event of a drag with a 10 mm brush in sagittal on a
+// 512x512x151 volume with IRCAD 7's spacing (0.78 mm pixels, 1.6 mm slices): a sagittal slice is
+// 512 columns by 151 rows of 1.6 mm, the brush an ellipse 26 pixels wide and 13 high, and each
+// row of it lies 512 voxels apart in memory. Strokes of 64 events alternate painting and erasing,
+// each ended (sorted and pushed) as the GUI ends it.
+func BenchmarkBrushDragSagittal(b *testing.B) {
+	v, truth, _ := benchVolume(512, 512, 151)
+	v.Spacing = [3]float64{0.78, 0.78, 1.6}
+	e, err := NewEditor(v, truth)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.History().SetBudget(64 << 20)
+	if err := e.SetPlane(scan.Sagittal); err != nil {
+		b.Fatal(err)
+	}
+	brushDrag(b, e, 256, 60)
+}
+
+// brushDrag times drag events of a 10 mm brush on slice k of the editor's plane, moving 2 mm an
+// event round a circle of radiusMM about the slice's centre.
+func brushDrag(b *testing.B, e *Editor, k int, radiusMM float64) {
+	w, h := e.Size()
+	rx, ry := e.CursorRadius(radiusMM)
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if n%64 == 0 {
+			e.EndStroke()
+			if err := e.BeginStroke(k, Brush{RadiusMM: 10, Erase: n%128 != 0}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		a := float64(n) * 2 / radiusMM
+		if _, err := e.StrokeTo(Point{float64(w)/2 + rx*math.Cos(a), float64(h)/2 + ry*math.Sin(a)}); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	e.EndStroke()
+}
+
 // BenchmarkUndoMemoryCase7 makes 1000 undo steps of brush strokes on IRCAD case 7 (each stroke
 // 8 stamps 3 mm apart with a 10 mm brush; odd strokes erase along the previous stroke's path, so
 // every step changes close to all it covers, the worst case) and reports the heap the history
