@@ -2,6 +2,7 @@ package viewer
 
 import (
 	"context"
+	"image"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -65,26 +66,12 @@ func BenchmarkBrushStampRender512(b *testing.B) {
 // of 64 events alternate painting and erasing.
 func BenchmarkBrushDragRender512(b *testing.B) {
 	e, r := editBench(b)
-	n := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if n%64 == 0 {
-			e.EndStroke()
-			if err := e.BeginStroke(8, Brush{RadiusMM: 10, Erase: n%128 != 0}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		a := float64(n) * 2 / 80 // 2 px along a circle of 80 px radius
-		if _, err := e.StrokeTo(Point{256 + 80*math.Cos(a), 256 + 80*math.Sin(a)}); err != nil {
-			b.Fatal(err)
-		}
-		n++
+	// 60 mm and 1.5 mm are 80 and 2 pixels of 0.75 mm.
+	brushDrag(b, e, 8, 60, 1.5, func(image.Rectangle) {
 		if _, err := r.Render(8); err != nil {
 			b.Fatal(err)
 		}
-	}
-	e.EndStroke()
+	})
 }
 
 // BenchmarkBrushStampRenderEdit512 is the same click with only what it changed redrawn
@@ -118,28 +105,11 @@ func BenchmarkBrushDragRenderEdit512(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	n := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if n%64 == 0 {
-			e.EndStroke()
-			if err := e.BeginStroke(8, Brush{RadiusMM: 10, Erase: n%128 != 0}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		a := float64(n) * 2 / 80
-		p := Point{256 + 80*math.Cos(a), 256 + 80*math.Sin(a)}
-		dirty, err := e.StrokeTo(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n++
+	brushDrag(b, e, 8, 60, 1.5, func(dirty image.Rectangle) {
 		if err := r.RenderRect(img, 8, dirty.Inset(-1)); err != nil {
 			b.Fatal(err)
 		}
-	}
-	e.EndStroke()
+	})
 }
 
 // BenchmarkBrushStamp512 is the click alone, without the redraw.
@@ -160,7 +130,7 @@ func BenchmarkBrushStamp512(b *testing.B) {
 // without the redraw: the editor's share of a frame, to set beside BenchmarkBrushDragSagittal.
 func BenchmarkBrushDrag512(b *testing.B) {
 	e, _ := editBench(b)
-	brushDrag(b, e, 8, 80)
+	brushDrag(b, e, 8, 60, 1.5, nil)
 }
 
 // BenchmarkBrushDragSagittal is one mouse event of a drag with a 10 mm brush in sagittal on a
@@ -179,12 +149,13 @@ func BenchmarkBrushDragSagittal(b *testing.B) {
 	if err := e.SetPlane(scan.Sagittal); err != nil {
 		b.Fatal(err)
 	}
-	brushDrag(b, e, 256, 60)
+	brushDrag(b, e, 256, 60, 1.5, nil)
 }
 
-// brushDrag times drag events of a 10 mm brush on slice k of the editor's plane, moving 2 mm an
-// event round a circle of radiusMM about the slice's centre.
-func brushDrag(b *testing.B, e *Editor, k int, radiusMM float64) {
+// brushDrag times drag events of a 10 mm brush on slice k of the editor's plane, moving stepMM an
+// event round a circle of radiusMM about the slice's centre; after, when set, is called with each
+// event's dirty box (to redraw).
+func brushDrag(b *testing.B, e *Editor, k int, radiusMM, stepMM float64, after func(dirty image.Rectangle)) {
 	w, h := e.Size()
 	rx, ry := e.CursorRadius(radiusMM)
 	n := 0
@@ -197,11 +168,15 @@ func brushDrag(b *testing.B, e *Editor, k int, radiusMM float64) {
 				b.Fatal(err)
 			}
 		}
-		a := float64(n) * 2 / radiusMM
-		if _, err := e.StrokeTo(Point{float64(w)/2 + rx*math.Cos(a), float64(h)/2 + ry*math.Sin(a)}); err != nil {
+		a := float64(n) * stepMM / radiusMM
+		dirty, err := e.StrokeTo(Point{float64(w)/2 + rx*math.Cos(a), float64(h)/2 + ry*math.Sin(a)})
+		if err != nil {
 			b.Fatal(err)
 		}
 		n++
+		if after != nil {
+			after(dirty)
+		}
 	}
 	e.EndStroke()
 }

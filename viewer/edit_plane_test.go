@@ -82,15 +82,7 @@ func wantSlice(v *scan.Volume, base *scan.Mask, tc planeCase, s int, rows ...str
 	m := base.Clone()
 	for y, r := range rows {
 		for x := 0; x < len(r); x++ {
-			var val uint8
-			switch c := r[x]; c {
-			case '.':
-			case '#':
-				val = 1
-			default:
-				val = c - '0'
-			}
-			m.Voxels[tc.turn(v, x, y, s)] = val
+			m.Voxels[tc.turn(v, x, y, s)] = patternValue(r[x])
 		}
 	}
 	return m
