@@ -330,7 +330,7 @@ func (r *recorder) edit(m *scan.Mask, axial *scan.Canonical) *Edit {
 // setBox finds the axial canonical box of the changed voxels, from which BoundsIn gives any
 // plane's, so a GUI can redraw only that part of a slice.
 func (ed *Edit) setBox() {
-	c, d := ed.axial, ed.dims
+	c, d := *ed.axial, ed.dims // a copy: the loop reads it per voxel
 	lo := [3]int{math.MaxInt, math.MaxInt, math.MaxInt}
 	hi := [3]int{-1, -1, -1}
 	for _, s := range ed.spans {
