@@ -368,7 +368,7 @@ func (le *labelEditor) record(ed *viewer.Edit, err error) {
 		return
 	}
 	le.dirty = true
-	le.saver.step(ed.Runs(), workspace.AuditEntry{Author: author(), CaseID: le.caseID, Tool: ed.Tool, Slice: ed.Slice, Voxels: ed.Voxels})
+	le.saver.step(ed.Runs(), workspace.AuditEntry{Author: author(), CaseID: le.caseID, Tool: ed.Tool, Plane: ed.PlaneName(), Slice: ed.Slice, Voxels: ed.Voxels})
 	if ed.Tool == viewer.ToolAcceptPrediction {
 		le.fromModel = true
 	}
@@ -400,7 +400,7 @@ func (le *labelEditor) afterHistory(what string, ed *viewer.Edit, err error, und
 		runs = ed.UndoRuns()
 	}
 	le.dirty = true
-	le.saver.step(runs, workspace.AuditEntry{Author: author(), CaseID: le.caseID, Tool: what + " " + ed.Tool, Slice: ed.Slice, Voxels: ed.Voxels})
+	le.saver.step(runs, workspace.AuditEntry{Author: author(), CaseID: le.caseID, Tool: what + " " + ed.Tool, Plane: ed.PlaneName(), Slice: ed.Slice, Voxels: ed.Voxels})
 	le.r.main.Redraw()
 	le.update()
 }

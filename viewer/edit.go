@@ -2,9 +2,10 @@ package viewer
 
 // Label editing: the tools an annotator uses to correct a liver mask, and their undo history.
 //
-// Coordinates. Every tool takes positions on a canonical axial slice k, the slice the Renderer
-// draws, so the GUI forwards what its display maps to without knowing how the scanner stored the
-// volume. Pixel (i, j) is column i, row j of the rendered image. Continuous positions (brush
+// Coordinates. Every slice tool takes positions on slice k of the current plane (SetPlane;
+// axial until then, the canonical axial slice the Renderer draws), so the GUI forwards what its
+// display maps to without knowing how the scanner stored the volume. Pixel (i, j) is column i,
+// row j of the plane's rendered image (edit_plane.go). Continuous positions (brush
 // centres, polygon vertices) use image coordinates: pixel (i, j) covers [i, i+1) x [j, j+1) and its
 // centre is (i+0.5, j+0.5); a mouse position divided by the display scale is such a position, and
 // a polygon with integer vertices covers whole pixels. Tools write the mask in volume order
@@ -30,7 +31,6 @@ package viewer
 import (
 	"errors"
 	"fmt"
-	"image"
 	"math"
 	"slices"
 
@@ -56,7 +56,7 @@ const (
 // ErrNoStroke is returned by StrokeTo when no stroke was begun.
 var ErrNoStroke = errors.New("no brush stroke in progress")
 
-// Point is a position in image coordinates on a canonical slice (see the package notes above:
+// Point is a position in image coordinates on a slice of a plane (see the package notes above:
 // pixel (i, j) has its centre at (i+0.5, j+0.5)).
 type Point struct{ X, Y float64 }
 
@@ -88,14 +88,12 @@ func checkRange(r *HURange) error {
 type Editor struct {
 	vol   *scan.Volume
 	mask  *scan.Mask
-	canon scan.Canonical
+	axial *scan.Canonical // the axial view; shared, never changed, with every Edit (BoundsIn)
 	hist  History
 	label uint8
 
-	offs []int32 // volume offset of each pixel of canonical slice 0, row by row (as the Renderer)
-	base int     // canon.Offset(0, 0, 0)
-
-	edited []bool // per canonical slice: changed by a slice tool (the key slices for Interpolate)
+	views [len(scan.Planes)]*planeView // built when a plane is first chosen
+	view  *planeView                   // the current plane's
 
 	rec    recorder
 	stroke strokeState
@@ -120,9 +118,10 @@ func NewEditor(v *scan.Volume, label *scan.Mask) (*Editor, error) {
 		copy(m.Voxels, label.Voxels)
 	}
 	c := scan.NewCanonical(v.Dims, v.Spacing, v.Direction)
-	e := &Editor{vol: v, mask: m, canon: c, label: scan.Liver}
-	e.offs, e.base = sliceZeroOffsets(c)
-	e.edited = make([]bool, c.Dims[2])
+	e := &Editor{vol: v, mask: m, axial: &c, label: scan.Liver}
+	if err := e.SetPlane(scan.Axial); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -133,8 +132,10 @@ func (e *Editor) Mask() *scan.Mask { return e.mask }
 // Volume is the CT volume the label belongs to.
 func (e *Editor) Volume() *scan.Volume { return e.vol }
 
-// Canonical is the turn from volume to canonical axes that tool coordinates use.
-func (e *Editor) Canonical() scan.Canonical { return e.canon }
+// Canonical is the turn from volume axes to the current plane's that tool coordinates use:
+// Canonical().Offset(i, j, k) is the voxel under pixel (i, j) of slice k. For the axial view
+// (which scan's ToPlane and FromPlane need) use Canonical with the plane set to scan.Axial.
+func (e *Editor) Canonical() scan.Canonical { return e.view.canon }
 
 // History is the undo history (for its sizes, budget and Clear).
 func (e *Editor) History() *History { return &e.hist }
@@ -153,39 +154,29 @@ func (e *Editor) SetLabel(v uint8) error {
 	return nil
 }
 
-// Slices is the number of canonical slices.
-func (e *Editor) Slices() int { return e.canon.Dims[2] }
+// Slices is the number of slices of the current plane.
+func (e *Editor) Slices() int { return e.view.canon.Dims[2] }
 
-// Size is the width and height of a canonical slice in pixels.
-func (e *Editor) Size() (w, h int) { return e.canon.Dims[0], e.canon.Dims[1] }
+// Size is the width and height of a slice of the current plane in pixels.
+func (e *Editor) Size() (w, h int) { return e.view.size() }
 
-// pixelSpacing is the mm between canonical columns and rows, 1 where unknown (as Renderer.Aspect
-// treats it), so that tools stay usable on a series without spacing.
-func (e *Editor) pixelSpacing() (sx, sy float64) {
-	sx, sy = e.canon.Spacing[0], e.canon.Spacing[1]
-	if !(sx > 0) || math.IsInf(sx, 0) {
-		sx = 1
-	}
-	if !(sy > 0) || math.IsInf(sy, 0) {
-		sy = 1
-	}
-	return sx, sy
-}
-
-// CursorRadius is the radius, in canonical pixels along x (columns) and y (rows), of the circle
-// that a brush of radiusMM covers: the ellipse the GUI draws as the cursor. The pixels a stamp
-// paints are those whose centres lie inside it (and at least the pixel under the cursor).
+// CursorRadius is the radius, in pixels of the current plane along x (columns) and y (rows), of
+// the circle that a brush of radiusMM covers: the ellipse the GUI draws as the cursor (on IRCAD 7
+// coronal, 0.78 mm columns and 1.6 mm rows, a flat one). The pixels a stamp paints are those whose
+// centres lie inside it (and at least the pixel under the cursor).
 func (e *Editor) CursorRadius(radiusMM float64) (rx, ry float64) {
-	sx, sy := e.pixelSpacing()
+	sx, sy := e.view.pixelSpacing()
 	return radiusMM / sx, radiusMM / sy
 }
 
-// EditedSlices lists, ascending, the canonical slices changed by a slice tool (brush, eraser,
-// lasso, flood fill, accept prediction on a slice) since the Editor was made or ClearEdited: the
-// key slices a GUI offers to Interpolate. Undo does not unmark a slice.
+// EditedSlices lists, ascending, the slices of the current plane changed by a slice tool (brush,
+// eraser, lasso, flood fill, accept prediction on a slice) used in that plane since the Editor
+// was made or the plane's ClearEdited: the key slices a GUI offers to Interpolate. Each plane
+// keeps its own: a coronal edit marks a coronal slice, never the axial slices it crosses. Undo
+// does not unmark a slice.
 func (e *Editor) EditedSlices() []int {
 	var ks []int
-	for k, ok := range e.edited {
+	for k, ok := range e.view.edited {
 		if ok {
 			ks = append(ks, k)
 		}
@@ -193,8 +184,8 @@ func (e *Editor) EditedSlices() []int {
 	return ks
 }
 
-// ClearEdited forgets which slices were edited.
-func (e *Editor) ClearEdited() { clear(e.edited) }
+// ClearEdited forgets which slices of the current plane were edited (the other planes' stay).
+func (e *Editor) ClearEdited() { clear(e.view.edited) }
 
 // Undo reverts the latest step (ending a brush stroke in progress first, so Ctrl+Z during a drag
 // undoes the drag). It returns the step undone, nil when there is none.
@@ -208,16 +199,6 @@ func (e *Editor) Redo() (*Edit, error) {
 	e.EndStroke()
 	return e.hist.Redo(e.mask)
 }
-
-func (e *Editor) checkSlice(k int) error {
-	if k < 0 || k >= e.canon.Dims[2] {
-		return fmt.Errorf("viewer: %w: %d of %d", ErrSlice, k, e.canon.Dims[2])
-	}
-	return nil
-}
-
-// sliceShift is added to offs[p] to get the volume offset of pixel p of canonical slice k.
-func (e *Editor) sliceShift(k int) int32 { return int32(e.canon.Offset(0, 0, k) - e.base) }
 
 // recorder collects, while a tool runs, the offset and the old value of every voxel it changes,
 // so that the Edit can keep just those.
@@ -258,19 +239,30 @@ func (e *Editor) set(off int, v uint8) {
 	m[off] = v
 }
 
-// finish turns what the recorder holds into an Edit, pushes it on the history and marks slice
-// k edited; it returns nil (and pushes nothing) when no voxel ends up different, so a click that
-// changes nothing adds no step.
-func (e *Editor) finish(tool string, k int) *Edit {
-	ed := e.rec.edit(e.mask, e.canon)
+// finish turns what the recorder holds into an Edit of a tool used in plane v, pushes it on the
+// history and marks v's slice k edited (none for k -1); it returns nil (and pushes nothing) when
+// no voxel ends up different, so a click that changes nothing adds no step.
+func (e *Editor) finish(tool string, v *planeView, k int) *Edit {
+	ed := e.rec.edit(e.mask, e.axial)
 	e.rec.reset()
 	if ed == nil {
 		return nil
 	}
-	ed.Tool, ed.Slice = tool, k
+	ed.Tool, ed.Plane, ed.Slice = tool, v.plane, k
+	ed.Rect, ed.FirstSlice, ed.LastSlice = ed.BoundsIn(v.plane)
 	e.hist.Push(ed)
 	if k >= 0 {
-		e.edited[k] = true
+		v.edited[k] = true
+	}
+	return ed
+}
+
+// finishVolume is finish for a tool over the whole volume, bounded by no plane: its bounds are
+// given in the current plane's coordinates, and PlaneName is "".
+func (e *Editor) finishVolume(tool string) *Edit {
+	ed := e.finish(tool, e.view, -1)
+	if ed != nil {
+		ed.wholeVolume = true
 	}
 	return ed
 }
@@ -278,7 +270,7 @@ func (e *Editor) finish(tool string, k int) *Edit {
 // edit builds the Edit for the recorded changes: offsets sorted, each voxel once with its first
 // recorded (original) value, voxels that came back to their original value dropped, and runs of
 // consecutive offsets stored as one span.
-func (r *recorder) edit(m *scan.Mask, c scan.Canonical) *Edit {
+func (r *recorder) edit(m *scan.Mask, axial *scan.Canonical) *Edit {
 	keys := r.keys
 	if len(keys) == 0 {
 		return nil
@@ -308,7 +300,7 @@ func (r *recorder) edit(m *scan.Mask, c scan.Canonical) *Edit {
 	if n == 0 {
 		return nil
 	}
-	ed := &Edit{Voxels: n, dims: m.Dims, spans: make([]span, 0, nspans),
+	ed := &Edit{Voxels: n, dims: m.Dims, axial: axial, spans: make([]span, 0, nspans),
 		before: make([]uint8, 0, n), after: make([]uint8, 0, n)}
 	prev, end = -1, -1
 	for _, key := range keys {
@@ -331,14 +323,14 @@ func (r *recorder) edit(m *scan.Mask, c scan.Canonical) *Edit {
 		ed.before = append(ed.before, b)
 		ed.after = append(ed.after, a)
 	}
-	ed.setBounds(c)
+	ed.setBox()
 	return ed
 }
 
-// setBounds finds the canonical box of the changed voxels, so a GUI can redraw only that part
-// of a slice.
-func (ed *Edit) setBounds(c scan.Canonical) {
-	d := ed.dims
+// setBox finds the axial canonical box of the changed voxels, from which BoundsIn gives any
+// plane's, so a GUI can redraw only that part of a slice.
+func (ed *Edit) setBox() {
+	c, d := *ed.axial, ed.dims // a copy: the loop reads it per voxel
 	lo := [3]int{math.MaxInt, math.MaxInt, math.MaxInt}
 	hi := [3]int{-1, -1, -1}
 	for _, s := range ed.spans {
@@ -353,11 +345,7 @@ func (ed *Edit) setBounds(c scan.Canonical) {
 			}
 		}
 	}
-	ed.Rect = image.Rect(lo[0], lo[1], hi[0]+1, hi[1]+1)
-	ed.FirstSlice, ed.LastSlice = lo[2], hi[2]
-}
-
-// inSlice says whether (i, j) is a pixel of a canonical slice.
-func (e *Editor) inSlice(i, j int) bool {
-	return i >= 0 && j >= 0 && i < e.canon.Dims[0] && j < e.canon.Dims[1]
+	for a := 0; a < 3; a++ {
+		ed.box[0][a], ed.box[1][a] = int32(lo[a]), int32(hi[a])
+	}
 }

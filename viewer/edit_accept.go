@@ -6,8 +6,8 @@ import (
 	"liverseg/scan"
 )
 
-// AcceptPrediction copies the prediction pred into the label, on canonical slice k or, with k =
-// -1, over the whole volume: the editor's label where pred is nonzero, background where it is
+// AcceptPrediction copies the prediction pred into the label, on slice k of the current plane
+// or, with k = -1, over the whole volume (an Edit whose PlaneName is ""): the editor's label where pred is nonzero, background where it is
 // zero; voxels holding another label value are left alone. The label is
 // a copy, so later inference runs (which write new prediction masks) never change it. It is one
 // undo step, nil when the label already agreed.
@@ -34,14 +34,15 @@ func (e *Editor) AcceptPrediction(pred *scan.Mask, k int) (*Edit, error) {
 		for o := range m {
 			accept(o)
 		}
-		return e.finish(ToolAcceptPrediction, -1), nil
+		return e.finishVolume(ToolAcceptPrediction), nil
 	}
-	if err := e.checkSlice(k); err != nil {
+	v := e.view
+	if err := v.checkSlice(k); err != nil {
 		return nil, err
 	}
-	shift := e.sliceShift(k)
-	for _, o := range e.offs {
+	shift := v.shift(k)
+	for _, o := range v.offs {
 		accept(int(o + shift))
 	}
-	return e.finish(ToolAcceptPrediction, k), nil
+	return e.finish(ToolAcceptPrediction, v, k), nil
 }

@@ -2,6 +2,7 @@ package viewer
 
 import (
 	"context"
+	"image"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -65,26 +66,12 @@ func BenchmarkBrushStampRender512(b *testing.B) {
 // of 64 events alternate painting and erasing.
 func BenchmarkBrushDragRender512(b *testing.B) {
 	e, r := editBench(b)
-	n := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if n%64 == 0 {
-			e.EndStroke()
-			if err := e.BeginStroke(8, Brush{RadiusMM: 10, Erase: n%128 != 0}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		a := float64(n) * 2 / 80 // 2 px along a circle of 80 px radius
-		if _, err := e.StrokeTo(Point{256 + 80*math.Cos(a), 256 + 80*math.Sin(a)}); err != nil {
-			b.Fatal(err)
-		}
-		n++
+	// 60 mm and 1.5 mm are 80 and 2 pixels of 0.75 mm.
+	brushDrag(b, e, 8, 60, 1.5, func(image.Rectangle) {
 		if _, err := r.Render(8); err != nil {
 			b.Fatal(err)
 		}
-	}
-	e.EndStroke()
+	})
 }
 
 // BenchmarkBrushStampRenderEdit512 is the same click with only what it changed redrawn
@@ -118,28 +105,11 @@ func BenchmarkBrushDragRenderEdit512(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	n := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if n%64 == 0 {
-			e.EndStroke()
-			if err := e.BeginStroke(8, Brush{RadiusMM: 10, Erase: n%128 != 0}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		a := float64(n) * 2 / 80
-		p := Point{256 + 80*math.Cos(a), 256 + 80*math.Sin(a)}
-		dirty, err := e.StrokeTo(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n++
+	brushDrag(b, e, 8, 60, 1.5, func(dirty image.Rectangle) {
 		if err := r.RenderRect(img, 8, dirty.Inset(-1)); err != nil {
 			b.Fatal(err)
 		}
-	}
-	e.EndStroke()
+	})
 }
 
 // BenchmarkBrushStamp512 is the click alone, without the redraw.
@@ -154,6 +124,61 @@ func BenchmarkBrushStamp512(b *testing.B) {
 			b.Fatal(ed, err)
 		}
 	}
+}
+
+// BenchmarkBrushDrag512 is one mouse event of an axial drag (as BenchmarkBrushDragRender512)
+// without the redraw: the editor's share of a frame, to set beside BenchmarkBrushDragSagittal.
+func BenchmarkBrushDrag512(b *testing.B) {
+	e, _ := editBench(b)
+	brushDrag(b, e, 8, 60, 1.5, nil)
+}
+
+// BenchmarkBrushDragSagittal is one mouse event of a drag with a 10 mm brush in sagittal on a
+// 512x512x151 volume with IRCAD 7's spacing (0.78 mm pixels, 1.6 mm slices): a sagittal slice is
+// 512 columns by 151 rows of 1.6 mm, the brush an ellipse 26 pixels wide and 13 high, and each
+// row of it lies 512 voxels apart in memory. Strokes of 64 events alternate painting and erasing,
+// each ended (sorted and pushed) as the GUI ends it.
+func BenchmarkBrushDragSagittal(b *testing.B) {
+	v, truth, _ := benchVolume(512, 512, 151)
+	v.Spacing = [3]float64{0.78, 0.78, 1.6}
+	e, err := NewEditor(v, truth)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.History().SetBudget(64 << 20)
+	if err := e.SetPlane(scan.Sagittal); err != nil {
+		b.Fatal(err)
+	}
+	brushDrag(b, e, 256, 60, 1.5, nil)
+}
+
+// brushDrag times drag events of a 10 mm brush on slice k of the editor's plane, moving stepMM an
+// event round a circle of radiusMM about the slice's centre; after, when set, is called with each
+// event's dirty box (to redraw).
+func brushDrag(b *testing.B, e *Editor, k int, radiusMM, stepMM float64, after func(dirty image.Rectangle)) {
+	w, h := e.Size()
+	rx, ry := e.CursorRadius(radiusMM)
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if n%64 == 0 {
+			e.EndStroke()
+			if err := e.BeginStroke(k, Brush{RadiusMM: 10, Erase: n%128 != 0}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		a := float64(n) * stepMM / radiusMM
+		dirty, err := e.StrokeTo(Point{float64(w)/2 + rx*math.Cos(a), float64(h)/2 + ry*math.Sin(a)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+		if after != nil {
+			after(dirty)
+		}
+	}
+	e.EndStroke()
 }
 
 // BenchmarkUndoMemoryCase7 makes 1000 undo steps of brush strokes on IRCAD case 7 (each stroke
@@ -173,14 +198,14 @@ func BenchmarkUndoMemoryCase7(b *testing.B) {
 		var liverSlices []int
 		w, h := e.Size()
 		for k := 0; k < e.Slices(); k++ {
-			for _, o := range e.offs {
-				if e.Mask().Voxels[int(o+e.sliceShift(k))] != 0 {
+			for _, o := range e.view.offs {
+				if e.Mask().Voxels[int(o+e.view.shift(k))] != 0 {
 					liverSlices = append(liverSlices, k)
 					break
 				}
 			}
 		}
-		sx, sy := e.pixelSpacing()
+		sx, sy := e.view.pixelSpacing()
 		rng := rand.New(rand.NewPCG(7, 1000))
 		heap0 := liveHeap()
 		var path [stamps]Point

@@ -8,8 +8,8 @@ import (
 
 // Brush says how a stroke paints.
 type Brush struct {
-	// RadiusMM is the radius of the disc, in mm in the patient (the canonical pixel spacing turns
-	// it into an ellipse of pixels when pixels are not square).
+	// RadiusMM is the radius of the disc, in mm in the patient (the plane's pixel spacing turns
+	// it into an ellipse of pixels when pixels are not square, as coronal and sagittal ones are).
 	RadiusMM float64
 	// Erase writes background (0) instead of the editor's label.
 	Erase bool
@@ -31,17 +31,19 @@ func (b Brush) tool() string {
 
 type strokeState struct {
 	active  bool
+	view    *planeView // the plane the stroke was begun in
 	k       int
 	brush   Brush
 	last    Point
 	hasLast bool
 }
 
-// BeginStroke starts a brush drag on canonical slice k: the stamps that follow (StrokeTo), until
-// EndStroke, make one undo step. A stroke still open is ended first.
+// BeginStroke starts a brush drag on slice k of the current plane: the stamps that follow
+// (StrokeTo), until EndStroke, make one undo step, in that plane even if SetPlane changes the
+// current plane meanwhile. A stroke still open is ended first.
 func (e *Editor) BeginStroke(k int, b Brush) error {
 	e.EndStroke()
-	if err := e.checkSlice(k); err != nil {
+	if err := e.view.checkSlice(k); err != nil {
 		return err
 	}
 	if !(b.RadiusMM >= 0) || math.IsInf(b.RadiusMM, 0) {
@@ -55,7 +57,7 @@ func (e *Editor) BeginStroke(k int, b Brush) error {
 		b.Limit = &lim
 	}
 	e.rec.reset()
-	e.stroke = strokeState{active: true, k: k, brush: b}
+	e.stroke = strokeState{active: true, view: e.view, k: k, brush: b}
 	return nil
 }
 
@@ -77,7 +79,7 @@ func (e *Editor) StrokeTo(p Point) (dirty image.Rectangle, err error) {
 	if s.hasLast {
 		from = s.last
 	}
-	dirty = e.sweep(s.k, from, p, s.brush)
+	dirty = e.sweep(s.view, s.k, from, p, s.brush)
 	s.last, s.hasLast = p, true
 	return dirty, nil
 }
@@ -90,14 +92,14 @@ func (e *Editor) EndStroke() *Edit {
 		return nil
 	}
 	e.stroke = strokeState{}
-	return e.finish(s.brush.tool(), s.k)
+	return e.finish(s.brush.tool(), s.view, s.k)
 }
 
 // Stroking says whether a brush stroke is open.
 func (e *Editor) Stroking() bool { return e.stroke.active }
 
-// Stamp is a click: one stamp of the brush at p on slice k, as its own undo step (nil when it
-// changed nothing).
+// Stamp is a click: one stamp of the brush at p on slice k of the current plane, as its own undo
+// step (nil when it changed nothing).
 func (e *Editor) Stamp(k int, b Brush, p Point) (*Edit, error) {
 	if err := e.BeginStroke(k, b); err != nil {
 		return nil, err
@@ -109,13 +111,13 @@ func (e *Editor) Stamp(k int, b Brush, p Point) (*Edit, error) {
 	return e.EndStroke(), nil
 }
 
-// sweep paints, on slice k, every pixel whose centre lies within b.RadiusMM (in mm) of the
+// sweep paints, on slice k of plane v, every pixel whose centre lies within b.RadiusMM (in mm) of the
 // segment a-b, plus every pixel the segment passes through (so a brush smaller than a pixel
 // still paints a connected line, and a click always paints the pixel under the cursor). It
 // returns the box of pixels it examined (those it can have changed).
-func (e *Editor) sweep(k int, a, b Point, br Brush) image.Rectangle {
-	sx, sy := e.pixelSpacing()
-	w, h := e.Size()
+func (e *Editor) sweep(v *planeView, k int, a, b Point, br Brush) image.Rectangle {
+	sx, sy := v.pixelSpacing()
+	w, h := v.size()
 	r := br.RadiusMM
 	rx, ry := r/sx, r/sy
 	// The bounding box, clamped as floats first so that far-away points convert to int safely.
@@ -128,9 +130,9 @@ func (e *Editor) sweep(k int, a, b Point, br Brush) image.Rectangle {
 	if br.Erase {
 		val = 0
 	}
-	shift := e.sliceShift(k)
+	shift, offs := v.shift(k), v.offs
 	paint := func(i, j int) {
-		off := int(e.offs[j*w+i] + shift)
+		off := int(offs[j*w+i] + shift)
 		if br.Limit != nil && !br.Limit.Contains(e.vol.Voxels[off]) {
 			return
 		}
@@ -176,7 +178,7 @@ func (e *Editor) sweep(k int, a, b Point, br Brush) image.Rectangle {
 		}
 		i := int(math.Floor(a.X + t*(b.X-a.X)))
 		j := int(math.Floor(a.Y + t*(b.Y-a.Y)))
-		if e.inSlice(i, j) {
+		if v.inSlice(i, j) {
 			paint(i, j)
 			box = box.Union(image.Rect(i, j, i+1, j+1))
 		}

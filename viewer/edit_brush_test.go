@@ -381,7 +381,7 @@ func TestRecorderKeepsOriginal(t *testing.T) {
 	e.set(2, 3)
 	e.set(1, 1)
 	e.set(1, 0)
-	ed := e.finish("test", 0)
+	ed := e.finish("test", e.view, 0)
 	if ed == nil || ed.Voxels != 2 || len(ed.spans) != 2 || ed.spans[0] != (span{0, 1}) || ed.spans[1] != (span{2, 1}) {
 		t.Fatalf("edit %+v", ed)
 	}

@@ -13,16 +13,18 @@ type FloodOptions struct {
 	Limit *HURange
 }
 
-// FloodFill fills the region around pixel (i, j) of canonical slice k (see FloodOptions) with
+// FloodFill fills the region around pixel (i, j) of slice k of the current plane (see FloodOptions) with
 // the editor's label, or background with Erase. Pixels connect through their 4 neighbours on the
-// slice. It returns nil when nothing changed (the region already held the value).
+// slice (in that plane). It returns nil when nothing changed (the region already held the value).
 func (e *Editor) FloodFill(k, i, j int, opt FloodOptions) (*Edit, error) {
 	e.EndStroke()
-	if err := e.checkSlice(k); err != nil {
+	v := e.view
+	if err := v.checkSlice(k); err != nil {
 		return nil, err
 	}
-	if !e.inSlice(i, j) {
-		return nil, fmt.Errorf("viewer: flood fill seed (%d, %d) outside the %dx%d slice", i, j, e.canon.Dims[0], e.canon.Dims[1])
+	w, h := v.size()
+	if !v.inSlice(i, j) {
+		return nil, fmt.Errorf("viewer: flood fill seed (%d, %d) outside the %dx%d %v slice", i, j, w, h, v.plane)
 	}
 	if err := checkRange(opt.Limit); err != nil {
 		return nil, err
@@ -31,9 +33,7 @@ func (e *Editor) FloodFill(k, i, j int, opt FloodOptions) (*Edit, error) {
 	if opt.Erase {
 		tool, val = ToolFloodErase, 0
 	}
-	w, h := e.Size()
-	shift := e.sliceShift(k)
-	offs := e.offs
+	shift, offs := v.shift(k), v.offs
 	m, hu := e.mask.Voxels, e.vol.Voxels
 	seedLabel := m[offs[j*w+i]+shift]
 	in := func(p int) bool {
@@ -68,5 +68,5 @@ func (e *Editor) FloodFill(k, i, j int, opt FloodOptions) (*Edit, error) {
 		// Write after the neighbours are tested: in label mode the test reads the label.
 		e.set(int(offs[p]+shift), val)
 	}
-	return e.finish(tool, k), nil
+	return e.finish(tool, v, k), nil
 }

@@ -11,19 +11,23 @@ import (
 // It keeps only the voxels that changed, with their values before and after, so its memory is
 // proportional to the change, never to the mask.
 type Edit struct {
-	Tool   string     // one of the Tool constants
-	Plane  scan.Plane // the plane the tool was used in: Slice, Rect and the slices are its own
-	Slice  int        // the slice edited; -1 for a step over several slices or the volume
-	Voxels int        // how many voxels changed
+	Tool        string     // one of the Tool constants
+	Plane       scan.Plane // the plane the tool was used in: Slice, Rect and the slices are its own
+	wholeVolume bool       // a tool over the whole volume, bounded by no plane (PlaneName "")
+	Slice       int        // the slice edited; -1 for a step over several slices or the volume
+	Voxels      int        // how many voxels changed
 
-	// Rect bounds the changed voxels in canonical pixels (columns, rows), on every slice from
-	// FirstSlice to LastSlice (canonical, inclusive): what a view of one of those slices redraws
-	// (Renderer.RenderEdit).
+	// Rect bounds the changed voxels in pixels of Plane (columns, rows), on every slice of Plane
+	// from FirstSlice to LastSlice (inclusive): what a view of one of those slices redraws
+	// (Renderer.RenderEdit). BoundsIn gives the same box in another plane. A step over the whole
+	// volume (PlaneName "") has them in the plane that was current when it was made.
 	Rect                  image.Rectangle
 	FirstSlice, LastSlice int
 
-	dims   [3]int // of the mask it applies to
-	spans  []span // ascending, non-overlapping, non-adjacent runs of volume offsets
+	axial  *scan.Canonical // the editor's axial view, shared by all its edits
+	box    [2][3]int32     // lowest and highest changed voxel, axial canonical coordinates
+	dims   [3]int          // of the mask it applies to
+	spans  []span          // ascending, non-overlapping, non-adjacent runs of volume offsets
 	before []uint8
 	after  []uint8
 }
@@ -32,8 +36,9 @@ type Edit struct {
 type span struct{ off, n int32 }
 
 // editHeader is roughly what an Edit costs besides its arrays (the struct, the three slice
-// headers' allocations, the pointer in the history), used for the history's budget.
-const editHeader = 208
+// headers' allocations, the pointer in the history), used for the history's budget. The planes
+// added 32 bytes to the struct (the axial view's pointer and the box BoundsIn maps).
+const editHeader = 240
 
 // Size is the memory the Edit holds, in bytes (approximately: arrays plus a fixed overhead).
 func (ed *Edit) Size() int64 {

@@ -6,9 +6,9 @@ import (
 	"slices"
 )
 
-// Interpolate fills the canonical slices between consecutive key slices (keys, in any order, at
-// least two distinct) with a shape interpolated from the label on the keys: shape-based
-// interpolation. On each key slice the signed distance (mm, through the pixel spacing) to the
+// Interpolate fills the slices of the current plane between consecutive key slices of that plane
+// (keys, in any order, at least two distinct; EditedSlices gives the plane's edited ones) with a
+// shape interpolated from the label on the keys: shape-based interpolation. On each key slice the signed distance (mm, through the pixel spacing) to the
 // label's edge is taken, negative inside: minus the distance to the nearest pixel outside for a
 // pixel inside, the distance to the nearest pixel inside for one outside. A slice between keys a
 // and b, at t = (k-a)/(b-a), is inside where (1-t)*d_a + t*d_b <= 0. So identical keys copy
@@ -17,32 +17,33 @@ import (
 //
 // The slices between keys are rewritten: inside pixels get the editor's label, outside pixels
 // holding it become background; voxels of other label values are left alone. The key slices themselves
-// are not changed. It is one undo step (Slice -1), nil when nothing changed.
+// are not changed. It is one undo step (Slice -1, in the current plane), nil when nothing changed.
 func (e *Editor) Interpolate(keys []int) (*Edit, error) {
 	e.EndStroke()
 	ks := slices.Clone(keys)
 	slices.Sort(ks)
 	ks = slices.Compact(ks)
+	v := e.view
 	for _, k := range ks {
-		if err := e.checkSlice(k); err != nil {
+		if err := v.checkSlice(k); err != nil {
 			return nil, err
 		}
 	}
 	if len(ks) < 2 {
 		return nil, fmt.Errorf("viewer: interpolation needs two key slices or more, got %d", len(ks))
 	}
-	w, h := e.Size()
-	sx, sy := e.pixelSpacing()
+	w, h := v.size()
+	sx, sy := v.pixelSpacing()
 	sd := newSignedDistance(w, h, sx, sy)
 	da, db := make([]float64, w*h), make([]float64, w*h)
-	sd.compute(e, ks[0], da)
+	sd.compute(e, v, ks[0], da)
 	for n := 1; n < len(ks); n++ {
 		a, b := ks[n-1], ks[n]
-		sd.compute(e, b, db)
+		sd.compute(e, v, b, db)
 		for k := a + 1; k < b; k++ {
 			t := float64(k-a) / float64(b-a)
-			shift := e.sliceShift(k)
-			for p, o := range e.offs {
+			shift := v.shift(k)
+			for p, o := range v.offs {
 				off := int(o + shift)
 				switch cur := e.mask.Voxels[off]; {
 				case cur != 0 && cur != e.label:
@@ -56,7 +57,7 @@ func (e *Editor) Interpolate(keys []int) (*Edit, error) {
 		}
 		da, db = db, da
 	}
-	return e.finish(ToolInterpolate, -1), nil
+	return e.finish(ToolInterpolate, v, -1), nil
 }
 
 // farMM stands for "no pixel of that kind on the slice": far enough that it dominates any
@@ -84,12 +85,12 @@ func newSignedDistance(w, h int, sx, sy float64) *signedDistance {
 		f: make([]float64, n), out: make([]float64, n), v: make([]int, n), z: make([]float64, n+1)}
 }
 
-// compute fills dst with the signed distance, in mm, of each pixel of canonical slice k to the
+// compute fills dst with the signed distance, in mm, of each pixel of slice k of plane v to the
 // edge of the editor's label (negative inside).
-func (s *signedDistance) compute(e *Editor, k int, dst []float64) {
-	shift := e.sliceShift(k)
+func (s *signedDistance) compute(e *Editor, v *planeView, k int, dst []float64) {
+	shift := v.shift(k)
 	nIn := 0
-	for p, o := range e.offs {
+	for p, o := range v.offs {
 		s.in[p] = e.mask.Voxels[o+shift] == e.label
 		if s.in[p] {
 			nIn++

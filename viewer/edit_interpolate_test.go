@@ -148,7 +148,7 @@ func TestSignedDistanceBruteForce(t *testing.T) {
 			}
 		}
 		got := make([]float64, w*h)
-		newSignedDistance(w, h, sx, sy).compute(e, 0, got)
+		newSignedDistance(w, h, sx, sy).compute(e, e.view, 0, got)
 		n := countNonzero(e.Mask())
 		for p := range got {
 			in := e.Mask().Voxels[p] == 1

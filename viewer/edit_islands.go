@@ -5,7 +5,8 @@ import "fmt"
 // KeepLargest keeps the largest 3D connected component of the editor's label (voxels connected
 // through their 6 face neighbours) and makes every other component background: what the
 // inference post-processing does, for a label edited by hand. Of equal components the first in
-// volume order is kept. It is one undo step (Slice -1), nil when there was at most one component.
+// volume order is kept. It is one undo step over the whole volume (Slice -1, PlaneName ""), nil
+// when there was at most one component.
 func (e *Editor) KeepLargest() (*Edit, error) {
 	e.EndStroke()
 	comps := e.components()
@@ -23,11 +24,12 @@ func (e *Editor) KeepLargest() (*Edit, error) {
 			e.clearComponent(c.seed)
 		}
 	}
-	return e.finish(ToolKeepLargest, -1), nil
+	return e.finishVolume(ToolKeepLargest), nil
 }
 
 // RemoveIslands makes background every 3D connected component (6-connected) of the editor's label
-// with fewer than minVoxels voxels. It is one undo step (Slice -1), nil when none was that small.
+// with fewer than minVoxels voxels. It is one undo step over the whole volume (Slice -1, PlaneName
+// ""), nil when none was that small.
 func (e *Editor) RemoveIslands(minVoxels int) (*Edit, error) {
 	e.EndStroke()
 	if minVoxels < 0 {
@@ -38,7 +40,7 @@ func (e *Editor) RemoveIslands(minVoxels int) (*Edit, error) {
 			e.clearComponent(c.seed)
 		}
 	}
-	return e.finish(ToolRemoveIslands, -1), nil
+	return e.finishVolume(ToolRemoveIslands), nil
 }
 
 type component struct{ seed, size int }

@@ -6,7 +6,8 @@ import (
 	"slices"
 )
 
-// LassoFill paints with the editor's label every pixel of canonical slice k whose centre lies
+// LassoFill paints with the editor's label every pixel of slice k of the current plane whose
+// centre lies
 // inside the polygon poly (image coordinates; closed implicitly from the last vertex back to the
 // first). Inside follows the even-odd rule: a self-crossing lasso leaves the parts it wraps twice
 // unpainted, as most drawing programs do. A centre exactly on a left edge counts as inside and on
@@ -24,7 +25,8 @@ func (e *Editor) LassoCut(k int, poly []Point) (*Edit, error) {
 
 func (e *Editor) lasso(k int, poly []Point, val uint8, tool string) (*Edit, error) {
 	e.EndStroke()
-	if err := e.checkSlice(k); err != nil {
+	v := e.view
+	if err := v.checkSlice(k); err != nil {
 		return nil, err
 	}
 	if len(poly) < 3 {
@@ -37,8 +39,8 @@ func (e *Editor) lasso(k int, poly []Point, val uint8, tool string) (*Edit, erro
 		}
 		ymin, ymax = math.Min(ymin, p.Y), math.Max(ymax, p.Y)
 	}
-	w, h := e.Size()
-	shift := e.sliceShift(k)
+	w, h := v.size()
+	shift := v.shift(k)
 	j0 := int(clampF(math.Floor(ymin), 0, float64(h)))
 	j1 := int(clampF(math.Ceil(ymax), -1, float64(h-1)))
 	xs := make([]float64, 0, 16)
@@ -59,11 +61,11 @@ func (e *Editor) lasso(k int, poly []Point, val uint8, tool string) (*Edit, erro
 			// Pixel centres i+0.5 in [xs[n], xs[n+1]).
 			i0 := int(clampF(math.Ceil(xs[n]-0.5), 0, float64(w)))
 			i1 := int(clampF(math.Ceil(xs[n+1]-0.5), 0, float64(w)))
-			row := e.offs[j*w : (j+1)*w]
+			row := v.offs[j*w : (j+1)*w]
 			for i := i0; i < i1; i++ {
 				e.set(int(row[i]+shift), val)
 			}
 		}
 	}
-	return e.finish(tool, k), nil
+	return e.finish(tool, v, k), nil
 }

@@ -61,17 +61,20 @@ func setPattern(t testing.TB, e *Editor, k int, rows ...string) {
 			t.Fatalf("pattern row %d is %d wide, slice %d", j, len(r), w)
 		}
 		for i := 0; i < w; i++ {
-			var v uint8
-			switch c := r[i]; c {
-			case '.':
-			case '#':
-				v = 1
-			default:
-				v = c - '0'
-			}
-			e.Mask().Voxels[e.Canonical().Offset(i, j, k)] = v
+			e.Mask().Voxels[e.Canonical().Offset(i, j, k)] = patternValue(r[i])
 		}
 	}
+}
+
+// patternValue is the label value a pattern character stands for.
+func patternValue(c byte) uint8 {
+	switch c {
+	case '.':
+		return 0
+	case '#':
+		return 1
+	}
+	return c - '0'
 }
 
 func checkSlice(t testing.TB, e *Editor, k int, want ...string) {

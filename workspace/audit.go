@@ -5,18 +5,25 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"liverseg/scan"
 )
 
 // AuditEntry is one edit in the audit log: who changed how many voxels of which case, with which
-// tool, on which slice.
+// tool, in which plane, on which slice.
 type AuditEntry struct {
 	ID     int64     // assigned by AddAudit; increasing in the order entries were added
 	Time   time.Time // zero: now
 	Author string
 	CaseID string
 	Tool   string // brush, eraser, lasso, accept prediction, save, ...
-	Slice  int    // the slice edited; -1 for the whole volume (or several slices)
-	Voxels int    // voxels changed
+	// Plane is the plane the tool was used in, as scan.Plane names it ("axial", "coronal",
+	// "sagittal"; viewer.Edit.PlaneName), "" for a step no plane bounds (the whole volume, a
+	// save). Entries logged before planes existed read back "axial" where they name a slice or
+	// are an interpolation (editing was axial only), "" otherwise.
+	Plane  string
+	Slice  int // the slice edited, in Plane; -1 for the whole volume (or several slices)
+	Voxels int // voxels changed
 }
 
 // WholeVolume is AuditEntry.Slice for an edit that is not confined to one slice.
@@ -35,6 +42,11 @@ func (w *Workspace) AddAudit(ctx context.Context, e AuditEntry) error {
 	if e.Voxels < 0 {
 		return fmt.Errorf("audit entry for case %s: %d voxels changed", e.CaseID, e.Voxels)
 	}
+	if e.Plane != "" {
+		if _, err := scan.ParsePlane(e.Plane); err != nil {
+			return fmt.Errorf("audit entry for case %s: %w", e.CaseID, err)
+		}
+	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
@@ -42,8 +54,8 @@ func (w *Workspace) AddAudit(ctx context.Context, e AuditEntry) error {
 	if e.Slice >= 0 {
 		slice = e.Slice
 	}
-	if _, err := w.db.ExecContext(ctx, `INSERT INTO audit (time, author, case_id, tool, slice, voxels) VALUES (?, ?, ?, ?, ?, ?)`,
-		dbTime(e.Time), e.Author, e.CaseID, e.Tool, slice, e.Voxels); err != nil {
+	if _, err := w.db.ExecContext(ctx, `INSERT INTO audit (time, author, case_id, tool, plane, slice, voxels) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		dbTime(e.Time), e.Author, e.CaseID, e.Tool, e.Plane, slice, e.Voxels); err != nil {
 		return fmt.Errorf("audit entry for case %s: %w", e.CaseID, err)
 	}
 	return nil
@@ -51,7 +63,7 @@ func (w *Workspace) AddAudit(ctx context.Context, e AuditEntry) error {
 
 // Audit lists a case's audit entries in the order they were added; caseID "" lists every case's.
 func (w *Workspace) Audit(ctx context.Context, caseID string) ([]AuditEntry, error) {
-	q := `SELECT id, time, author, case_id, tool, slice, voxels FROM audit`
+	q := `SELECT id, time, author, case_id, tool, plane, slice, voxels FROM audit`
 	var args []any
 	if caseID != "" {
 		q += ` WHERE case_id = ?`
@@ -68,7 +80,7 @@ func scanAudit(row scanner) (AuditEntry, error) {
 	var e AuditEntry
 	var t string
 	var slice sql.NullInt64
-	if err := row.Scan(&e.ID, &t, &e.Author, &e.CaseID, &e.Tool, &slice, &e.Voxels); err != nil {
+	if err := row.Scan(&e.ID, &t, &e.Author, &e.CaseID, &e.Tool, &e.Plane, &slice, &e.Voxels); err != nil {
 		return e, err
 	}
 	var err error

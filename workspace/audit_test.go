@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,10 +14,10 @@ func TestAudit(t *testing.T) {
 	w, _ := openTest(t)
 	at := time.Date(2026, 11, 26, 9, 30, 0, 123456789, time.UTC)
 	entries := []AuditEntry{
-		{Time: at, Author: "dr.a", CaseID: "c1", Tool: "brush", Slice: 41, Voxels: 120},
-		{Time: at.Add(time.Millisecond), Author: "dr.a", CaseID: "c2", Tool: "eraser", Slice: 0, Voxels: 3},
+		{Time: at, Author: "dr.a", CaseID: "c1", Tool: "brush", Plane: "sagittal", Slice: 41, Voxels: 120},
+		{Time: at.Add(time.Millisecond), Author: "dr.a", CaseID: "c2", Tool: "eraser", Plane: "axial", Slice: 0, Voxels: 3},
 		{Time: at.Add(2 * time.Millisecond), Author: "dr.a", CaseID: "c1", Tool: "accept prediction", Slice: WholeVolume, Voxels: 90210},
-		{Author: "dr.b", CaseID: "c1", Tool: "undo", Slice: 41, Voxels: 120}, // time: now
+		{Author: "dr.b", CaseID: "c1", Tool: "undo", Plane: "coronal", Slice: 41, Voxels: 120}, // time: now
 	}
 	for _, e := range entries {
 		if err := w.AddAudit(ctx, e); err != nil {
@@ -29,6 +30,13 @@ func TestAudit(t *testing.T) {
 	if err := w.AddAudit(ctx, AuditEntry{CaseID: "c1", Tool: "brush", Voxels: -1}); err == nil {
 		t.Fatal("negative voxels")
 	}
+	if err := w.AddAudit(ctx, AuditEntry{CaseID: "c1", Tool: "brush", Plane: "oblique"}); err == nil {
+		t.Fatal("an unknown plane")
+	}
+	// The column refuses what AddAudit would, whoever writes it.
+	if _, err := w.DB().ExecContext(ctx, `INSERT INTO audit (time, tool, plane) VALUES ('x', 'brush', 'Axial')`); err == nil {
+		t.Fatal("the plane column took an unknown plane")
+	}
 
 	w = reopen(t, w)
 	got, err := w.Audit(ctx, "c1")
@@ -37,7 +45,8 @@ func TestAudit(t *testing.T) {
 	}
 	for i, want := range []AuditEntry{entries[0], entries[2], entries[3]} {
 		g := got[i]
-		if g.Author != want.Author || g.CaseID != want.CaseID || g.Tool != want.Tool || g.Slice != want.Slice || g.Voxels != want.Voxels || g.ID == 0 {
+		if g.Author != want.Author || g.CaseID != want.CaseID || g.Tool != want.Tool || g.Plane != want.Plane || g.Slice != want.Slice ||
+			g.Voxels != want.Voxels || g.ID == 0 {
 			t.Errorf("entry %d: %+v, want %+v", i, g, want)
 		}
 		if !want.Time.IsZero() && !g.Time.Equal(want.Time) {
@@ -68,5 +77,70 @@ func TestAuditAppendOnly(t *testing.T) {
 		if strings.Contains(name, "Audit") && name != "AddAudit" && name != "Audit" {
 			t.Errorf("Workspace.%s: the audit log has no API to change entries", name)
 		}
+	}
+}
+
+// TestAuditPlaneMigration: a workspace made before the audit had a plane (schema 2) opens, is
+// migrated, and its entries read back with the plane they were made in: axial for those that
+// name a slice and for interpolations (editing was axial only), none for the rest.
+func TestAuditPlaneMigration(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := openDB(filepath.Join(dir, IndexName), false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:2] {
+		if _, err := db.ExecContext(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := []struct {
+		tool  string
+		slice any
+		plane string // after the migration
+	}{
+		{"brush", 41, "axial"},
+		{"undo lasso-fill", 0, "axial"},
+		{"interpolate", nil, "axial"},
+		{"redo interpolate", nil, "axial"},
+		{"keep-largest", nil, ""},
+		{"accept-prediction", nil, ""},
+		{"save", nil, ""},
+	}
+	for _, o := range old {
+		if _, err := db.ExecContext(ctx, `INSERT INTO audit (time, author, case_id, tool, slice, voxels) VALUES (?, 'dr.a', 'c1', ?, ?, 5)`,
+			dbTime(time.Now()), o.tool, o.slice); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA user_version = 2"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	w, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if v, err := w.Version(ctx); err != nil || v != SchemaVersion() || v < 3 {
+		t.Fatalf("version %d %v", v, err)
+	}
+	got, err := w.Audit(ctx, "c1")
+	if err != nil || len(got) != len(old) {
+		t.Fatalf("%+v %v", got, err)
+	}
+	for i, o := range old {
+		if got[i].Tool != o.tool || got[i].Plane != o.plane || got[i].Voxels != 5 {
+			t.Errorf("entry %d: %+v, want tool %s plane %q", i, got[i], o.tool, o.plane)
+		}
+	}
+	// New entries go in beside them.
+	if err := w.AddAudit(ctx, AuditEntry{CaseID: "c1", Tool: "brush", Plane: "coronal", Slice: 3, Voxels: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.Audit(ctx, "c1"); err != nil || len(got) != len(old)+1 || got[len(old)].Plane != "coronal" {
+		t.Fatalf("after a new entry: %+v %v", got, err)
 	}
 }

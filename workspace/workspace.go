@@ -121,6 +121,12 @@ var migrations = []string{
 		insecure INTEGER NOT NULL DEFAULT 0, -- 1: TLS certificates not verified (the user's choice)
 		added    TEXT NOT NULL
 	);`,
+	// 3: the plane an edit was made in (issue 22: editing in every plane). Before it, every
+	// edit tool worked on axial slices: an entry that names a slice, and an interpolation
+	// (between axial slices, with no slice of its own), was made in axial; the rest (saves,
+	// whole-volume tools) have none.
+	`ALTER TABLE audit ADD COLUMN plane TEXT NOT NULL DEFAULT '' CHECK (plane IN ('', 'axial', 'coronal', 'sagittal'));
+	UPDATE audit SET plane = 'axial' WHERE slice IS NOT NULL OR tool = 'interpolate' OR tool LIKE '% interpolate';`,
 }
 
 // SchemaVersion is the version Open migrates to.
