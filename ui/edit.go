@@ -46,7 +46,8 @@ type labelEditor struct {
 	radiusMM  float64
 	hu        viewer.HURange
 	lasso     []viewer.Point
-	slice     int // of the stroke or lasso in progress
+	slice     int             // of the stroke or lasso in progress
+	view      *sliceview.View // the view the tool was last used in (its plane is the editor's)
 	caseID    string
 	base      int  // the workspace label version it started from; 0: none
 	fromModel bool // started from or took the model's prediction: a SEG says SEMIAUTOMATIC
@@ -141,11 +142,8 @@ func (r *review) openEditor() {
 		saver.startTimer(ed.Mask)
 		r.truth, r.truthName = ed.Mask(), "label (editing)"
 		r.showTruth = true
-		for _, v := range r.views() {
-			v.OnPointer = le.pointer
-			v.CursorRadius = le.cursor
-			v.Path = le.lassoPath
-		}
+		le.view = r.main
+		le.attach(r.views()...)
 		r.editBox.Objects = []fyne.CanvasObject{le.content()}
 		r.editBox.Refresh()
 		r.side.Select(r.editTab)
@@ -188,7 +186,8 @@ func (r *review) closeEditor() {
 	}
 }
 
-// views are the review's slice views that exist: the single view and the panels.
+// views are the review's slice views that exist: the single view, the panels and the coronal
+// and sagittal views.
 func (r *review) views() []*sliceview.View {
 	vs := []*sliceview.View{r.main}
 	for _, p := range r.panels {
@@ -196,7 +195,42 @@ func (r *review) views() []*sliceview.View {
 			vs = append(vs, p)
 		}
 	}
+	for _, p := range r.planeViews {
+		if p != nil {
+			vs = append(vs, p)
+		}
+	}
 	return vs
+}
+
+// attach gives views the editor's tools: a press in a view edits that view's plane.
+func (le *labelEditor) attach(views ...*sliceview.View) {
+	for _, v := range views {
+		v.OnPointer = le.pointerIn(v)
+		v.CursorRadius = le.cursorIn(v)
+		v.Path = le.lassoPathIn(v)
+	}
+}
+
+// use makes v's plane the editor's: the tools then take v's slices and pixels.
+func (le *labelEditor) use(v *sliceview.View) bool {
+	if err := le.ed.SetPlane(v.Plane()); err != nil {
+		le.r.s.showError(err)
+		return false
+	}
+	le.view = v
+	return true
+}
+
+// current is the view a key or a button acts on: the one under the pointer, else the one the
+// tools were last used in.
+func (le *labelEditor) current() *sliceview.View {
+	for _, v := range le.r.views() {
+		if v.PointerIn() {
+			return v
+		}
+	}
+	return le.view
 }
 
 // content is the editor's part of the side panel.
@@ -227,7 +261,7 @@ func (le *labelEditor) content() fyne.CanvasObject {
 		widget.NewButton("Save version", le.save),
 		widget.NewButton("Keep largest", func() { le.record(le.ed.KeepLargest()) }),
 		widget.NewButton("Interpolate", le.interpolate),
-		widget.NewButton("Accept slice", func() { le.accept(r.main.Slice()) }),
+		widget.NewButton("Accept slice", func() { le.acceptSlice() }),
 		widget.NewButton("Accept all", func() { le.accept(-1) }),
 		widget.NewButton("Export…", le.export),
 		widget.NewButton("Retrain…", r.showRetrain))
@@ -269,25 +303,44 @@ func (le *labelEditor) brush() viewer.Brush {
 	return b
 }
 
-// cursor is the brush circle for the slice view, for the painting tools.
-func (le *labelEditor) cursor() (rx, ry float64, ok bool) {
-	switch le.tool {
-	case toolBrush, toolEraser, toolThreshold:
-		rx, ry = le.ed.CursorRadius(le.radiusMM)
-		return rx, ry, true
+// cursorIn is the brush circle for view v, for the painting tools: its radii in v's pixels.
+func (le *labelEditor) cursorIn(v *sliceview.View) func() (rx, ry float64, ok bool) {
+	return func() (rx, ry float64, ok bool) {
+		switch le.tool {
+		case toolBrush, toolEraser, toolThreshold:
+			// The radius in mm over the plane's spacings, 1 mm where unknown (as the tools take it).
+			dx, dy := v.Renderer().PixelSpacing()
+			if !(dx > 0) || math.IsInf(dx, 0) {
+				dx = 1
+			}
+			if !(dy > 0) || math.IsInf(dy, 0) {
+				dy = 1
+			}
+			return le.radiusMM / dx, le.radiusMM / dy, true
+		}
+		return 0, 0, false
 	}
-	return 0, 0, false
 }
 
-// pointer applies the tool to a press, drag or release of the left button on the slice.
-func (le *labelEditor) pointer(phase sliceview.PointerPhase, x, y float64) bool {
+// pointerIn applies the tool, in view v's plane, to a press, drag or release of the left button.
+func (le *labelEditor) pointerIn(v *sliceview.View) func(phase sliceview.PointerPhase, x, y float64) bool {
+	return func(phase sliceview.PointerPhase, x, y float64) bool {
+		if phase == sliceview.PointerDown && !le.use(v) {
+			return false
+		}
+		return le.pointer(v, phase, x, y)
+	}
+}
+
+// pointer applies the tool to a press, drag or release of the left button on v's slice.
+func (le *labelEditor) pointer(v *sliceview.View, phase sliceview.PointerPhase, x, y float64) bool {
 	r := le.r
 	p := viewer.Point{X: x, Y: y}
 	switch le.tool {
 	case toolBrush, toolEraser, toolThreshold:
 		switch phase {
 		case sliceview.PointerDown:
-			le.slice = r.main.Slice()
+			le.slice = v.Slice()
 			if err := le.ed.BeginStroke(le.slice, le.brush()); err != nil {
 				r.s.showError(err)
 				return false
@@ -301,12 +354,12 @@ func (le *labelEditor) pointer(phase sliceview.PointerPhase, x, y float64) bool 
 	case toolFlood, toolFloodErase:
 		if phase == sliceview.PointerDown {
 			opt := viewer.FloodOptions{Erase: le.tool == toolFloodErase}
-			le.record(le.ed.FloodFill(r.main.Slice(), int(x), int(y), opt))
+			le.record(le.ed.FloodFill(v.Slice(), int(x), int(y), opt))
 		}
 	case toolLasso, toolLassoCut:
 		switch phase {
 		case sliceview.PointerDown:
-			le.slice = r.main.Slice()
+			le.slice = v.Slice()
 			le.lasso = append(le.lasso[:0], p)
 		case sliceview.PointerDrag:
 			// A point a pixel a step is all a lasso needs: the polygon and its drawing stay small.
@@ -331,12 +384,14 @@ func (le *labelEditor) pointer(phase sliceview.PointerPhase, x, y float64) bool 
 	return true
 }
 
-// lassoPath is the lasso being drawn, on the slice it is drawn on, for the views to show.
-func (le *labelEditor) lassoPath() []viewer.Point {
-	if len(le.lasso) == 0 || le.r.main.Slice() != le.slice {
-		return nil
+// lassoPathIn is the lasso being drawn, for view v to show when it is drawn on v's slice.
+func (le *labelEditor) lassoPathIn(v *sliceview.View) func() []viewer.Point {
+	return func() []viewer.Point {
+		if len(le.lasso) == 0 || le.view != v || v.Slice() != le.slice {
+			return nil
+		}
+		return le.lasso
 	}
-	return le.lasso
 }
 
 // strokeTo extends the brush stroke to p and redraws only what it may have changed (the
@@ -351,8 +406,21 @@ func (le *labelEditor) strokeTo(p viewer.Point) {
 		le.r.main.Redraw()
 		return
 	}
-	// One pixel more: a changed pixel turns its neighbours' outlines on or off.
-	le.r.main.RedrawRect(dirty.Inset(-1))
+	// One pixel more: a changed pixel turns its neighbours' outlines on or off. The other
+	// planes follow at the stroke's end.
+	le.view.RedrawRect(dirty.Inset(-1))
+}
+
+// redrawAll shows a changed label in every view and, in the background, in 3D.
+func (le *labelEditor) redrawAll() {
+	r := le.r
+	r.main.Redraw()
+	for _, v := range r.planeViews {
+		if v != nil {
+			v.Redraw()
+		}
+	}
+	r.view3D.labelChanged()
 }
 
 // record keeps a step: to the autosave journal and the audit log, and redraws. A tool that
@@ -364,7 +432,7 @@ func (le *labelEditor) record(ed *viewer.Edit, err error) {
 		return
 	}
 	if ed == nil {
-		r.main.Redraw()
+		le.redrawAll()
 		return
 	}
 	le.dirty = true
@@ -372,7 +440,7 @@ func (le *labelEditor) record(ed *viewer.Edit, err error) {
 	if ed.Tool == viewer.ToolAcceptPrediction {
 		le.fromModel = true
 	}
-	r.main.Redraw()
+	le.redrawAll()
 	le.update()
 }
 
@@ -401,15 +469,19 @@ func (le *labelEditor) afterHistory(what string, ed *viewer.Edit, err error, und
 	}
 	le.dirty = true
 	le.saver.step(runs, workspace.AuditEntry{Author: author(), CaseID: le.caseID, Tool: what + " " + ed.Tool, Plane: ed.PlaneName(), Slice: ed.Slice, Voxels: ed.Voxels})
-	le.r.main.Redraw()
+	le.redrawAll()
 	le.update()
 }
 
-// interpolate fills the slices between the slices edited since the last interpolation.
+// interpolate fills the slices between the slices edited since the last interpolation, in the
+// plane of the view under the pointer (else the plane last edited in).
 func (le *labelEditor) interpolate() {
+	if !le.use(le.current()) {
+		return
+	}
 	keys := le.ed.EditedSlices()
 	if len(keys) < 2 {
-		le.r.s.showError(errors.New("interpolation needs at least two edited slices: draw the label on slices above and below first"))
+		le.r.s.showError(fmt.Errorf("interpolation needs at least two edited %s slices: draw the label on slices either side first", le.ed.Plane()))
 		return
 	}
 	ed, err := le.ed.Interpolate(keys)
@@ -419,7 +491,17 @@ func (le *labelEditor) interpolate() {
 	}
 }
 
-// accept copies the prediction into the label: one slice (k) or the whole volume (k -1).
+// acceptSlice copies the prediction into the label on the slice of the view under the pointer
+// (else the view last edited in).
+func (le *labelEditor) acceptSlice() {
+	v := le.current()
+	if le.use(v) {
+		le.accept(v.Slice())
+	}
+}
+
+// accept copies the prediction into the label: one slice (k) of the editor's plane or the
+// whole volume (k -1).
 func (le *labelEditor) accept(k int) {
 	if le.r.pred == nil {
 		le.r.s.showError(errors.New("no prediction to accept: run the model (M) first"))
@@ -459,7 +541,7 @@ func (r *review) toolKey(ru rune) {
 	case 'i', 'I':
 		le.interpolate()
 	case 'v':
-		le.accept(r.main.Slice())
+		le.acceptSlice()
 	case 'V':
 		le.accept(-1)
 	}

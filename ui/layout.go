@@ -208,4 +208,3 @@ func (r *review) goToSlice(k int) {
 	}
 	r.planes.MoveTo(i, j, k)
 }
-

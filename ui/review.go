@@ -68,6 +68,7 @@ func newReview(s *session, e *scan.SeriesEntry, sv *sliceview.View) *review {
 		maximised: noPane,
 	}
 	r.fourUp = s.opts.Layout == LayoutFour
+	r.view3D = newView3DPane(r)
 	sv.Caption = ""
 	sv.OnKey = r.handleKey
 	sv.OnChanged = r.sliceChanged
@@ -119,7 +120,6 @@ func (r *review) content() fyne.CanvasObject {
 
 	r.centre = container.NewStack()
 	r.bottom = container.NewVBox()
-	r.view3D = newView3DPane(r)
 	r.showLayout(false)
 
 	side := r.sidePanel()

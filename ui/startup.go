@@ -18,6 +18,11 @@ func (r *review) startup(o Options) {
 	if o.Infer {
 		steps = append(steps, func() bool { r.runModel(); return r.work != nil })
 	}
+	// The ready file says the window shows everything: in four-up, the 3D surfaces too.
+	steps = append(steps, func() bool {
+		r.view3D.update()
+		return r.view3D.afterBuild(r.nextStep)
+	})
 	steps = append(steps, func() bool {
 		if o.Layout == LayoutSideBySide && !r.sideBySide {
 			r.toggleSideBySide()

@@ -387,9 +387,9 @@ func (vr *view3DRenderer) Objects() []fyne.CanvasObject {
 func (vr *view3DRenderer) Destroy() {}
 
 var (
-	_ fyne.Draggable    = (*view3DPane)(nil)
-	_ fyne.Scrollable   = (*view3DPane)(nil)
-	_ fyne.Tappable     = (*view3DPane)(nil)
+	_ fyne.Draggable      = (*view3DPane)(nil)
+	_ fyne.Scrollable     = (*view3DPane)(nil)
+	_ fyne.Tappable       = (*view3DPane)(nil)
 	_ fyne.DoubleTappable = (*view3DPane)(nil)
-	_ desktop.Hoverable = (*view3DPane)(nil)
+	_ desktop.Hoverable   = (*view3DPane)(nil)
 )

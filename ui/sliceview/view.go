@@ -82,7 +82,7 @@ type View struct {
 	painting   bool // OnPointer took the press: drags go to it, not to the pan
 	pressTaken bool // the last left press went to OnPointer or moved the cross-hair: its tap does nothing more
 
-	pointerIn  bool // the pointer is over the view (on the image or beside it)
+	pointerIn bool // the pointer is over the view (on the image or beside it)
 
 	planes *Planes // the linked planes this view is one of (LinkPlanes), nil when none
 
