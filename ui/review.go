@@ -101,12 +101,13 @@ func (r *review) content() fyne.CanvasObject {
 	r.uncSelect.SetSelectedIndex(int(r.uncertainty))
 	colours := widget.NewButton("Colours…", r.chooseColours)
 	send := widget.NewButton("Send to PACS…", r.sendToPACS)
+	surface := widget.NewButton("Export surface…", r.exportMesh)
 	edit := widget.NewButton("Edit label (E)", r.openEditor)
 	help := widget.NewButton("Help (H)", r.showHelp)
 	toolbar := container.NewHBox(run, load, edit, widget.NewSeparator(),
 		check("Truth (T)", &r.showTruth), check("Prediction (P)", &r.showPred),
 		check("Difference (D)", &r.difference), check("Side by side (S)", &r.sideBySide),
-		r.uncSelect, colours, layout.NewSpacer(), send, help)
+		r.uncSelect, colours, layout.NewSpacer(), surface, send, help)
 
 	r.workLabel = widget.NewLabel("")
 	r.workBar = widget.NewProgressBar()
