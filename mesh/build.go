@@ -329,32 +329,8 @@ func (g *grid) march() *Mesh {
 					}
 					ids[e] = *slot
 				}
-				var cids [4]int32
-				for l, loop := range cc.loops {
-					// The mean of the loop's vertices (the affine map keeps means).
-					var p [3]float64
-					for _, e := range loop {
-						q := out.Vertices[ids[e]]
-						for a := range 3 {
-							p[a] += float64(q[a])
-						}
-					}
-					var q [3]float32
-					for a := range 3 {
-						q[a] = float32(p[a] / float64(len(loop)))
-					}
-					out.Vertices = append(out.Vertices, q)
-					cids[l] = int32(len(out.Vertices) - 1)
-				}
 				for _, t := range cc.triangles {
-					var tri [3]int32
-					for j, x := range t {
-						if x >= centroid {
-							tri[j] = cids[x-centroid]
-						} else {
-							tri[j] = ids[x]
-						}
-					}
+					tri := [3]int32{ids[t[0]], ids[t[1]], ids[t[2]]}
 					if g.flip {
 						tri[1], tri[2] = tri[2], tri[1]
 					}

@@ -159,6 +159,14 @@ func TestRandomMasks(t *testing.T) {
 			t.Fatalf("mask %d (%v, p %.2f): %s", i, dims, p, f)
 		}
 		checkInsideOut(t, s, m)
+		// The coarser grid and smoothing keep the topology's guarantees.
+		s, err = Build(m, unitVolume(dims), Options{Step: 2, Smooth: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := surfaceFault(s); f != "" {
+			t.Fatalf("mask %d (%v, p %.2f), step 2: %s", i, dims, p, f)
+		}
 	}
 }
 
@@ -171,15 +179,8 @@ func ball(dims [3]int, r float64) *scan.Mask {
 	})
 }
 
-func voxelCount(m *scan.Mask) int {
-	n := 0
-	for _, v := range m.Voxels {
-		if v != 0 {
-			n++
-		}
-	}
-	return n
-}
+// voxelCount is the number of m's set voxels.
+func voxelCount(m *scan.Mask) int { return int(scan.VolumeML(m, 1)) }
 
 // A large ball: the enclosed volume is that of its voxels within 1 %, and Taubin smoothing keeps
 // it (within 1 %) while making the surface smaller (the steps gone).

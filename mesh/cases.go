@@ -1,5 +1,7 @@
 package mesh
 
+import "fmt"
+
 // The marching-cubes case table, derived by rule rather than typed in, so that every case obeys
 // the same two rules that make the surface a closed 2-manifold:
 //
@@ -11,8 +13,9 @@ package mesh
 //     the mask is taken 6-connected.)
 //  2. The segments on a cube's faces join into closed loops; each loop is filled with a fan of
 //     triangles whose inner edges (chords) never join two vertices on one face of the cube, so
-//     that no chord can coincide with an edge drawn in a neighbouring cube. Where no fan avoids
-//     such a chord, the loop is filled around an extra vertex at its centroid.
+//     that no chord can coincide with an edge drawn in a neighbouring cube. Every loop of the
+//     256 cases has such a fan (buildCubeCases would panic at start-up otherwise), so every
+//     vertex lies on a grid edge.
 //
 // The classic Lorensen-Cline table breaks rule 1 in its complemented cases, which leaves holes;
 // marching tetrahedra obeys both but makes about four times the triangles on a flat face.
@@ -30,14 +33,9 @@ var edgeCorners = [12][2]int{
 // edgeAxis is the axis (0 x, 1 y, 2 z) an edge runs along.
 func edgeAxis(e int) int { return e / 4 }
 
-// centroid marks, in a cube case's triangles, the vertex at the centroid of loop
-// (entry - centroid) rather than on an edge.
-const centroid = 12
-
 // cubeCase is what one configuration of inside corners draws.
 type cubeCase struct {
-	triangles [][3]int8 // edge numbers 0-11, or centroid+ℓ for loop ℓ's centroid; counter-clockwise seen from outside
-	loops     [][]int8  // the edges of each loop filled around its centroid, in order
+	triangles [][3]int8 // the edges (0-11) the corners lie on, counter-clockwise seen from outside
 	edges     uint16    // bit e set where edge e carries a vertex
 }
 
@@ -174,7 +172,7 @@ func buildCubeCase(c uint8) cubeCase {
 }
 
 // fillLoop adds the triangles of one loop: a fan whose chords join no two vertices on one face
-// of the cube, else a fan around the loop's centroid.
+// of the cube.
 func fillLoop(cc *cubeCase, loop []int) {
 	n := len(loop)
 	for s := range n {
@@ -190,13 +188,5 @@ func fillLoop(cc *cubeCase, loop []int) {
 		}
 		return
 	}
-	l := int8(centroid + len(cc.loops))
-	edges := make([]int8, n)
-	for i, e := range loop {
-		edges[i] = int8(e)
-	}
-	cc.loops = append(cc.loops, edges)
-	for i := range n {
-		cc.triangles = append(cc.triangles, [3]int8{l, int8(loop[i]), int8(loop[(i+1)%n])})
-	}
+	panic(fmt.Sprintf("mesh: the loop through edges %v has no fan without a chord on a cube face", loop))
 }
