@@ -87,9 +87,10 @@ func SignedDistance(m *Mesh, truth *scan.Mask, v *scan.Volume) ([]float32, error
 		}
 	}
 	acc := make([]float64, len(m.Vertices))
-	// One distance field at a time, so that only one box of float32 is held.
+	// One distance field at a time, in one box of float32.
+	var sq []float32
 	for _, features := range [][]int{inner, outer} {
-		sq := scan.SquaredDistances(features, d, v.Spacing)
+		sq = scan.SquaredDistancesInto(sq, features, d, v.Spacing)
 		for i, p := range idx {
 			var base [3]int
 			var f [3]float64

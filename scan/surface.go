@@ -49,8 +49,11 @@ func CompareSurfaces(truth, pred *Mask, spacing [3]float64) (SurfaceFigures, err
 	box = box.union(pbox)
 	ts, ps := surfaceVoxels(truth, box), surfaceVoxels(pred, box)
 	// Distances from the prediction's surface to the truth's, and back.
-	dp := distancesTo(ts, ps, box, spacing)
-	dt := distancesTo(ps, ts, box, spacing)
+	// One box of float32 serves both transforms: the GUI measures with a volume, two masks and
+	// a probability map in memory.
+	grid := make([]float32, box.dims()[0]*box.dims()[1]*box.dims()[2])
+	dp := distancesTo(grid, ts, ps, box, spacing)
+	dt := distancesTo(grid, ps, ts, box, spacing)
 
 	hd95 := max(percentile(dp, 95), percentile(dt, 95))
 	var sum float64
@@ -124,10 +127,10 @@ func surfaceVoxels(m *Mask, b box) []int {
 }
 
 // distancesTo is, for each voxel of from (offsets into the box), the distance in mm to the
-// nearest voxel of to. Every voxel of both lies in the box, so the distance transform of the box
+// nearest voxel of to; grid is scratch for the distance transform (nil: made). Every voxel of both lies in the box, so the distance transform of the box
 // alone is exact.
-func distancesTo(to, from []int, b box, spacing [3]float64) []float64 {
-	sq := squaredDistanceTransform(to, b.dims(), spacing)
+func distancesTo(grid []float32, to, from []int, b box, spacing [3]float64) []float64 {
+	sq := squaredDistanceTransform(grid, to, b.dims(), spacing)
 	d := make([]float64, len(from))
 	for i, o := range from {
 		d[i] = math.Sqrt(float64(sq[o]))
@@ -140,7 +143,13 @@ func distancesTo(to, from []int, b box, spacing [3]float64) []float64 {
 // spacing; +Inf everywhere where there is no feature. For measuring on a box of one's own (the
 // mesh package's signed distances to a truth).
 func SquaredDistances(features []int, dims [3]int, spacing [3]float64) []float32 {
-	return squaredDistanceTransform(features, dims, spacing)
+	return squaredDistanceTransform(nil, features, dims, spacing)
+}
+
+// SquaredDistancesInto is SquaredDistances written into grid when it holds dims voxels (a
+// buffer reused from one transform to the next), else into a new grid; it returns the grid.
+func SquaredDistancesInto(grid []float32, features []int, dims [3]int, spacing [3]float64) []float32 {
+	return squaredDistanceTransform(grid, features, dims, spacing)
 }
 
 // squaredDistanceTransform is the exact squared Euclidean distance, in mm², from every voxel of a
@@ -148,9 +157,11 @@ func SquaredDistances(features []int, dims [3]int, spacing [3]float64) []float32
 // lower envelope of parabolas, one axis after the other ("Distance Transforms of Sampled
 // Functions", 2012). The grid holds float32 to halve the memory of a large box; the envelope is
 // computed in float64.
-func squaredDistanceTransform(features []int, dims [3]int, spacing [3]float64) []float32 {
+func squaredDistanceTransform(grid []float32, features []int, dims [3]int, spacing [3]float64) []float32 {
 	n := dims[0] * dims[1] * dims[2]
-	grid := make([]float32, n)
+	if len(grid) != n {
+		grid = make([]float32, n)
+	}
 	inf := float32(math.Inf(1))
 	for i := range grid {
 		grid[i] = inf
@@ -165,17 +176,17 @@ func squaredDistanceTransform(features []int, dims [3]int, spacing [3]float64) [
 	strides := [3]int{1, dims[0], dims[0] * dims[1]}
 	for a := range 3 {
 		stride, length := strides[a], dims[a]
-		// Every line along axis a starts at an offset whose coordinate on a is 0.
-		for start := 0; start < n; start++ {
-			if (start/stride)%length != 0 {
-				continue
-			}
-			for i := range length {
-				line[i] = float64(grid[start+i*stride])
-			}
-			env.transform(line[:length], out[:length], spacing[a])
-			for i := range length {
-				grid[start+i*stride] = float32(out[i])
+		// The lines along axis a start at the offsets whose coordinate on a is 0: the first
+		// stride offsets of every block of stride*length.
+		for block := 0; block < n; block += stride * length {
+			for start := block; start < block+stride; start++ {
+				for i := range length {
+					line[i] = float64(grid[start+i*stride])
+				}
+				env.transform(line[:length], out[:length], spacing[a])
+				for i := range length {
+					grid[start+i*stride] = float32(out[i])
+				}
 			}
 		}
 	}

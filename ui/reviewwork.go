@@ -64,6 +64,7 @@ func (r *review) start(what string, job func(ctx context.Context, progress func(
 					r.afterWork = nil
 					f()
 				}
+				defer r.view3D.build() // the surfaces waited for the job; after done() gave its masks
 			}
 			if r.s.review != r {
 				return

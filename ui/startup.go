@@ -18,8 +18,11 @@ func (r *review) startup(o Options) {
 	if o.Infer {
 		steps = append(steps, func() bool { r.runModel(); return r.work != nil })
 	}
-	// The ready file says the window shows everything: in four-up, the 3D surfaces too.
+	// The ready file says the window shows everything: in four-up, the 3D surfaces too, built
+	// once the loads and the model run are done.
+	r.view3D.hold = len(steps) > 0
 	steps = append(steps, func() bool {
+		r.view3D.hold = false
 		r.view3D.update()
 		return r.view3D.afterBuild(r.nextStep)
 	})

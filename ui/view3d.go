@@ -12,6 +12,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"runtime/debug"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -57,6 +58,7 @@ type view3DPane struct {
 	framed bool // the camera was framed on the first surfaces
 
 	pointerIn  bool
+	hold       bool       // the startup's jobs run first: no build until its wait step
 	lastTruth  *scan.Mask // the masks the scene shows (or is being built from)
 	lastPred   *scan.Mask
 	gen        int  // counts changes of the masks shown (edits included)
@@ -121,13 +123,19 @@ func (p *view3DPane) labelChanged() {
 	p.build()
 }
 
-// build starts a background build of the surfaces when they are behind the masks and none runs.
+// build starts a background build of the surfaces when they are behind the masks and neither a
+// build nor the review's job runs.
 func (p *view3DPane) build() {
 	if p.building || p.built == p.gen {
 		p.finishWaits()
 		return
 	}
 	r := p.r
+	if r.work != nil || p.hold {
+		// After the running job (a model run, a load) and the startup's jobs: their memory peaks
+		// and the build's do not add up. The job's end (or the startup's wait) builds.
+		return
+	}
 	in := surfaceInput{truth: r.truth, pred: r.pred, gen: p.gen}
 	if r.editor != nil && in.truth == r.editor.ed.Mask() {
 		// The editor changes its mask on this goroutine while the build reads it: build from a
@@ -143,6 +151,9 @@ func (p *view3DPane) build() {
 	p.setNote("building the surfaces…")
 	_, err := r.s.jobs.Go(func(ctx context.Context) {
 		truth, pred, dist, err := buildSurfaces(ctx, vol, in)
+		// The build's scratch (distance fields of the liver's box) goes back to the system now,
+		// as a job's does, before the next peak lands on top of it.
+		debug.FreeOSMemory()
 		r.s.do(func() { p.installSurfaces(in, truth, pred, dist, err) })
 	})
 	if err != nil {
