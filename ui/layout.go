@@ -121,6 +121,7 @@ func (r *review) makePlanes() bool {
 	}
 	r.planes = sliceview.LinkPlanes(r.main, r.planeViews[0], r.planeViews[1])
 	r.planes.OnMoved = r.crosshairMoved
+	r.crosshairMoved(r.planes.Point())
 	if r.editor != nil {
 		r.editor.attach(r.planeViews[:]...)
 	}

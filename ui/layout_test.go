@@ -3,6 +3,7 @@ package ui
 import (
 	"image"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,5 +188,60 @@ func TestFourUpMaximise(t *testing.T) {
 	typeRune(r.main, 'o')
 	if !r.fourUp || r.maximised != noPane {
 		t.Fatalf("O in the single layout: four-up %v, maximised %d", r.fourUp, r.maximised)
+	}
+}
+
+// TestFourUp3DPane: the 3D pane builds the truth's and the prediction's surfaces in the
+// background, colours the prediction by distance with a legend, a click on a surface moves the
+// planes there, and empty masks leave a note that there is no liver.
+func TestFourUp3DPane(t *testing.T) {
+	_, r, q := openFourUp(t)
+	setLabels(t, r)
+	p := r.view3D
+	drain(t, q, 20*time.Second, "the surfaces", func() bool { return !p.building && p.built == p.gen })
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	for _, name := range []string{surfaceTruth, surfacePred} {
+		if _, ok := p.view.Scene.Surface(name); !ok {
+			t.Fatalf("no %s surface in the 3D scene", name)
+		}
+	}
+	if s, _ := p.view.Scene.Surface(surfacePred); s.Colors == nil || !p.distColour || !p.legend.Visible() {
+		t.Error("the prediction is not coloured by its distance to the truth, with a legend")
+	}
+	if p.note.Text != "" {
+		t.Errorf("note %q over the surfaces", p.note.Text)
+	}
+	if len(p.view.Planes) != 3 {
+		t.Errorf("%d plane outlines in 3D, want 3", len(p.view.Planes))
+	}
+	// A click on the surface at the image's centre moves the cross-hair to the voxel there.
+	img := p.draw(300, 300)
+	p.Resize(fyne.NewSize(300, 300))
+	lps, hit := p.view.Pick(150, 150)
+	if !hit {
+		t.Fatalf("no surface under the centre of the 3D image (%v)", img.Bounds())
+	}
+	p.Tapped(&fyne.PointEvent{Position: fyne.NewPos(150.5, 150.5)})
+	idx, _ := r.vol.VoxelOf(lps)
+	c := r.main.Renderer().AxialCanonical()
+	var vox [3]int
+	for a := range vox {
+		vox[a] = int(math.Round(idx[a]))
+	}
+	i, j, k := c.FromVolume(vox)
+	if got := r.planes.Point(); got != [3]int{i, j, k} {
+		t.Errorf("after a click on the surface at %v: cross-hair %v, want %v", lps, got, [3]int{i, j, k})
+	}
+	if r.main.Slice() != k {
+		t.Errorf("axial pane on slice %d, want %d", r.main.Slice(), k)
+	}
+	// Empty masks: no surface, and a note saying so.
+	r.truth, r.pred = scan.NewMask(r.vol.Dims), scan.NewMask(r.vol.Dims)
+	r.apply()
+	drain(t, q, 20*time.Second, "the empty surfaces", func() bool { return !p.building && p.built == p.gen })
+	if !p.view.Scene.Empty() || !strings.Contains(p.note.Text, "no liver") || p.legend.Visible() {
+		t.Errorf("empty masks: scene empty %v, note %q, legend %v", p.view.Scene.Empty(), p.note.Text, p.legend.Visible())
 	}
 }

@@ -95,7 +95,7 @@ func (p *view3DPane) draw(w, h int) image.Image {
 		p.img = image.NewRGBA(image.Rect(0, 0, w, h))
 	}
 	if !p.framed && !p.view.Scene.Empty() {
-		p.view.Reset()
+		p.resetCamera()
 		p.framed = true
 	}
 	p.view.Render(p.img)
@@ -344,8 +344,15 @@ func (p *view3DPane) Tapped(ev *fyne.PointEvent) {
 
 // DoubleTapped turns the camera back to the anterior view.
 func (p *view3DPane) DoubleTapped(*fyne.PointEvent) {
-	p.view.Reset()
+	p.resetCamera()
 	p.raster.Refresh()
+}
+
+// resetCamera frames the surfaces from the front, a step back from the tightest fit so that
+// the legend and the pane's edges leave the liver whole.
+func (p *view3DPane) resetCamera() {
+	p.view.Reset()
+	p.view.Camera.ZoomBy(-1)
 }
 
 // MouseIn, MouseMoved and MouseOut track the pointer for the maximise key.
@@ -377,7 +384,7 @@ func (vr *view3DRenderer) Layout(size fyne.Size) {
 	vr.caption.Move(fyne.NewPos(pad, pad))
 	ls := fyne.NewSize(90, 150)
 	p.legend.Resize(ls)
-	p.legend.Move(fyne.NewPos(size.Width-ls.Width-pad, float32(math.Max(pad, float64(size.Height-ls.Height)/2))))
+	p.legend.Move(fyne.NewPos(size.Width-ls.Width-pad, float32(math.Max(pad, float64(size.Height-ls.Height-pad)))))
 	ns := p.note.MinSize()
 	p.note.Resize(ns)
 	p.note.Move(fyne.NewPos((size.Width-ns.Width)/2, (size.Height-ns.Height)/2))
