@@ -61,7 +61,7 @@ func (m *Mesh) Normals() [][3]float32 {
 	out := make([][3]float32, len(m.Vertices))
 	for i, n := range acc {
 		l := math.Sqrt(n[0]*n[0] + n[1]*n[1] + n[2]*n[2])
-		if l > 0 {
+		if l > 0 && !math.IsInf(l, 0) {
 			out[i] = [3]float32{float32(n[0] / l), float32(n[1] / l), float32(n[2] / l)}
 		}
 	}

@@ -207,10 +207,15 @@ func (le *labelEditor) save() {
 // export writes the label to a file: NIfTI (.nii, .nii.gz), DICOM SEG (.dcm: MANUAL, or
 // SEMIAUTOMATIC where it came from the model) or a PNG stack (a folder).
 func (le *labelEditor) export() {
-	r := le.r
+	le.r.s.askSavePath(le.caseID+".nii.gz", le.exportTo)
+}
+
+// askSavePath asks where to save a file (name suggested) and calls save with the path chosen;
+// cancelling calls nothing.
+func (s *session) askSavePath(name string, save func(path string)) {
 	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 		if err != nil {
-			r.s.showError(err)
+			s.showError(err)
 			return
 		}
 		if wc == nil {
@@ -218,10 +223,10 @@ func (le *labelEditor) export() {
 		}
 		path := wc.URI().Path()
 		wc.Close()
-		le.exportTo(path)
-	}, r.s.win)
-	d.SetFileName(le.caseID + ".nii.gz")
-	d.Resize(r.s.dialogSize())
+		save(path)
+	}, s.win)
+	d.SetFileName(name)
+	d.Resize(s.dialogSize())
 	d.Show()
 }
 

@@ -8,9 +8,6 @@ import (
 	"errors"
 	"fmt"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
-
 	"liverseg/mesh"
 	"liverseg/scan"
 )
@@ -37,25 +34,11 @@ func (r *review) exportMesh() {
 	if r.editor != nil && m == r.editor.ed.Mask() {
 		m = m.Clone() // the editor changes its mask while the export runs
 	}
-	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-		if err != nil {
-			r.s.showError(err)
-			return
-		}
-		if wc == nil {
-			return
-		}
-		path := wc.URI().Path()
-		wc.Close()
-		r.exportMeshTo(path, m, what)
-	}, r.s.win)
 	name := r.caseID
 	if name == "" {
 		name = "liver"
 	}
-	d.SetFileName(name + "-" + what + ".stl")
-	d.Resize(r.s.dialogSize())
-	d.Show()
+	r.s.askSavePath(name+"-"+what+".stl", func(path string) { r.exportMeshTo(path, m, what) })
 }
 
 // exportMeshTo writes m's surface to path (.stl, .obj or .ply) in the background.

@@ -35,8 +35,10 @@ func caseSevenScene(tb testing.TB) *View {
 
 // BenchmarkRender800Rotating draws the case-7-sized scene at 800 × 800, turning it a little
 // every frame, as a drag does (the target: 20 frames a second, 50 ms, on one core).
-func BenchmarkRender800Rotating(b *testing.B) {
-	v := caseSevenScene(b)
+func BenchmarkRender800Rotating(b *testing.B) { benchRotating(b, caseSevenScene(b)) }
+
+// benchRotating renders v at 800 x 800, turning it a little every frame.
+func benchRotating(b *testing.B, v *View) {
 	img := image.NewRGBA(image.Rect(0, 0, 800, 800))
 	v.Render(img)
 	b.ReportAllocs()

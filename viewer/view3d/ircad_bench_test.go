@@ -2,7 +2,6 @@ package view3d
 
 import (
 	"context"
-	"image"
 	"path/filepath"
 	"testing"
 
@@ -58,14 +57,4 @@ func ircad7View(tb testing.TB) *View {
 
 // BenchmarkRender800IRCAD7Rotating draws case 7's truth and prediction surfaces at 800 x 800,
 // turning them every frame as a drag does (the target: 20 frames a second on one core, 50 ms).
-func BenchmarkRender800IRCAD7Rotating(b *testing.B) {
-	v := ircad7View(b)
-	img := image.NewRGBA(image.Rect(0, 0, 800, 800))
-	v.Render(img)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		v.Camera.Rotate(7, 3)
-		v.Render(img)
-	}
-}
+func BenchmarkRender800IRCAD7Rotating(b *testing.B) { benchRotating(b, ircad7View(b)) }

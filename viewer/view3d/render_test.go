@@ -330,7 +330,7 @@ func TestDegenerateMeshes(t *testing.T) {
 		if got := v.Scene.Empty(); got != (name == "empty") {
 			t.Errorf("%s: Empty() = %v", name, got)
 		}
-		n := VertexNormals(m)
+		n := m.Normals()
 		if len(n) != len(m.Vertices) {
 			t.Fatalf("%s: %d normals", name, len(n))
 		}
@@ -410,7 +410,7 @@ func TestReplaceSurface(t *testing.T) {
 
 func TestVertexNormals(t *testing.T) {
 	m := sphere(8, [3]float64{5, 5, 5}, 10)
-	for i, n := range VertexNormals(m) {
+	for i, n := range m.Normals() {
 		p := m.Vertices[i]
 		radial := [3]float64{(float64(p[0]) - 5) / 10, (float64(p[1]) - 5) / 10, (float64(p[2]) - 5) / 10}
 		if d := dot(radial, [3]float64{float64(n[0]), float64(n[1]), float64(n[2])}); d < 0.995 {

@@ -79,7 +79,7 @@ func (sc *Scene) Set(name string, s Surface) error {
 		sc.mu.RUnlock()
 	}
 	if l.normals == nil {
-		l.normals = VertexNormals(s.Mesh)
+		l.normals = s.Mesh.Normals()
 	}
 	l.min, l.max = bounds(s.Mesh)
 	sc.mu.Lock()
@@ -223,33 +223,6 @@ func validate(s Surface) error {
 		}
 	}
 	return nil
-}
-
-// VertexNormals is the unit normal at each vertex of m: the sum of its triangles' normals
-// weighted by their areas, so that slivers count for little. A vertex of no triangle, or of
-// triangles of no area, gets (0, 0, 0) (shaded by the ambient light alone).
-func VertexNormals(m *mesh.Mesh) [][3]float32 {
-	acc := make([][3]float64, len(m.Vertices))
-	for _, t := range m.Triangles {
-		a, b, c := m.Vertices[t[0]], m.Vertices[t[1]], m.Vertices[t[2]]
-		ux, uy, uz := float64(b[0]-a[0]), float64(b[1]-a[1]), float64(b[2]-a[2])
-		vx, vy, vz := float64(c[0]-a[0]), float64(c[1]-a[1]), float64(c[2]-a[2])
-		// the cross product is twice the area times the unit normal
-		n := [3]float64{uy*vz - uz*vy, uz*vx - ux*vz, ux*vy - uy*vx}
-		for _, i := range t {
-			acc[i][0] += n[0]
-			acc[i][1] += n[1]
-			acc[i][2] += n[2]
-		}
-	}
-	out := make([][3]float32, len(acc))
-	for i, n := range acc {
-		l := math.Sqrt(n[0]*n[0] + n[1]*n[1] + n[2]*n[2])
-		if l > 0 && !math.IsInf(l, 0) {
-			out[i] = [3]float32{float32(n[0] / l), float32(n[1] / l), float32(n[2] / l)}
-		}
-	}
-	return out
 }
 
 // bounds is the box around the vertices of m's triangles ((0,0,0) twice when it has none).
