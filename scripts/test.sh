@@ -33,9 +33,9 @@ echo "test: go vet ./..."
 go vet ./...
 
 # The packages that run goroutines (the GUI and its job runner, the workspace's autosave and locks, the training
-# parent and its worker, PACS transfers, inference's sessions) run under the race detector; the
+# parent and its worker, PACS transfers, inference's sessions, the 3D scene replaced while drawn) run under the race detector; the
 # rest plainly. Each package runs once: a race pass runs every test a plain one does.
-race_pkgs=(./ui/... ./workspace ./training ./pacs/... ./inference)
+race_pkgs=(./ui/... ./workspace ./training ./pacs/... ./inference ./viewer/view3d)
 mapfile -t plain_pkgs < <(go list ./... | grep -v -x -F -f <(go list "${race_pkgs[@]}"))
 echo "test: go test -count=1 -timeout 25m ${plain_pkgs[*]}"
 "${wrap[@]}" go test -count=1 -timeout 25m "${plain_pkgs[@]}"
