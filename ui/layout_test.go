@@ -245,3 +245,44 @@ func TestFourUp3DPane(t *testing.T) {
 		t.Errorf("empty masks: scene empty %v, note %q, legend %v", p.view.Scene.Empty(), p.note.Text, p.legend.Visible())
 	}
 }
+
+// TestFourUp3DFollowsEdit: while a label is edited the 3D pane shows it with the reference truth
+// beside it, and a brush stroke rebuilds the label's surface (in the background) while the
+// prediction's mesh is kept.
+func TestFourUp3DFollowsEdit(t *testing.T) {
+	_, r, q := openFourUp(t)
+	setLabels(t, r)
+	drain(t, q, 10*time.Second, "the case", func() bool { return r.caseID != "" })
+	p := r.view3D
+	upToDate := func() bool { return !p.building && p.built == p.gen && r.work == nil }
+	drain(t, q, 20*time.Second, "the surfaces", upToDate)
+	typeRune(r.main, 'e')
+	drain(t, q, 10*time.Second, "the editor", func() bool { return r.editor != nil })
+	drain(t, q, 20*time.Second, "the surfaces of the label", upToDate)
+	if _, ok := p.view.Scene.Surface(surfaceRef); !ok {
+		t.Fatal("no reference truth in 3D while editing")
+	}
+	label, _ := p.view.Scene.Surface(surfaceTruth)
+	pred, _ := p.view.Scene.Surface(surfacePred)
+	typeRune(r.main, 'b')
+	r.editor.radiusMM = 3
+	cor := r.planeViews[0]
+	drag(cor, screenAt(cor, 2, 2), screenAt(cor, 8, 2))
+	if p.built == p.gen {
+		t.Fatal("the stroke did not ask for a new surface")
+	}
+	drain(t, q, 20*time.Second, "the surfaces after the stroke", upToDate)
+	label2, _ := p.view.Scene.Surface(surfaceTruth)
+	pred2, _ := p.view.Scene.Surface(surfacePred)
+	if label2.Mesh == label.Mesh || label2.Mesh.Volume() <= label.Mesh.Volume() {
+		t.Errorf("the label's surface after painting: %p (was %p), %.0f mm³ (was %.0f)", label2.Mesh, label.Mesh, label2.Mesh.Volume(), label.Mesh.Volume())
+	}
+	if pred2.Mesh != pred.Mesh {
+		t.Error("the prediction's mesh was built again though the prediction did not change")
+	}
+	typeRune(r.main, 'e') // stop editing: the reference truth is the truth again
+	drain(t, q, 20*time.Second, "the surfaces after editing", upToDate)
+	if _, ok := p.view.Scene.Surface(surfaceRef); ok {
+		t.Error("a reference surface after editing stopped")
+	}
+}

@@ -26,7 +26,8 @@ import (
 
 // Surface names in the 3D scene.
 const (
-	surfaceTruth = "truth"
+	surfaceTruth = "truth" // the truth, or the label being edited
+	surfaceRef   = "reference"
 	surfacePred  = "prediction"
 )
 
@@ -38,10 +39,31 @@ var planeColors = [3]color.RGBA{{R: 230, G: 70, B: 60, A: 255}, {R: 90, G: 200, 
 // prediction's distance colours show through it.
 var truthSurfaceColor = color.RGBA{R: 225, G: 215, B: 195, A: 255}
 
-// surfaceInput is what one background build of the surfaces starts from.
+// referenceSurfaceColor is the reference truth's while a label is edited: a cool tint, apart from
+// the label's.
+var referenceSurfaceColor = color.RGBA{R: 150, G: 190, B: 235, A: 255}
+
+// surfaceInput is what one background build of the surfaces starts from: the truth (or the
+// label being edited, as a copy), the prediction and, while editing, the reference truth the
+// label started beside; the meshes of masks that did not change since the last build are
+// reused (a brush stroke rebuilds the label's surface and the distances only).
 type surfaceInput struct {
-	truth, pred *scan.Mask
-	gen         int // the pane's change counter when the input was taken
+	truth, pred, reference *scan.Mask
+	predMesh, refMesh      *mesh.Mesh // already built of pred and reference, or nil
+	gen                    int        // the pane's change counter when the input was taken
+}
+
+// surfaces is what a build gives: the display meshes (nil for no mask or an empty one) and the
+// prediction's signed distances to the truth (nil without both).
+type surfaces struct {
+	truth, pred, reference *mesh.Mesh
+	dist                   []float32
+}
+
+// builtMesh is a mask's display mesh, kept while the mask is shown.
+type builtMesh struct {
+	mask *scan.Mask
+	mesh *mesh.Mesh
 }
 
 // view3DPane is the 3D pane: a widget showing the view's image, the distance legend and a
@@ -61,13 +83,15 @@ type view3DPane struct {
 	hold       bool       // the startup's jobs run first: no build until its wait step
 	lastTruth  *scan.Mask // the masks the scene shows (or is being built from)
 	lastPred   *scan.Mask
-	gen        int  // counts changes of the masks shown (edits included)
-	built      int  // gen of the surfaces in the scene
-	building   bool // a build is running
+	lastRef    *scan.Mask
+	predBuilt  builtMesh // the prediction's mesh in the scene
+	refBuilt   builtMesh // the reference truth's, while editing
+	gen        int       // counts changes of the masks shown (edits included)
+	built      int       // gen of the surfaces in the scene
+	building   bool      // a build is running
 	snapshot   *scan.Mask
 	whenBuilt  []func() // called once the scene is up to date (the startup's ready file)
-	hasTruth   bool
-	distColour bool // the prediction is coloured by distance (there is a truth)
+	distColour bool     // the prediction is coloured by distance (there is a truth)
 	err        error
 }
 
@@ -109,8 +133,9 @@ func (p *view3DPane) update() {
 	if r.planes == nil {
 		return
 	}
-	if r.truth != p.lastTruth || r.pred != p.lastPred {
-		p.lastTruth, p.lastPred = r.truth, r.pred
+	ref := p.reference()
+	if r.truth != p.lastTruth || r.pred != p.lastPred || ref != p.lastRef {
+		p.lastTruth, p.lastPred, p.lastRef = r.truth, r.pred, ref
 		p.gen++
 	}
 	p.build()
@@ -136,7 +161,13 @@ func (p *view3DPane) build() {
 		// and the build's do not add up. The job's end (or the startup's wait) builds.
 		return
 	}
-	in := surfaceInput{truth: r.truth, pred: r.pred, gen: p.gen}
+	in := surfaceInput{truth: r.truth, pred: r.pred, reference: p.reference(), gen: p.gen}
+	if p.predBuilt.mask == in.pred {
+		in.predMesh = p.predBuilt.mesh
+	}
+	if p.refBuilt.mask == in.reference {
+		in.refMesh = p.refBuilt.mesh
+	}
 	if r.editor != nil && in.truth == r.editor.ed.Mask() {
 		// The editor changes its mask on this goroutine while the build reads it: build from a
 		// copy (one buffer, reused).
@@ -150,11 +181,11 @@ func (p *view3DPane) build() {
 	p.building = true
 	p.setNote("building the surfaces…")
 	_, err := r.s.jobs.Go(func(ctx context.Context) {
-		truth, pred, dist, err := buildSurfaces(ctx, vol, in)
+		out, err := buildSurfaces(ctx, vol, in)
 		// The build's scratch (distance fields of the liver's box) goes back to the system now,
 		// as a job's does, before the next peak lands on top of it.
 		debug.FreeOSMemory()
-		r.s.do(func() { p.installSurfaces(in, truth, pred, dist, err) })
+		r.s.do(func() { p.installSurfaces(in, out, err) })
 	})
 	if err != nil {
 		p.building = false
@@ -162,71 +193,98 @@ func (p *view3DPane) build() {
 	}
 }
 
-// buildSurfaces makes the display meshes of the masks and the prediction's distances to the
-// truth. A nil mask or an empty one gives no mesh (and no error).
-func buildSurfaces(ctx context.Context, vol *scan.Volume, in surfaceInput) (truth, pred *mesh.Mesh, dist []float32, err error) {
+// reference is the truth the label being edited started beside, shown in 3D while editing
+// (in 2D the label takes its place); nil when not editing or without one.
+func (p *view3DPane) reference() *scan.Mask {
+	if le := p.r.editor; le != nil && le.prevTruth != nil && le.prevTruth != p.r.truth {
+		return le.prevTruth
+	}
+	return nil
+}
+
+// buildSurfaces makes the display meshes of the masks not built yet and the prediction's
+// distances to the truth. A nil mask or an empty one gives no mesh (and no error).
+func buildSurfaces(ctx context.Context, vol *scan.Volume, in surfaceInput) (out surfaces, err error) {
+	build := func(m *scan.Mask, what string) (*mesh.Mesh, error) {
+		if m == nil || ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s, err := mesh.Build(m, vol, mesh.ForDisplay())
+		if errors.Is(err, mesh.ErrEmpty) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("3D surface of the %s: %w", what, err)
+		}
+		return s, nil
+	}
 	err = guarded(func() error {
 		var e error
-		if in.truth != nil {
-			if truth, e = mesh.Build(in.truth, vol, mesh.ForDisplay()); e != nil && !errors.Is(e, mesh.ErrEmpty) {
-				return fmt.Errorf("3D surface of the truth: %w", e)
+		if out.truth, e = build(in.truth, "truth"); e != nil {
+			return e
+		}
+		out.pred, out.reference = in.predMesh, in.refMesh
+		if out.pred == nil {
+			if out.pred, e = build(in.pred, "prediction"); e != nil {
+				return e
 			}
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if in.pred != nil {
-			if pred, e = mesh.Build(in.pred, vol, mesh.ForDisplay()); e != nil && !errors.Is(e, mesh.ErrEmpty) {
-				return fmt.Errorf("3D surface of the prediction: %w", e)
+		if out.reference == nil {
+			if out.reference, e = build(in.reference, "reference truth"); e != nil {
+				return e
 			}
 		}
-		if pred != nil && truth != nil {
-			if dist, e = mesh.SignedDistance(pred, in.truth, vol); e != nil {
+		if out.pred != nil && out.truth != nil {
+			if out.dist, e = mesh.SignedDistance(out.pred, in.truth, vol); e != nil {
 				return fmt.Errorf("distances of the prediction to the truth: %w", e)
 			}
 		}
-		return nil
+		return ctx.Err()
 	})
-	return truth, pred, dist, err
+	return out, err
 }
 
 // installSurfaces puts a build's surfaces in the scene, and starts the next build when the
 // masks changed meanwhile.
-func (p *view3DPane) installSurfaces(in surfaceInput, truth, pred *mesh.Mesh, dist []float32, err error) {
+func (p *view3DPane) installSurfaces(in surfaceInput, out surfaces, err error) {
 	p.building = false
 	p.built = in.gen
 	p.err = err
 	if err != nil && !errors.Is(err, context.Canceled) {
 		p.r.errors = append(p.r.errors, errorText(err))
 	}
-	sc := p.view.Scene
 	if err == nil {
-		p.hasTruth = truth != nil
-		if truth != nil {
-			err = sc.Set(surfaceTruth, view3d.Surface{Mesh: truth, Normals: truth.Normals(), Color: truthSurfaceColor, Opacity: 0.35})
-		} else {
-			sc.Remove(surfaceTruth)
-		}
-		switch {
-		case pred == nil:
-			sc.Remove(surfacePred)
-		case dist != nil:
-			if e := sc.Set(surfacePred, view3d.Surface{Mesh: pred, Normals: pred.Normals(), Colors: view3d.DistanceScale{}.Colors(nil, dist), Opacity: 1}); e != nil {
-				err = e
-			}
-		default:
-			c := p.r.predColor
-			if e := sc.Set(surfacePred, view3d.Surface{Mesh: pred, Normals: pred.Normals(), Color: c, Opacity: 1}); e != nil {
-				err = e
-			}
-		}
-		p.distColour = pred != nil && dist != nil
-		p.err = err
+		p.predBuilt = builtMesh{mask: in.pred, mesh: out.pred}
+		p.refBuilt = builtMesh{mask: in.reference, mesh: out.reference}
+		p.err = p.setSurfaces(out)
 	}
 	p.showLegend()
 	p.refreshNote()
 	p.raster.Refresh()
 	p.build() // the masks may have changed while this build ran
+}
+
+// setSurfaces shows a build's meshes: the truth (or the label being edited) translucent, the
+// reference truth fainter, the prediction opaque, coloured by its distance to the truth.
+func (p *view3DPane) setSurfaces(out surfaces) error {
+	sc := p.view.Scene
+	set := func(name string, m *mesh.Mesh, s view3d.Surface) error {
+		if m == nil {
+			sc.Remove(name)
+			return nil
+		}
+		s.Mesh, s.Normals = m, m.Normals()
+		return sc.Set(name, s)
+	}
+	predLook := view3d.Surface{Color: p.r.predColor, Opacity: 1}
+	if out.pred != nil && out.dist != nil {
+		predLook.Colors = view3d.DistanceScale{}.Colors(nil, out.dist)
+	}
+	p.distColour = predLook.Colors != nil
+	return errors.Join(
+		set(surfaceTruth, out.truth, view3d.Surface{Color: truthSurfaceColor, Opacity: 0.35}),
+		set(surfaceRef, out.reference, view3d.Surface{Color: referenceSurfaceColor, Opacity: 0.2}),
+		set(surfacePred, out.pred, predLook))
 }
 
 // finishWaits calls what waited for the scene to be up to date.
