@@ -21,6 +21,7 @@ import (
 
 	"liverseg/mesh"
 	"liverseg/scan"
+	"liverseg/ui/sliceview"
 	"liverseg/viewer/view3d"
 )
 
@@ -30,10 +31,6 @@ const (
 	surfaceRef   = "reference"
 	surfacePred  = "prediction"
 )
-
-// Colours of the planes' outlines in 3D, as their panes' captions name them (Slicer's: red
-// axial, green coronal, yellow sagittal).
-var planeColors = [3]color.RGBA{{R: 230, G: 70, B: 60, A: 255}, {R: 90, G: 200, B: 90, A: 255}, {R: 235, G: 200, B: 60, A: 255}}
 
 // truthSurfaceColor is the reference's surface: a neutral, translucent tissue colour, so the
 // prediction's distance colours show through it.
@@ -351,13 +348,13 @@ func (p *view3DPane) setCrosshair(point [3]int) {
 	vol := p.r.vol
 	c := scan.NewCanonical(vol.Dims, vol.Spacing, vol.Direction)
 	marks := make([]view3d.PlaneMark, 0, 3)
-	for i, pl := range scan.Planes {
+	for _, pl := range scan.Planes {
 		_, _, s := c.ToPlane(pl, point[0], point[1], point[2])
 		corners, err := view3d.PlaneCorners(vol, pl, s)
 		if err != nil {
 			continue
 		}
-		marks = append(marks, view3d.PlaneMark{Corners: corners, Color: planeColors[i]})
+		marks = append(marks, view3d.PlaneMark{Corners: corners, Color: sliceview.PlaneColor(pl)})
 	}
 	p.view.Planes = marks
 	p.raster.Refresh()

@@ -4,12 +4,34 @@ package sliceview
 // share a cross-hair point and the CT window.
 
 import (
+	"image/color"
 	"math"
 
 	"fyne.io/fyne/v2"
 
 	"liverseg/scan"
 )
+
+// PlaneColor is the colour that stands for plane p wherever the planes are drawn together: the
+// cross-hair line a plane's slice makes in the other panes, its outline in 3D (3D Slicer's red
+// axial, green coronal and yellow sagittal, which readers of its views know).
+func PlaneColor(p scan.Plane) color.RGBA {
+	switch p {
+	case scan.Axial:
+		return color.RGBA{R: 230, G: 70, B: 60, A: 255}
+	case scan.Coronal:
+		return color.RGBA{R: 90, G: 200, B: 90, A: 255}
+	}
+	return color.RGBA{R: 235, G: 200, B: 60, A: 255}
+}
+
+// crossingPlanes are, for a view of each plane, the planes whose slices its cross-hair's
+// horizontal and vertical lines are: the planes whose slices run along its rows and columns.
+var crossingPlanes = [3][2]scan.Plane{
+	scan.Axial:    {scan.Coronal, scan.Sagittal},
+	scan.Coronal:  {scan.Axial, scan.Sagittal},
+	scan.Sagittal: {scan.Axial, scan.Coronal},
+}
 
 // Planes links views of one volume in different planes (made with viewer.NewPlaneRenderer): they
 // share a point of the volume, the cross-hair, that each view draws through its slice and that a

@@ -242,6 +242,12 @@ func (r *viewRenderer) layoutCrosshair(rc rect) {
 	if p := r.sv.planes; p != nil {
 		fx, fy, show = p.crosshairIn(r.sv)
 		show = show && p.shown
+		// Each line in the colour of the plane it is the slice of.
+		for i, pl := range crossingPlanes[r.sv.r.Plane()] {
+			c := PlaneColor(pl)
+			c.A = crosshairColor.A
+			r.cross[i].StrokeColor = c
+		}
 	}
 	show = show && rc.Size.Width > 0
 	r.cross[0].Hidden, r.cross[1].Hidden = !show, !show
