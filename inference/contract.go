@@ -31,7 +31,34 @@ const (
 	KeyCreated     = "liverseg.created"
 	KeyTrainedOn   = "liverseg.trained_on"
 	KeyValDice     = "liverseg.val_dice"
+
+	// An interactive model's keys (absent from an automatic one).
+	KeyKind          = "liverseg.kind"           // automatic (when absent) or interactive
+	KeyGuidance      = "liverseg.guidance"       // the channels after the image's: label,positive,negative
+	KeyClickEncoding = "liverseg.click_encoding" // how a click is drawn into its map: disk or gaussian
+	KeyClickRadius   = "liverseg.click_radius_mm"
 )
+
+// Model kinds. An automatic model segments a series from its image alone; an interactive one
+// redraws a slice from its image, the slice's current label and the annotator's clicks.
+const (
+	KindAutomatic   = "automatic"
+	KindInteractive = "interactive"
+)
+
+// Guidance channels of an interactive model, in the order they follow the image channels: the
+// slice's current label (0 or 1), the map of the positive clicks ("liver here") and the map of
+// the negative ones ("not liver here").
+var GuidanceChannels = []string{"label", "positive", "negative"}
+
+// Click encodings: how a click at (x, y) is drawn into its map at the model's input size.
+const (
+	ClickDisk     = "disk"     // 1 within ClickRadiusMM of the click, 0 elsewhere
+	ClickGaussian = "gaussian" // exp(-d²/(2σ²)) with σ = ClickRadiusMM, the maximum over the clicks
+)
+
+// ErrKind: a model of one kind was given where the other is needed.
+var ErrKind = errors.New("model of the wrong kind")
 
 // Contract is how a model wants its input: the same for training (dataset export) and serving,
 // so that the two cannot drift.
@@ -44,6 +71,13 @@ type Contract struct {
 	Orientation string
 	Threshold   float64 // on the sigmoid of the logits
 
+	// Kind is KindAutomatic or KindInteractive. An interactive model's input has
+	// len(GuidanceChannels) more channels after the image's (InputChannels), drawn with
+	// ClickEncoding at ClickRadiusMM (mm of the original slice's pixel spacing).
+	Kind          string
+	ClickEncoding string
+	ClickRadiusMM float64
+
 	Version   string
 	Parent    string
 	Created   string
@@ -53,8 +87,32 @@ type Contract struct {
 
 // DefaultContract is what new models are trained with unless a job says otherwise.
 func DefaultContract() Contract {
-	return Contract{Channels: 3, WindowLow: -200, WindowHigh: 300, InputH: 256, InputW: 256, Orientation: "LPS", Threshold: 0.5}
+	return Contract{Channels: 3, WindowLow: -200, WindowHigh: 300, InputH: 256, InputW: 256, Orientation: "LPS", Threshold: 0.5, Kind: KindAutomatic}
 }
+
+// Interactive says whether the model redraws a slice from clicks.
+func (c Contract) Interactive() bool { return c.Kind == KindInteractive }
+
+// InputChannels is the channels of the model's input tensor: the image's, then, for an
+// interactive model, the guidance channels.
+func (c Contract) InputChannels() int {
+	if c.Interactive() {
+		return c.Channels + len(GuidanceChannels)
+	}
+	return c.Channels
+}
+
+// CheckKind says, as an ErrKind error naming both kinds and the model, when the model is not of
+// the kind wanted.
+func (c Contract) CheckKind(want, model string) error {
+	if c.Kind == want {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is an %s model, an %s one is needed here", ErrKind, model, c.Kind, want)
+}
+
+// maxClickRadiusMM bounds a click's radius: a click marks a spot, not the abdomen.
+const maxClickRadiusMM = 100
 
 // Bounds of the contract's values. The window is in HU as WindowTable maps them (int16) and at
 // least 1 HU wide (HU are whole numbers: a narrower window is a step, and a width near zero
@@ -139,6 +197,9 @@ func ParseContract(meta map[string]string) (Contract, error) {
 	if c.Threshold, err = strconv.ParseFloat(v, 64); err != nil || !(c.Threshold > 0 && c.Threshold < 1) {
 		return c, bad(KeyThreshold, v, "is not a number between 0 and 1 (both excluded)")
 	}
+	if err := parseKind(meta, &c, bad); err != nil {
+		return c, err
+	}
 	for _, id := range []struct {
 		key string
 		to  *string
@@ -162,6 +223,49 @@ func ParseContract(meta map[string]string) (Contract, error) {
 		c.ValDice = d
 	}
 	return c, nil
+}
+
+// parseKind reads the model's kind and, for an interactive model, its guidance: every key is
+// required and checked, so that the runtime never guesses how a click is drawn; an automatic
+// model carries none of them.
+func parseKind(meta map[string]string, c *Contract, bad func(k, v, why string) error) error {
+	kind := strings.TrimSpace(meta[KeyKind])
+	guidance := []string{KeyGuidance, KeyClickEncoding, KeyClickRadius}
+	switch kind {
+	case "", KindAutomatic:
+		c.Kind = KindAutomatic
+		for _, k := range guidance {
+			if v, ok := meta[k]; ok {
+				return bad(k, v, "is set on an automatic model (the guidance keys belong to "+KeyKind+"="+KindInteractive+")")
+			}
+		}
+		return nil
+	case KindInteractive:
+		c.Kind = KindInteractive
+	default:
+		return bad(KeyKind, kind, "is not "+KindAutomatic+" or "+KindInteractive)
+	}
+	for _, k := range guidance {
+		if strings.TrimSpace(meta[k]) == "" {
+			return fmt.Errorf("%w: an interactive model without %s", ErrContract, k)
+		}
+	}
+	if v := strings.TrimSpace(meta[KeyGuidance]); v != strings.Join(GuidanceChannels, ",") {
+		return bad(KeyGuidance, v, "is not "+strings.Join(GuidanceChannels, ","))
+	}
+	switch v := strings.TrimSpace(meta[KeyClickEncoding]); v {
+	case ClickDisk, ClickGaussian:
+		c.ClickEncoding = v
+	default:
+		return bad(KeyClickEncoding, v, "is not "+ClickDisk+" or "+ClickGaussian)
+	}
+	v := strings.TrimSpace(meta[KeyClickRadius])
+	r, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(r > 0 && r <= maxClickRadiusMM) {
+		return bad(KeyClickRadius, v, fmt.Sprintf("is not a radius in mm above 0 and at most %d", maxClickRadiusMM))
+	}
+	c.ClickRadiusMM = r
+	return nil
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
@@ -211,6 +315,12 @@ func (c Contract) Metadata() map[string]string {
 	}
 	if c.ValDice > 0 {
 		m[KeyValDice] = strconv.FormatFloat(c.ValDice, 'f', 4, 64)
+	}
+	if c.Interactive() {
+		m[KeyKind] = KindInteractive
+		m[KeyGuidance] = strings.Join(GuidanceChannels, ",")
+		m[KeyClickEncoding] = c.ClickEncoding
+		m[KeyClickRadius] = fmtFloat(c.ClickRadiusMM)
 	}
 	return m
 }

@@ -139,3 +139,47 @@ func shownAs(key, v string) string {
 	}
 	return key + " " + strconv.Quote(v)
 }
+
+// TestParseContractKind: an interactive model states its guidance in full and round-trips
+// through Metadata; the guidance keys on an automatic model, a missing or bad one on an
+// interactive model, and an unknown kind are refused naming the key.
+func TestParseContractKind(t *testing.T) {
+	inter := DefaultContract()
+	inter.Kind, inter.ClickEncoding, inter.ClickRadiusMM = KindInteractive, ClickGaussian, 5
+	meta := inter.Metadata()
+	c, err := ParseContract(meta)
+	if err != nil || !c.Interactive() || c.ClickEncoding != ClickGaussian || c.ClickRadiusMM != 5 || c.InputChannels() != 6 {
+		t.Fatalf("interactive round trip: %+v, %v", c, err)
+	}
+	if a, err := ParseContract(DefaultContract().Metadata()); err != nil || a.Kind != KindAutomatic || a.InputChannels() != 3 {
+		t.Fatalf("automatic: %+v, %v", a, err)
+	}
+	if err := c.CheckKind(KindAutomatic, "click.onnx"); !errors.Is(err, ErrKind) || !strings.Contains(err.Error(), "click.onnx") ||
+		!strings.Contains(err.Error(), KindInteractive) || !strings.Contains(err.Error(), KindAutomatic) {
+		t.Errorf("CheckKind: %v", err)
+	}
+	bad := []struct{ key, value, want string }{
+		{KeyKind, "semi", KeyKind},
+		{KeyGuidance, "positive,negative,label", KeyGuidance},
+		{KeyGuidance, "", KeyGuidance},
+		{KeyClickEncoding, "square", KeyClickEncoding},
+		{KeyClickRadius, "0", KeyClickRadius},
+		{KeyClickRadius, "NaN", KeyClickRadius},
+		{KeyClickRadius, "1000", KeyClickRadius},
+	}
+	for _, tc := range bad {
+		m := map[string]string{}
+		for k, v := range meta {
+			m[k] = v
+		}
+		m[tc.key] = tc.value
+		if _, err := ParseContract(m); !errors.Is(err, ErrContract) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%q: %v", tc.key, tc.value, err)
+		}
+	}
+	auto := DefaultContract().Metadata()
+	auto[KeyClickRadius] = "5"
+	if _, err := ParseContract(auto); !errors.Is(err, ErrContract) || !strings.Contains(err.Error(), KeyClickRadius) {
+		t.Errorf("guidance key on an automatic model: %v", err)
+	}
+}

@@ -161,7 +161,7 @@ func OpenModel(ctx context.Context, path string, opt Options) (*Model, error) {
 		// that inference times measure inference. It is reported as WarmUp.
 		start := time.Now()
 		n := m.BatchSize()
-		in := make([]float32, n*m.contract.Channels*m.contract.InputH*m.contract.InputW)
+		in := make([]float32, n*m.contract.InputChannels()*m.contract.InputH*m.contract.InputW)
 		if _, err := m.Run(ctx, in, n); err != nil && m.provider == ProviderCUDA {
 			m.Close()
 			return nil, fmt.Errorf("%s: first CUDA run: %w", path, err)
@@ -386,7 +386,7 @@ func checkIO(data []byte, c Contract) (int, error) {
 		return nil
 	}
 	h, w := int64(c.InputH), int64(c.InputW)
-	if err := check(in, []int64{-1, int64(c.Channels), h, w}, fmt.Sprintf("[N,%d,%d,%d]", c.Channels, h, w)); err != nil {
+	if err := check(in, []int64{-1, int64(c.InputChannels()), h, w}, fmt.Sprintf("[N,%d,%d,%d]", c.InputChannels(), h, w)); err != nil {
 		return 0, err
 	}
 	if err := check(out, []int64{-1, 1, h, w}, fmt.Sprintf("[N,1,%d,%d]", h, w)); err != nil {
@@ -473,8 +473,8 @@ func (m *Model) RunInto(ctx context.Context, input []float32, n int, out []float
 	if m.fixedBatch > 0 && n != m.fixedBatch {
 		return fmt.Errorf("%s: the model runs batches of exactly %d slices, not %d", m.path, m.fixedBatch, n)
 	}
-	if want := n * c.Channels * c.InputH * c.InputW; len(input) != want {
-		return fmt.Errorf("%s: input has %d values, %d slices of [%d,%d,%d] need %d", m.path, len(input), n, c.Channels, c.InputH, c.InputW, want)
+	if want := n * c.InputChannels() * c.InputH * c.InputW; len(input) != want {
+		return fmt.Errorf("%s: input has %d values, %d slices of [%d,%d,%d] need %d", m.path, len(input), n, c.InputChannels(), c.InputH, c.InputW, want)
 	}
 	if len(out) < n*c.InputH*c.InputW {
 		return fmt.Errorf("%s: output buffer of %d values for %d slices", m.path, len(out), n)
@@ -521,7 +521,7 @@ func (m *Model) RunInto(ctx context.Context, input []float32, n int, out []float
 // run is one session run; the caller holds m.mu.
 func (m *Model) run(ctx context.Context, input []float32, n int, out []float32) error {
 	c := m.contract
-	in, err := ort.NewTensor(ort.NewShape(int64(n), int64(c.Channels), int64(c.InputH), int64(c.InputW)), input)
+	in, err := ort.NewTensor(ort.NewShape(int64(n), int64(c.InputChannels()), int64(c.InputH), int64(c.InputW)), input)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,9 @@ type Timings struct {
 func Segment(ctx context.Context, m *Model, v *scan.Volume, progress func(done, total int)) (*scan.Mask, *scan.Prob, Timings, error) {
 	var tm Timings
 	c := m.Contract()
+	if err := c.CheckKind(KindAutomatic, m.Path()); err != nil {
+		return nil, nil, tm, err
+	}
 	workers := runtime.GOMAXPROCS(0)
 	pres := make([]*Preprocessor, workers)
 	for i := range pres {
