@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -165,5 +167,41 @@ func TestOutNotEmpty(t *testing.T) {
 	}
 	if _, err := Generate(context.Background(), Options{Series: srcDir, Slices: 10, Out: out}); !errors.Is(err, ErrOut) {
 		t.Fatalf("error %v, want ErrOut", err)
+	}
+}
+
+// TestCompressedSource: a source in a compressed syntax (RLE Lossless: four slices of case 7
+// re-encoded by GDCM) is decoded through scan/codec and written native: the 7-slice series has the
+// source slices at its even slices, voxel for voxel, in Explicit VR Little Endian.
+func TestCompressedSource(t *testing.T) {
+	ctx := context.Background()
+	gdcmconv := testenv.Tool(t, "gdcmconv")
+	ircad := testenv.IRCAD(t, 7, "PATIENT_DICOM")
+	srcDir := t.TempDir()
+	for i := 60; i < 64; i++ {
+		name := "image_" + strconv.Itoa(i)
+		if out, err := exec.Command(gdcmconv, "--rle", filepath.Join(ircad, name), filepath.Join(srcDir, name)).CombinedOutput(); err != nil {
+			t.Fatalf("gdcmconv: %v\n%s", err, out)
+		}
+	}
+	res, err := Generate(ctx, Options{Series: srcDir, Slices: 7, Out: filepath.Join(t.TempDir(), "thin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := scan.LoadVolume(ctx, srcDir, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thin, err := scan.LoadVolume(ctx, res.SeriesDir, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Series.TransferSyntax == explicitLE || thin.Series.TransferSyntax != explicitLE {
+		t.Fatalf("transfer syntax %s from %s, want native from compressed", thin.Series.TransferSyntax, src.Series.TransferSyntax)
+	}
+	for k := 0; k < 7; k += 2 {
+		if !slices.Equal(thin.Slice(k), src.Slice(k/2)) {
+			t.Errorf("slice %d is not source slice %d", k, k/2)
+		}
 	}
 }
