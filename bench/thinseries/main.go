@@ -56,6 +56,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "thinseries: %v\n", err)
 		return 1
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "thinseries: %s: %s\n", o.Series, w)
+	}
 	fmt.Fprintf(stdout, "%s: %d slices, %.4g mm apart (source %.4g mm), series %s\n", res.SeriesDir, res.Slices, res.Spacing, res.SourceSpacing, res.SeriesUID)
 	if res.MaskDir != "" {
 		fmt.Fprintf(stdout, "%s: %d mask files, series %s\n", res.MaskDir, res.MaskFiles, res.MaskSeriesUID)

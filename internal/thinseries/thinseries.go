@@ -57,6 +57,9 @@ type Result struct {
 	MaskFiles     int     // mask files written: one for each new slice whose nearest source slice has one
 	Spacing       float64 // between the new slices, mm
 	SourceSpacing float64 // the source's, mm (its median step, as scan assembles it)
+	// Warnings are what assembling the source series noticed (uneven steps, slices left out):
+	// the new series follows the slices as they were assembled.
+	Warnings []string
 }
 
 // Generate writes the resampled series and mask that o describe.
@@ -93,7 +96,11 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	if err := checkEmpty(o.Out); err != nil {
 		return nil, err
 	}
-	parent, name := filepath.Split(filepath.Clean(o.Out))
+	// Written beside o.Out, on its file system, and renamed into place.
+	parent, name := filepath.Dir(filepath.Clean(o.Out)), filepath.Base(filepath.Clean(o.Out))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
 	tmp, err := os.MkdirTemp(parent, "."+name+".*.tmp")
 	if err != nil {
 		return nil, err
@@ -104,6 +111,7 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		Slices:        o.Slices,
 		Spacing:       (along[len(along)-1] - along[0]) / float64(o.Slices-1),
 		SourceSpacing: src.Spacing[2],
+		Warnings:      src.Warnings,
 	}
 	w := &writer{src: src, along: along, maskOf: maskOf, seriesDir: filepath.Join(tmp, "PATIENT_DICOM")}
 	if res.SeriesUID, err = newUID(); err != nil {

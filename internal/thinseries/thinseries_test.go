@@ -24,21 +24,8 @@ import (
 // mm apart over the same extent, whose even slices are the source's voxel for voxel and odd ones
 // the mean of their neighbours; new UIDs; its mask loads onto it with the source's liver volume.
 func TestDoubleIRCAD7(t *testing.T) {
-	ctx := context.Background()
 	srcDir, srcMaskDir := testenv.IRCAD(t, 7, "PATIENT_DICOM"), testenv.IRCAD(t, 7, "MASKS_DICOM", "liver")
-	out := filepath.Join(t.TempDir(), "thin")
-	res, err := Generate(ctx, Options{Series: srcDir, Mask: srcMaskDir, Slices: 301, Out: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := scan.LoadVolume(ctx, srcDir, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	thin, err := scan.LoadVolume(ctx, res.SeriesDir, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, src, thin := generate(t, Options{Series: srcDir, Mask: srcMaskDir, Slices: 301})
 	if want := [3]int{512, 512, 301}; thin.Dims != want {
 		t.Fatalf("dims %v, want %v", thin.Dims, want)
 	}
@@ -142,6 +129,24 @@ func TestDoubleIRCAD7(t *testing.T) {
 	})
 }
 
+// generate runs Generate on o into a temporary folder and loads the source series and the new one.
+func generate(t *testing.T, o Options) (res *Result, src, thin *scan.Volume) {
+	t.Helper()
+	ctx := context.Background()
+	o.Out = filepath.Join(t.TempDir(), "thin")
+	res, err := Generate(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src, err = scan.LoadVolume(ctx, o.Series, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if thin, err = scan.LoadVolume(ctx, res.SeriesDir, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	return res, src, thin
+}
+
 // dciodvfyErrors are the lines of dciodvfy's report on path that say Error.
 func dciodvfyErrors(t *testing.T, dciodvfy, path string) map[string]bool {
 	out, _ := exec.Command(dciodvfy, path).CombinedOutput() // exits nonzero on warnings
@@ -174,7 +179,6 @@ func TestOutNotEmpty(t *testing.T) {
 // re-encoded by GDCM) is decoded through scan/codec and written native: the 7-slice series has the
 // source slices at its even slices, voxel for voxel, in Explicit VR Little Endian.
 func TestCompressedSource(t *testing.T) {
-	ctx := context.Background()
 	gdcmconv := testenv.Tool(t, "gdcmconv")
 	ircad := testenv.IRCAD(t, 7, "PATIENT_DICOM")
 	srcDir := t.TempDir()
@@ -184,18 +188,7 @@ func TestCompressedSource(t *testing.T) {
 			t.Fatalf("gdcmconv: %v\n%s", err, out)
 		}
 	}
-	res, err := Generate(ctx, Options{Series: srcDir, Slices: 7, Out: filepath.Join(t.TempDir(), "thin")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := scan.LoadVolume(ctx, srcDir, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	thin, err := scan.LoadVolume(ctx, res.SeriesDir, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, src, thin := generate(t, Options{Series: srcDir, Slices: 7})
 	if src.Series.TransferSyntax == explicitLE || thin.Series.TransferSyntax != explicitLE {
 		t.Fatalf("transfer syntax %s from %s, want native from compressed", thin.Series.TransferSyntax, src.Series.TransferSyntax)
 	}
