@@ -113,7 +113,7 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		SourceSpacing: src.Spacing[2],
 		Warnings:      src.Warnings,
 	}
-	w := &writer{src: src, along: along, maskOf: maskOf, seriesDir: filepath.Join(tmp, "PATIENT_DICOM")}
+	w := &writer{src: src, maskOf: maskOf, seriesDir: filepath.Join(tmp, "PATIENT_DICOM")}
 	if res.SeriesUID, err = newUID(); err != nil {
 		return nil, err
 	}
@@ -154,8 +154,7 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 // current one.
 type writer struct {
 	src       *scan.SeriesEntry
-	along     []float64 // each source slice's coordinate along the normal, mm
-	maskOf    []string  // each source slice's mask file ("" for none); nil without a mask
+	maskOf    []string // each source slice's mask file ("" for none); nil without a mask
 	seriesDir string
 	maskDir   string
 
