@@ -17,6 +17,15 @@ type Clicks struct {
 	Positive, Negative [][2]float64
 }
 
+// Add adds a positive or a negative click at p.
+func (c *Clicks) Add(p [2]float64, positive bool) {
+	if positive {
+		c.Positive = append(c.Positive, p)
+	} else {
+		c.Negative = append(c.Negative, p)
+	}
+}
+
 // Len is the number of clicks.
 func (c Clicks) Len() int { return len(c.Positive) + len(c.Negative) }
 

@@ -63,14 +63,16 @@ func (s *Interactive) Slices() int { return s.pre.Slices() }
 func (s *Interactive) SliceLen() int { return s.pre.Canonical.Dims[0] * s.pre.Canonical.Dims[1] }
 
 // LabelSlice copies canonical axial slice k of a label mask (1 where the mask is nonzero) into a
-// new slice of SliceLen bytes, row by row.
+// new slice of SliceLen bytes, row by row. It only reads: it may run beside Redraw.
 func (s *Interactive) LabelSlice(label *scan.Mask, k int) []uint8 {
 	can := s.pre.Canonical
-	offs := s.pre.offsets
-	can.SliceOffsets(k, offs)
-	out := make([]uint8, len(offs))
-	for i, o := range offs {
-		out[i] = min(label.Voxels[o], 1)
+	cols, rows := can.Dims[0], can.Dims[1]
+	out := make([]uint8, cols*rows)
+	for j := 0; j < rows; j++ {
+		row := out[j*cols : (j+1)*cols]
+		for i := range row {
+			row[i] = min(label.Voxels[can.Offset(i, j, k)], 1)
+		}
 	}
 	return out
 }
