@@ -8,6 +8,9 @@ package viewer
 import (
 	"errors"
 	"fmt"
+	"slices"
+
+	"liverseg/scan"
 )
 
 // Tool names of the AI click tool, as Edit.Tool carries them.
@@ -67,19 +70,7 @@ func (e *Editor) ExtendStep(step *Edit, k int, slice []uint8) (merged, change *E
 	change.Tool, change.Plane, change.Slice = step.Tool, v.plane, k
 	change.Rect, change.FirstSlice, change.LastSlice = change.BoundsIn(v.plane)
 
-	// The merged step: every voxel of either with its value before the step (the step's first:
-	// the recorder keeps a voxel's first record), compared with the mask now.
-	for _, ed := range []*Edit{step, change} {
-		pos := 0
-		for _, s := range ed.spans {
-			for o := int(s.off); o < int(s.off+s.n); o++ {
-				e.rec.note(o, ed.before[pos])
-				pos++
-			}
-		}
-	}
-	merged = e.rec.edit(e.mask, e.axial)
-	e.rec.reset()
+	merged = mergeEdits(step, change, e.mask)
 	h.bytes -= step.Size()
 	h.undo = h.undo[:len(h.undo)-1]
 	if merged == nil {
@@ -121,4 +112,62 @@ func (e *Editor) writeSlice(v *planeView, k int, slice []uint8) {
 			e.set(off, 0)
 		}
 	}
+}
+
+// mergeEdits is the step of a followed by b on mask m (as it is after both): every voxel of
+// either, with its value before a (before b where a did not touch it), dropped where m holds that
+// value again; nil when none is left. Both edits' voxels are ascending, so one merge pass does it
+// (a propagation's step grows by a slice at a time: no sort of the whole step each time).
+func mergeEdits(a, b *Edit, m *scan.Mask) *Edit {
+	ao, ab := a.expand()
+	bo, bb := b.expand()
+	ed := &Edit{dims: a.dims, axial: a.axial}
+	end := int32(-1)
+	add := func(off int32, before uint8) {
+		now := m.Voxels[off]
+		if now == before {
+			return
+		}
+		if off == end {
+			ed.spans[len(ed.spans)-1].n++
+		} else {
+			ed.spans = append(ed.spans, span{off: off, n: 1})
+		}
+		end = off + 1
+		ed.before = append(ed.before, before)
+		ed.after = append(ed.after, now)
+		ed.Voxels++
+	}
+	i, j := 0, 0
+	for i < len(ao) || j < len(bo) {
+		switch {
+		case j == len(bo) || (i < len(ao) && ao[i] < bo[j]):
+			add(ao[i], ab[i])
+			i++
+		case i == len(ao) || bo[j] < ao[i]:
+			add(bo[j], bb[j])
+			j++
+		default: // both: the value before a
+			add(ao[i], ab[i])
+			i++
+			j++
+		}
+	}
+	if ed.Voxels == 0 {
+		return nil
+	}
+	ed.spans = slices.Clip(ed.spans)
+	ed.setBox()
+	return ed
+}
+
+// expand lists the Edit's voxels ascending with their values before it.
+func (ed *Edit) expand() ([]int32, []uint8) {
+	offs := make([]int32, 0, ed.Voxels)
+	for _, s := range ed.spans {
+		for o := s.off; o < s.off+s.n; o++ {
+			offs = append(offs, o)
+		}
+	}
+	return offs, ed.before
 }
