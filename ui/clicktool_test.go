@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,7 +153,7 @@ func TestAIClickRedrawsUndoJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameMask(restored, m) {
+	if !sameVoxels(restored, m) {
 		t.Error("the autosave journal does not restore the clicks' label")
 	}
 	audit, err := ws.Audit(t.Context(), le.caseID)
@@ -172,18 +173,18 @@ func TestAIClickRedrawsUndoJournal(t *testing.T) {
 	// Undo the negative click: the label is exactly as after the first, and the click is gone
 	// from the slice's clicks; undo the first: the label the editor started from.
 	le.undo()
-	if !sameMask(m, afterFirst) {
+	if !sameVoxels(m, afterFirst) {
 		t.Error("undo of the negative click does not restore the label exactly")
 	}
 	if !ct.clicks[5][1].undone || ct.clicks[5][0].undone {
 		t.Error("undo did not take the negative click away (and only it)")
 	}
 	le.undo()
-	if !sameMask(m, start) {
+	if !sameVoxels(m, start) {
 		t.Error("undo of the first click and its propagation does not restore the label exactly")
 	}
 	le.redo()
-	if !sameMask(m, afterFirst) || ct.clicks[5][0].undone {
+	if !sameVoxels(m, afterFirst) || ct.clicks[5][0].undone {
 		t.Error("redo does not put the first click back")
 	}
 }
@@ -260,14 +261,4 @@ func TestAIClickRefusals(t *testing.T) {
 	}
 }
 
-func sameMask(a, b *scan.Mask) bool {
-	if a.Dims != b.Dims {
-		return false
-	}
-	for i := range a.Voxels {
-		if a.Voxels[i] != b.Voxels[i] {
-			return false
-		}
-	}
-	return true
-}
+func sameVoxels(a, b *scan.Mask) bool { return a.Dims == b.Dims && slices.Equal(a.Voxels, b.Voxels) }

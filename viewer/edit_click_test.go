@@ -2,6 +2,7 @@ package viewer
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"liverseg/scan"
@@ -61,13 +62,13 @@ func TestApplySlice(t *testing.T) {
 	if _, err := e.Undo(); err != nil {
 		t.Fatal(err)
 	}
-	if !equalMasks(e.Mask(), before) {
+	if !sameVoxels(e.Mask(), before) {
 		t.Error("undo does not restore the label exactly")
 	}
 	if _, err := e.Redo(); err != nil {
 		t.Fatal(err)
 	}
-	if !equalMasks(e.Mask(), after) {
+	if !sameVoxels(e.Mask(), after) {
 		t.Error("redo does not restore the click exactly")
 	}
 	if ed, err := e.ApplySlice(2, pattern(slicePattern(e, 2)...), ToolAIClickNegative); ed != nil || err != nil {
@@ -115,7 +116,7 @@ func TestExtendStep(t *testing.T) {
 	if err := scan.ApplyRuns(journal, change.Runs()); err != nil {
 		t.Fatal(err)
 	}
-	if !equalMasks(journal, e.Mask()) {
+	if !sameVoxels(journal, e.Mask()) {
 		t.Error("the click's runs and the changes' do not rebuild the label")
 	}
 	if u, _ := e.History().Len(); u != 1 {
@@ -125,7 +126,7 @@ func TestExtendStep(t *testing.T) {
 	if _, err := e.Undo(); err != nil {
 		t.Fatal(err)
 	}
-	if !equalMasks(e.Mask(), start) {
+	if !sameVoxels(e.Mask(), start) {
 		t.Error("one undo does not take back the click and its propagation")
 	}
 	if _, _, err := e.ExtendStep(merged, 4, make([]uint8, 20)); !errors.Is(err, ErrNotLatest) {
@@ -134,7 +135,7 @@ func TestExtendStep(t *testing.T) {
 	if _, err := e.Redo(); err != nil {
 		t.Fatal(err)
 	}
-	if !equalMasks(e.Mask(), after) {
+	if !sameVoxels(e.Mask(), after) {
 		t.Error("redo does not restore the click and its propagation")
 	}
 	// A brush stroke after the click: the click's step is no longer the latest.
@@ -145,7 +146,7 @@ func TestExtendStep(t *testing.T) {
 	if m, c, err := e.ExtendStep(merged, 4, pattern("#####", ".....", ".....", ".....")); !errors.Is(err, ErrNotLatest) || c != nil || m != merged {
 		t.Errorf("extending under a later step: %v %v %v", m, c, err)
 	}
-	if !equalMasks(e.Mask(), now) {
+	if !sameVoxels(e.Mask(), now) {
 		t.Error("a refused extension changed the label")
 	}
 	// A step whose extension takes back all it did leaves the history.
@@ -160,14 +161,4 @@ func TestExtendStep(t *testing.T) {
 	}
 }
 
-func equalMasks(a, b *scan.Mask) bool {
-	if a.Dims != b.Dims {
-		return false
-	}
-	for i := range a.Voxels {
-		if a.Voxels[i] != b.Voxels[i] {
-			return false
-		}
-	}
-	return true
-}
+func sameVoxels(a, b *scan.Mask) bool { return a.Dims == b.Dims && slices.Equal(a.Voxels, b.Voxels) }

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"liverseg/scan"
+	"liverseg/viewer"
 )
 
 // target is where the robot clicks: canonical axial slice k, pixel (i, j), positive when the
@@ -44,45 +45,15 @@ func worstSlice(label, truth *scan.Mask, can scan.Canonical) (int, int) {
 // RITM and DeepEdit click (ties to the tied pixel nearest their mean). ok is false when they agree.
 func sliceTarget(label, truth []uint8, cols, rows int, sx, sy float64) (i, j int, positive, ok bool) {
 	n := cols * rows
-	region := make([]int32, n) // 0 agree, -1 error not yet labelled, then the region's number
+	in := make([]bool, n)
 	for p := 0; p < n; p++ {
-		if (label[p] != 0) != (truth[p] != 0) {
-			region[p] = -1
-		}
+		in[p] = (label[p] != 0) != (truth[p] != 0)
 	}
-	var best, members, stack []int32
-	id := int32(0)
-	for p := 0; p < n; p++ {
-		if region[p] != -1 {
-			continue
-		}
-		id++
-		members = members[:0]
-		stack = append(stack[:0], int32(p))
-		region[p] = id
-		for len(stack) > 0 {
-			q := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			members = append(members, q)
-			x, y := int(q)%cols, int(q)/cols
-			for dy := -1; dy <= 1; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					nx, ny := x+dx, y+dy
-					if nx >= 0 && ny >= 0 && nx < cols && ny < rows && region[ny*cols+nx] == -1 {
-						region[ny*cols+nx] = id
-						stack = append(stack, int32(ny*cols+nx))
-					}
-				}
-			}
-		}
-		if len(members) > len(best) {
-			best = append(best[:0], members...)
-		}
-	}
+	best := viewer.LargestRegion(in, cols, rows)
 	if len(best) == 0 {
 		return 0, 0, false, false
 	}
-	in := make([]bool, n)
+	clear(in)
 	for _, q := range best {
 		in[q] = true
 	}
