@@ -125,6 +125,12 @@ func (p *Preprocessor) resized(k int, dst []float32) {
 // Restore resizes a probability slice (H x W, values 0..1) back to canonical slice k and stores
 // it, scaled to 0..255, in prob. Different slices may be restored into one map at once.
 func (p *Preprocessor) Restore(k int, probHW []float32, prob *scan.Prob) {
+	prob.SetSlice(k, p.restoreBytes(probHW))
+}
+
+// restoreBytes resizes a probability slice (H x W, 0..1) to the canonical slice and scales it to
+// 0..255 (rounded), into the Preprocessor's scratch, which it returns.
+func (p *Preprocessor) restoreBytes(probHW []float32) []uint8 {
 	c := p.Contract
 	cols, rows := p.Canonical.Dims[0], p.Canonical.Dims[1]
 	Resize(probHW, c.InputW, c.InputH, p.restored, cols, rows)
@@ -139,7 +145,7 @@ func (p *Preprocessor) Restore(k int, probHW []float32, prob *scan.Prob) {
 			p.restoredB[i] = uint8(v)
 		}
 	}
-	prob.SetSlice(k, p.restoredB)
+	return p.restoredB
 }
 
 // MaskSlice writes canonical slice k of a volume-shaped mask into dst (H x W bytes, 0 or 1),

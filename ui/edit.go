@@ -29,11 +29,12 @@ const (
 	toolFloodErase
 	toolLasso
 	toolLassoCut
+	toolAIClick // clicks redrawn by the interactive model (clicktool.go)
 )
 
 // editToolNames name the tools in the tool menu, in editTool order.
 var editToolNames = []string{"Brush (B)", "Eraser (X)", "Brush within HU range (G)", "Flood fill (F)",
-	"Flood erase (Shift+F)", "Lasso fill (A)", "Lasso cut (Shift+A)"}
+	"Flood erase (Shift+F)", "Lasso fill (A)", "Lasso cut (Shift+A)", "AI click (Q)"}
 
 // labelEditor is the correction of the case's label: the viewer's Editor (tools, undo history),
 // the tool settings, the workspace version it started from, and the autosave. While it is
@@ -53,6 +54,7 @@ type labelEditor struct {
 	fromModel bool // started from or took the model's prediction: a SEG says SEMIAUTOMATIC
 	dirty     bool // steps since the last saved version
 	saver     *autosaver
+	clicks    *clickTool
 
 	prevTruth     *scan.Mask // the reference shown before editing, put back on close
 	prevTruthName string
@@ -138,6 +140,7 @@ func (r *review) openEditor() {
 		le := &labelEditor{r: r, ed: ed, radiusMM: defaultRadiusMM, hu: viewer.HURange{Lo: 40, Hi: 200},
 			caseID: caseID, base: base, fromModel: fromModel, saver: saver, dirty: recovered > 0,
 			prevTruth: r.truth, prevTruthName: r.truthName}
+		le.clicks = newClickTool(le)
 		r.editor = le
 		saver.startTimer(ed.Mask)
 		r.truth, r.truthName = ed.Mask(), "label (editing)"
@@ -171,11 +174,12 @@ func (r *review) closeEditor() {
 		return
 	}
 	le.ed.EndStroke()
+	le.clicks.close()
 	le.saver.close()
 	r.editor = nil
 	r.truth, r.truthName = le.prevTruth, le.prevTruthName
 	for _, v := range r.views() {
-		v.OnPointer, v.CursorRadius, v.Path = nil, nil, nil
+		v.OnPointer, v.CursorRadius, v.Path, v.OnSecondaryClick = nil, nil, nil, nil
 	}
 	r.editBox.Objects = []fyne.CanvasObject{widget.NewLabel("Edit label (E) starts correcting the label here.")}
 	r.editBox.Refresh()
@@ -209,6 +213,7 @@ func (le *labelEditor) attach(views ...*sliceview.View) {
 		v.OnPointer = le.pointerIn(v)
 		v.CursorRadius = le.cursorIn(v)
 		v.Path = le.lassoPathIn(v)
+		v.OnSecondaryClick = le.secondaryIn(v)
 	}
 }
 
@@ -351,6 +356,10 @@ func (le *labelEditor) pointer(v *sliceview.View, phase sliceview.PointerPhase, 
 		case sliceview.PointerUp:
 			le.record(le.ed.EndStroke(), nil)
 		}
+	case toolAIClick:
+		if phase == sliceview.PointerDown {
+			le.clicks.click(v, x, y, !shiftHeld())
+		}
 	case toolFlood, toolFloodErase:
 		if phase == sliceview.PointerDown {
 			opt := viewer.FloodOptions{Erase: le.tool == toolFloodErase}
@@ -463,6 +472,7 @@ func (le *labelEditor) afterHistory(what string, ed *viewer.Edit, err error, und
 	if ed == nil {
 		return
 	}
+	le.clicks.afterHistory(ed, undo)
 	runs := ed.Runs()
 	if undo {
 		runs = ed.UndoRuns()
@@ -517,7 +527,7 @@ func (r *review) toolKey(ru rune) {
 		return
 	}
 	tools := map[rune]editTool{'b': toolBrush, 'x': toolEraser, 'X': toolEraser, 'g': toolThreshold, 'G': toolThreshold,
-		'f': toolFlood, 'F': toolFloodErase, 'a': toolLasso, 'A': toolLassoCut}
+		'f': toolFlood, 'F': toolFloodErase, 'a': toolLasso, 'A': toolLassoCut, 'q': toolAIClick, 'Q': toolAIClick}
 	if t, ok := tools[ru]; ok {
 		le.tool = t
 		if le.toolSel != nil {

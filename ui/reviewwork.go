@@ -94,6 +94,7 @@ func (r *review) close() {
 	}
 	if r.editor != nil {
 		r.editor.ed.EndStroke()
+		r.editor.clicks.close()
 		r.editor.saver.close()
 		r.editor = nil
 	}

@@ -54,6 +54,7 @@ func shortcuts() []shortcut {
 		{keys: "B, X, G", what: "edit: brush, eraser, brush within the HU range", runes: "bxXgG", do: (*review).toolKey},
 		{keys: "F / Shift+F", what: "edit: flood fill / flood erase of the region clicked", runes: "fF", do: (*review).toolKey},
 		{keys: "A / Shift+A", what: "edit: lasso fill / lasso cut (drag around the region)", runes: "aA", do: (*review).toolKey},
+		{keys: "Q", what: "edit: AI click (axial): click liver here, right click or Shift+click not liver; the interactive model redraws the slice", runes: "qQ", do: (*review).toolKey},
 		{keys: ", / .", what: "edit: brush radius smaller / larger", runes: ",.", do: (*review).toolKey},
 		{keys: "K, I", what: "edit: keep the largest component; interpolate between edited slices", runes: "kKiI", do: (*review).toolKey},
 		{keys: "V / Shift+V", what: "edit: accept the prediction on this slice / everywhere", runes: "vV", do: (*review).toolKey},

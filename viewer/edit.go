@@ -226,7 +226,12 @@ func (e *Editor) set(off int, v uint8) {
 	if old == v {
 		return
 	}
-	r := &e.rec
+	e.rec.note(off, old)
+	m[off] = v
+}
+
+// note records that the voxel at off had the value old before the tool.
+func (r *recorder) note(off int, old uint8) {
 	if len(r.keys) == 0 {
 		r.last, r.sorted = -1, true
 	}
@@ -236,7 +241,6 @@ func (e *Editor) set(off int, v uint8) {
 	r.last = int64(off)
 	r.keys = append(r.keys, uint64(off)<<32|uint64(len(r.before)))
 	r.before = append(r.before, old)
-	m[off] = v
 }
 
 // finish turns what the recorder holds into an Edit of a tool used in plane v, pushes it on the

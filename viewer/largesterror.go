@@ -16,10 +16,38 @@ func LargestError(truth, pred *scan.Mask, c scan.Canonical, k int) (i, j int, ok
 	w, h := c.Dims[0], c.Dims[1]
 	offs := make([]int, w*h)
 	c.SliceOffsets(k, offs)
-	// region[p]: 0 agreement, 1 disagreement not yet labelled, then 2+ the region's number.
-	region := make([]int32, w*h)
+	in := make([]bool, w*h)
 	for p, o := range offs {
-		if (truth.Voxels[o] != 0) != (pred.Voxels[o] != 0) {
+		in[p] = (truth.Voxels[o] != 0) != (pred.Voxels[o] != 0)
+	}
+	best := LargestRegion(in, w, h)
+	if len(best) == 0 {
+		return 0, 0, false
+	}
+	var sx, sy float64
+	for _, q := range best {
+		sx += float64(int(q) % w)
+		sy += float64(int(q) / w)
+	}
+	cx, cy := sx/float64(len(best)), sy/float64(len(best))
+	bestD := -1.0
+	for _, q := range best {
+		x, y := float64(int(q)%w), float64(int(q)/w)
+		if d := (x-cx)*(x-cx) + (y-cy)*(y-cy); bestD < 0 || d < bestD {
+			bestD, i, j = d, int(q)%w, int(q)/w
+		}
+	}
+	return i, j, true
+}
+
+// LargestRegion is the largest 8-connected region of the pixels set in in (w x h, row by row), as
+// the pixel indices (y*w+x) of its members; nil when none is set. Ties go to the region met first
+// in row order.
+func LargestRegion(in []bool, w, h int) []int32 {
+	// region[p]: 0 unset, 1 set and not yet labelled, then 2+ the region's number.
+	region := make([]int32, w*h)
+	for p, ok := range in {
+		if ok {
 			region[p] = 1
 		}
 	}
@@ -56,21 +84,5 @@ func LargestError(truth, pred *scan.Mask, c scan.Canonical, k int) (i, j int, ok
 			best = append(best[:0], members...)
 		}
 	}
-	if len(best) == 0 {
-		return 0, 0, false
-	}
-	var sx, sy float64
-	for _, q := range best {
-		sx += float64(int(q) % w)
-		sy += float64(int(q) / w)
-	}
-	cx, cy := sx/float64(len(best)), sy/float64(len(best))
-	bestD := -1.0
-	for _, q := range best {
-		x, y := float64(int(q)%w), float64(int(q)/w)
-		if d := (x-cx)*(x-cx) + (y-cy)*(y-cy); bestD < 0 || d < bestD {
-			bestD, i, j = d, int(q)%w, int(q)/w
-		}
-	}
-	return i, j, true
+	return best
 }

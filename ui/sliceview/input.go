@@ -138,8 +138,13 @@ func (sv *View) MouseDown(ev *desktop.MouseEvent) {
 	sv.focus()
 }
 
-// MouseUp ends a drag.
+// MouseUp ends a drag; a right click that did not move is offered to OnSecondaryClick.
 func (sv *View) MouseUp(ev *desktop.MouseEvent) {
+	if sv.button == desktop.MouseButtonSecondary && sv.OnSecondaryClick != nil && ev.Position == sv.dragFrom {
+		if fx, fy, inside := sv.toDisplay(ev.Position); inside {
+			sv.OnSecondaryClick(fx, fy)
+		}
+	}
 	if sv.painting {
 		sv.painting = false
 		fx, fy, _ := sv.toDisplay(ev.Position)

@@ -92,6 +92,10 @@ type View struct {
 	// display-pixel coordinates (pixel (i, j) covers [i, i+1) x [j, j+1)); it returns whether
 	// it took the press (an edit tool). A press it does not take starts a pan.
 	OnPointer func(phase PointerPhase, x, y float64) bool
+	// OnSecondaryClick, when set, gets a right-button click (a press and release without a
+	// move, which changes no window) over the slice, in display-pixel coordinates; it returns
+	// whether it used it.
+	OnSecondaryClick func(x, y float64) bool
 	// CursorRadius, when set, is the radius in display pixels (along x and y) of the circle drawn
 	// around the pointer: the brush. ok false draws none.
 	CursorRadius func() (rx, ry float64, ok bool)
