@@ -36,7 +36,7 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	importDir := fs.String("import", "", "a job folder a worker finished elsewhere: check, report and register its model")
 	assets := fs.String("assets", "", "with --import: also write model.onnx, MODEL_CARD.md and report/ into this folder (the default model: assets)")
 	resume := fs.String("resume", "", "take up a cancelled job (its ID or folder) from its checkpoint")
-	from := fs.String("from", "", "fine-tune this model: a registered version, or built-in")
+	from := fs.String("from", "", "fine-tune this model, or train an interactive model from it: a registered version, or built-in (default: the config's from)")
 	search := fs.Int("search", 0, "run N random trials over the study's grid and rank them")
 	activate := fs.Bool("activate", false, "make the new model the active one")
 	version := fs.String("version", "", "the new model's version (default: the job ID)")
@@ -157,6 +157,13 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cfg.SliceSets = append(cfg.SliceSets, ss)
 	}
 	hp.apply(cfg)
+	if *from == "" {
+		*from = cfg.From
+	}
+	if k := cfg.Contract.Contract(); k.Interactive() && *from == "" {
+		return usageError(stderr, fs, "an %s model starts from an %s one: give --from VERSION (or %s), or from in the config",
+			inference.KindInteractive, inference.KindAutomatic, training.BuiltIn)
+	}
 	var ws *workspace.Workspace
 	if !*exportOnly || *from != "" {
 		w, err := openWS()
