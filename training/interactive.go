@@ -115,14 +115,9 @@ func (r *Report) writeClickPlot(dir string) error {
 		for k, n := range c.Counts {
 			pts = append(pts, plotter.XY{X: float64(n), Y: cs.Dice[k]})
 		}
-		l, s, err := plotter.NewLinePoints(pts)
-		if err != nil {
+		if err := addLine(p, pts, colors[i%len(colors)], cs.Name+" ("+cs.Split+")"); err != nil {
 			return err
 		}
-		l.Color, s.Color = colors[i%len(colors)], colors[i%len(colors)]
-		l.Width = vg.Points(1.5)
-		p.Add(l, s)
-		p.Legend.Add(cs.Name+" ("+cs.Split+")", l, s)
 	}
 	p.Legend.Top, p.Legend.Left = false, false
 	p.Legend.YOffs = vg.Points(-60)

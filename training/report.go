@@ -347,14 +347,9 @@ func (r *Report) writePlots(dir string) error {
 			if len(pts) == 0 {
 				continue
 			}
-			l, s, err := plotter.NewLinePoints(pts)
-			if err != nil {
+			if err := addLine(p, pts, colors[i%len(colors)], n); err != nil {
 				return err
 			}
-			l.Color, s.Color = colors[i%len(colors)], colors[i%len(colors)]
-			l.Width = vg.Points(1.5)
-			p.Add(l, s)
-			p.Legend.Add(n, l, s)
 		}
 		p.Legend.Top = true
 		p.Add(plotter.NewGrid())
@@ -371,6 +366,19 @@ func (r *Report) writePlots(dir string) error {
 		"Dice": func(h EpochRecord) *float64 { return h.ValDice },
 		"mIoU": func(h EpochRecord) *float64 { return h.ValMIoU },
 	})
+}
+
+// addLine adds a line with its points to a plot, in a colour, named in the legend.
+func addLine(p *plot.Plot, pts plotter.XYs, c color.Color, name string) error {
+	l, s, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return err
+	}
+	l.Color, s.Color = c, c
+	l.Width = vg.Points(1.5)
+	p.Add(l, s)
+	p.Legend.Add(name, l, s)
+	return nil
 }
 
 var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
