@@ -182,6 +182,9 @@ type ClickTraining struct {
 	// pixels (2), and the label given elsewhere: a click corrects its region, and without
 	// clicks the model keeps its label.
 	LocalPX int `json:"local_px,omitempty"`
+	// RegionWeight: the cross-entropy on those regions weighs 1 + RegionWeight (10): they are a
+	// few per cent of the pixels.
+	RegionWeight float64 `json:"region_weight,omitempty"`
 	// NoClickWeight weighs their loss against the loss of the samples with clicks (1).
 	NoClickWeight float64 `json:"no_click_weight,omitempty"`
 	// GuidanceLRMult: the first convolution's guidance weights (zero at the start) learn this many
@@ -227,6 +230,7 @@ func (p Params) clickTraining(k inference.Contract) *ClickTraining {
 	}
 	def(&c.NoClickShare, 0.25)
 	def(&c.NoClickWeight, 1)
+	def(&c.RegionWeight, 10)
 	def(&c.GuidanceLRMult, 10)
 	def(&c.EmptyShare, 0.1)
 	def(&c.CorruptShare, 0.2)
@@ -425,6 +429,8 @@ func (c *ClickTraining) check() error {
 	switch {
 	case c.LocalPX < 0 || c.LocalPX > 64:
 		return fmt.Errorf("interactive local_px %d: want 0 to 64 pixels", c.LocalPX)
+	case c.RegionWeight < 0:
+		return fmt.Errorf("interactive region_weight %g: want at least 0", c.RegionWeight)
 	case c.NoClickWeight < 0 || c.GuidanceLRMult <= 0:
 		return fmt.Errorf("interactive no_click_weight %g and guidance_lr_mult %g: want a weight of at least 0 and a factor above 0", c.NoClickWeight, c.GuidanceLRMult)
 	case c.EmptyShare+c.CorruptShare > 1:

@@ -217,3 +217,37 @@ func TestTinyInteractiveJob(t *testing.T) {
 		t.Errorf("InitJob from an interactive model: %v, want ErrKind", err)
 	}
 }
+
+// TestFineTuneInteractive: the retrain panel's request for an interactive model trains one from
+// the built-in automatic model on a workspace's corrected case, and registers it as interactive,
+// not active, the automatic registry untouched; an unknown kind is refused before any work.
+func TestFineTuneInteractive(t *testing.T) {
+	py := torchPython(t)
+	ort := ortOptions(t)
+	ws, id, _ := ircadWorkspace(t, 1)
+	ctx := context.Background()
+	if _, err := FineTune(ctx, FineTuneRequest{Workspace: ws, Train: []string{id}, Kind: "clever"}, nil); err == nil || !strings.Contains(err.Error(), "clever") {
+		t.Errorf("kind clever: %v", err)
+	}
+	p := InteractiveParams()
+	p.Epochs, p.MaxStepsPerEpoch, p.Batch, p.ReferenceSlices = 1, 1, 2, 2
+	p.Interactive.MaxClicks = 2
+	res, err := FineTune(ctx, FineTuneRequest{Workspace: ws, Train: []string{id}, Kind: inference.KindInteractive, Params: &p, Python: py, ORT: ort}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Model.Kind != workspace.KindInteractive || res.Model.Active || res.Parent != BuiltIn || res.Report.Kind != inference.KindInteractive || len(res.Scores) != 0 {
+		t.Errorf("result %+v, model %+v", res, res.Model)
+	}
+	m, err := inference.OpenModel(ctx, res.Model.Path, ort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if c := m.Contract(); !c.Interactive() || c.InputChannels() != c.Channels+3 || c.ClickEncoding != DefaultClickEncoding {
+		t.Errorf("contract %+v", c)
+	}
+	if ms, err := ws.ModelsOfKind(ctx, workspace.KindAutomatic); err != nil || len(ms) != 0 {
+		t.Errorf("automatic models %v %v", ms, err)
+	}
+}

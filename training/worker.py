@@ -235,9 +235,9 @@ class Worker:
     def make_model(self):
         return build_unet(self.torch.nn, self.in_channels, self.base, self.depth, self.dropout).to(self.device)
 
-    def loss_fn(self, logits, target):
+    def loss_fn(self, logits, target, weight=None):
         F = self.torch.nn.functional
-        bce = F.binary_cross_entropy_with_logits(logits, target)
+        bce = F.binary_cross_entropy_with_logits(logits, target, weight=weight)
         p = self.torch.sigmoid(logits)
         inter = (p * target).sum()
         dice = (2 * inter + 1) / (p.sum() + target.sum() + 1)
@@ -735,13 +735,16 @@ class Worker:
         if k > 0:
             near = self.torch.nn.functional.max_pool2d(near, 2 * k + 1, 1, k)
         target = self.torch.where(near > 0, y, inp[:, self.channels:self.channels + 1])
+        # the clicked regions are a few per cent of the pixels: their cross-entropy weighs
+        # region_weight times more, or the clicks would teach little beside keeping the label
+        weight = 1 + float(cfg.get("region_weight", 10)) * near
         # the two kinds of samples weigh apart (each its own Dice): keeping the label without
         # clicks (no_click_weight) and correcting it with clicks
         loss = 0.0
         if bool(no_click.any()):
             loss = loss + float(cfg.get("no_click_weight", 1.0)) * self.loss_fn(logits[no_click], target[no_click])
         if bool((~no_click).any()):
-            loss = loss + self.loss_fn(logits[~no_click], target[~no_click])
+            loss = loss + self.loss_fn(logits[~no_click], target[~no_click], weight[~no_click])
         return loss
 
     def val_pick(self):
