@@ -142,7 +142,7 @@ type Params struct {
 	WarmupEpochs     float64 `json:"warmup_epochs,omitempty"`
 	Batch            int     `json:"batch,omitempty"`
 	Epochs           int     `json:"epochs,omitempty"`
-	Patience         int     `json:"patience,omitempty"` // epochs without a better validation loss; 0 = never stop early
+	Patience         int     `json:"patience"` // epochs without a better validation loss; 0 = never stop early (always written: the worker's default is 3)
 	Augment          Augment `json:"augment"`
 	Seed             int     `json:"seed,omitempty"`
 	Device           string  `json:"device,omitempty"` // auto, cpu, cuda
