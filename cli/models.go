@@ -13,10 +13,12 @@ import (
 func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }
 
 // Models is `liverseg models [list | show VERSION | activate VERSION | active]`: the registry of
-// the workspace.
+// the workspace. Each kind (automatic, interactive) has its own active model: activate makes a
+// model the active one of its kind, --kind picks the kind list shows and active names.
 func Models(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("models", "[list | show VERSION | activate VERSION | active] [--workspace DIR] [--json]", stderr)
+	fs := newFlags("models", "[list | show VERSION | activate VERSION | active] [--kind automatic|interactive] [--workspace DIR] [--json]", stderr)
 	wsDir := addWorkspaceFlag(fs)
+	kind := fs.String("kind", "", "list: only the models of this kind; active: the active model of this kind (default automatic): automatic or interactive")
 	asJSON := addJSONFlag(fs)
 	rest, code, ok := parseFlags(fs, args)
 	if !ok {
@@ -34,6 +36,11 @@ func Models(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(rest) != n && !(n == 1 && len(rest) == 0) {
 		return usageError(stderr, fs, "%s takes %d argument(s)", verb, n-1)
 	}
+	switch *kind {
+	case "", workspace.KindAutomatic, workspace.KindInteractive:
+	default:
+		return usageError(stderr, fs, "--kind %q: want %s or %s", *kind, workspace.KindAutomatic, workspace.KindInteractive)
+	}
 	// A command that only reads opens the workspace read-only: it works where the workspace
 	// cannot be written (another user's, a read-only mount).
 	open := workspace.OpenReadOnly
@@ -48,6 +55,9 @@ func Models(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch verb {
 	case "list":
 		ms, err := ws.Models(ctx)
+		if *kind != "" {
+			ms, err = ws.ModelsOfKind(ctx, *kind)
+		}
 		if err != nil {
 			return fail(stderr, err)
 		}
@@ -61,7 +71,7 @@ func Models(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "no models in %s (liverseg train makes one)\n", ws.Dir)
 			return ExitOK
 		}
-		fmt.Fprintf(stdout, "  %-28s %-28s %-8s %s\n", "version", "parent", "val dice", "created")
+		fmt.Fprintf(stdout, "  %-28s %-11s %-28s %-8s %s\n", "version", "kind", "parent", "val dice", "created")
 		for _, m := range ms {
 			mark := " "
 			if m.Active {
@@ -71,7 +81,7 @@ func Models(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if m.ValDice != nil {
 				d = fmt.Sprintf("%.4f", *m.ValDice)
 			}
-			fmt.Fprintf(stdout, "%s %-28s %-28s %-8s %s\n", mark, m.Version, m.Parent, d, m.Created)
+			fmt.Fprintf(stdout, "%s %-28s %-11s %-28s %-8s %s\n", mark, m.Version, m.Kind, m.Parent, d, m.Created)
 		}
 		return ExitOK
 	case "show", "active":
@@ -79,7 +89,7 @@ func Models(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if verb == "show" {
 			m, err = ws.Model(ctx, rest[1])
 		} else {
-			m, err = ws.Active(ctx)
+			m, err = ws.ActiveOfKind(ctx, *kind)
 		}
 		if err != nil {
 			return fail(stderr, err)
@@ -88,6 +98,7 @@ func Models(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return done(stdout, stderr, writeJSON(stdout, m))
 		}
 		fmt.Fprintf(stdout, "version   %s%s\n", m.Version, map[bool]string{true: " (active)", false: ""}[m.Active])
+		fmt.Fprintf(stdout, "kind      %s\n", m.Kind)
 		if m.Parent != "" {
 			fmt.Fprintf(stdout, "parent    %s\n", m.Parent)
 		}

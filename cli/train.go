@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"liverseg/assets"
 	"liverseg/inference"
 	"liverseg/internal/atomicfile"
 	"liverseg/scan"
@@ -36,7 +37,7 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	importDir := fs.String("import", "", "a job folder a worker finished elsewhere: check, report and register its model")
 	assets := fs.String("assets", "", "with --import: also write model.onnx, MODEL_CARD.md and report/ into this folder (the default model: assets)")
 	resume := fs.String("resume", "", "take up a cancelled job (its ID or folder) from its checkpoint")
-	from := fs.String("from", "", "fine-tune this model: a registered version, or built-in")
+	from := fs.String("from", "", "fine-tune this model, or train an interactive model from it: a registered version, or built-in (default: the config's from)")
 	search := fs.Int("search", 0, "run N random trials over the study's grid and rank them")
 	activate := fs.Bool("activate", false, "make the new model the active one")
 	version := fs.String("version", "", "the new model's version (default: the job ID)")
@@ -93,7 +94,7 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, err)
 		}
 		if *assets != "" {
-			if err := writeAssets(ctx, *assets, *importDir); err != nil {
+			if err := writeAssets(ctx, *assets, *importDir, res.Report.Kind); err != nil {
 				return fail(stderr, err)
 			}
 		}
@@ -157,6 +158,13 @@ func Train(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cfg.SliceSets = append(cfg.SliceSets, ss)
 	}
 	hp.apply(cfg)
+	if *from == "" {
+		*from = cfg.From
+	}
+	if k := cfg.Contract.Contract(); k.Interactive() && *from == "" {
+		return usageError(stderr, fs, "an %s model starts from an %s one: give --from VERSION (or %s), or from in the config",
+			inference.KindInteractive, inference.KindAutomatic, training.BuiltIn)
+	}
 	var ws *workspace.Workspace
 	if !*exportOnly || *from != "" {
 		w, err := openWS()
@@ -286,29 +294,35 @@ func (h *hyperFlags) apply(cfg *training.Config) {
 	}
 }
 
-// writeAssets copies a finished job's model, card and report into dir (the default model).
-func writeAssets(ctx context.Context, dir, job string) error {
+// writeAssets writes a job's model, card and report into the assets folder dir: model.onnx,
+// MODEL_CARD.md and report/ for an automatic model; interactive.onnx, INTERACTIVE_MODEL_CARD.md
+// and interactive-report/ for an interactive one (kind), which sits beside it.
+func writeAssets(ctx context.Context, dir, job, kind string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	model, card, report := assets.DefaultModelName, "MODEL_CARD.md", "report"
+	if kind == inference.KindInteractive {
+		model, card, report = assets.InteractiveModelName, "INTERACTIVE_MODEL_CARD.md", "interactive-report"
+	}
 	for _, f := range []struct {
-		name string
-		read func(context.Context, string) ([]byte, error)
+		from, to string
+		read     func(context.Context, string) ([]byte, error)
 	}{
-		{"model.onnx", inference.ReadModel},
-		{"MODEL_CARD.md", func(ctx context.Context, p string) ([]byte, error) {
+		{"model.onnx", model, inference.ReadModel},
+		{"MODEL_CARD.md", card, func(ctx context.Context, p string) ([]byte, error) {
 			return scan.ReadFileLimit(ctx, p, scan.MaxConfigBytes, "a model card")
 		}},
 	} {
-		b, err := f.read(ctx, filepath.Join(job, f.name))
+		b, err := f.read(ctx, filepath.Join(job, f.from))
 		if err != nil {
 			return err
 		}
-		if err := atomicfile.WriteBytes(filepath.Join(dir, f.name), 0o644, b); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, f.to), 0o644, b); err != nil {
 			return err
 		}
 	}
-	rep := filepath.Join(dir, "report")
+	rep := filepath.Join(dir, report)
 	if err := os.RemoveAll(rep); err != nil {
 		return err
 	}

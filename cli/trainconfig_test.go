@@ -49,3 +49,30 @@ func TestTrainConfigRefusedAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// Issue 23: an interactive model starts from an automatic one: a config of that kind without
+// from (nor --from) is a usage error before any work; the kind and its click settings are checked.
+func TestTrainInteractiveConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(contract string) string {
+		p := filepath.Join(dir, "c.json")
+		cfg := `{"contract": {"channels": 3, "input_size": [64, 64]` + contract + `},
+			"slice_sets": [{"name": "s", "dir": "nowhere", "layout": "pairs", "hu": [0, 255]}]}`
+		if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	code, _, stderr := runCLI(Train, "--config", write(`, "kind": "interactive"`), "--workspace", filepath.Join(dir, "ws"))
+	if code != ExitUsage || !strings.Contains(stderr, "--from") || !strings.Contains(stderr, "automatic") {
+		t.Errorf("without from: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runCLI(Train, "--config", write(`, "kind": "interactive", "click_encoding": "square"`), "--from", "built-in", "--workspace", filepath.Join(dir, "ws"))
+	if code != ExitFailure || !strings.Contains(stderr, "click_encoding") {
+		t.Errorf("a bad encoding: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runCLI(Train, "--config", write(`, "click_radius_mm": 4`), "--workspace", filepath.Join(dir, "ws"))
+	if code != ExitFailure || !strings.Contains(stderr, "belong to an interactive model") {
+		t.Errorf("a radius on an automatic model: exit %d, %q", code, stderr)
+	}
+}

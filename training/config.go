@@ -30,6 +30,10 @@ type Config struct {
 	// carrying a dataset to another machine; the worker turns them back into floats.
 	Quantize bool   `json:"quantize,omitempty"`
 	Train    Params `json:"train"`
+	// From is the model the job starts from (`liverseg train --from` says the same and wins): a
+	// registered version, or built-in. An interactive model needs one: it starts from an
+	// automatic model's weights.
+	From string `json:"from,omitempty"`
 
 	dir string // of the config file, for relative paths
 }
@@ -39,7 +43,24 @@ type ContractConfig struct {
 	Channels  int        `json:"channels,omitempty"`
 	Window    [2]float64 `json:"window,omitempty"`
 	InputSize [2]int     `json:"input_size,omitempty"`
+	// Kind is automatic ("" too) or interactive: a model that redraws a slice from its image,
+	// its current label and the annotator's clicks, drawn with ClickEncoding (disk or gaussian)
+	// at ClickRadiusMM (DESIGN.md, the model contract). An interactive job trains from an
+	// automatic model (Config.From).
+	Kind          string  `json:"kind,omitempty"`
+	ClickEncoding string  `json:"click_encoding,omitempty"`  // default DefaultClickEncoding
+	ClickRadiusMM float64 `json:"click_radius_mm,omitempty"` // default DefaultClickRadiusMM
 }
+
+// The click drawing of an interactive model unless its config says otherwise: disks of 5 mm.
+// Disks, because RITM (Sofiiuk et al. 2022) measured them above distance maps and Gaussians of
+// the same size; 5 mm, because on the default model's 192x192 input of an abdomen (about 2 mm a
+// pixel) that is RITM's 5 px radius on its 400-500 px images in proportion to the object: a
+// click marks a spot of the liver's edge without covering a vessel or the gap to the kidney.
+const (
+	DefaultClickEncoding = inference.ClickDisk
+	DefaultClickRadiusMM = 5
+)
 
 // Contract is the inference contract the dataset is exported through.
 func (c ContractConfig) Contract() inference.Contract {
@@ -52,6 +73,18 @@ func (c ContractConfig) Contract() inference.Contract {
 	}
 	if c.InputSize[0] > 0 && c.InputSize[1] > 0 {
 		k.InputH, k.InputW = c.InputSize[0], c.InputSize[1]
+	}
+	if c.Kind != "" {
+		k.Kind = c.Kind
+	}
+	if k.Interactive() {
+		k.ClickEncoding, k.ClickRadiusMM = c.ClickEncoding, c.ClickRadiusMM
+		if k.ClickEncoding == "" {
+			k.ClickEncoding = DefaultClickEncoding
+		}
+		if k.ClickRadiusMM == 0 {
+			k.ClickRadiusMM = DefaultClickRadiusMM
+		}
 	}
 	return k
 }
@@ -109,7 +142,7 @@ type Params struct {
 	WarmupEpochs     float64 `json:"warmup_epochs,omitempty"`
 	Batch            int     `json:"batch,omitempty"`
 	Epochs           int     `json:"epochs,omitempty"`
-	Patience         int     `json:"patience,omitempty"` // epochs without a better validation loss; 0 = never stop early
+	Patience         int     `json:"patience"` // epochs without a better validation loss; 0 = never stop early (always written: the worker's default is 3)
 	Augment          Augment `json:"augment"`
 	Seed             int     `json:"seed,omitempty"`
 	Device           string  `json:"device,omitempty"` // auto, cpu, cuda
@@ -125,6 +158,92 @@ type Params struct {
 	// starting network disagrees with the labels, the rest drawn as usual: a fine-tune on corrected
 	// labels then spends its few steps on the corrections rather than on slices it already knows.
 	Focus float64 `json:"focus,omitempty"`
+	// Interactive: how an interactive model learns from simulated clicks (nil for an automatic
+	// model). Prepare sets its encoding and radius from the contract.
+	Interactive *ClickTraining `json:"interactive,omitempty"`
+	// SliceSpacingMM is the mm of one input pixel assumed for the 2D slice sets, which carry no
+	// spacing, where a click's radius is drawn (2 when unset: a 0.75 mm pixel of a 512-pixel
+	// slice at a 192-pixel input).
+	SliceSpacingMM float64 `json:"slice_spacing_mm,omitempty"`
+}
+
+// ClickTraining is how the worker simulates an annotator's clicks while it trains an interactive
+// model, and scores it (worker.py, Clicker): for each sample a random number of clicks, each on
+// the largest error region left by the model's own previous output. Zero values take the defaults.
+type ClickTraining struct {
+	Encoding string  `json:"click_encoding"`  // disk or gaussian: the contract's
+	RadiusMM float64 `json:"click_radius_mm"` // the contract's
+	// MaxClicks: a sample with clicks gets 1..MaxClicks of them (5).
+	MaxClicks int `json:"max_clicks,omitempty"`
+	// NoClickShare of the samples get no click, the automatic model's mask as label and as
+	// target, so that without clicks the model keeps the label (0.25).
+	NoClickShare float64 `json:"no_click_share,omitempty"`
+	// LocalPX: the target is the truth on the error regions clicked on, grown by this many
+	// pixels (2), and the label given elsewhere: a click corrects its region, and without
+	// clicks the model keeps its label.
+	LocalPX int `json:"local_px,omitempty"`
+	// RegionWeight: the cross-entropy on those regions weighs 1 + RegionWeight (10): they are a
+	// few per cent of the pixels.
+	RegionWeight float64 `json:"region_weight,omitempty"`
+	// NoClickWeight weighs their loss against the loss of the samples with clicks (1).
+	NoClickWeight float64 `json:"no_click_weight,omitempty"`
+	// GuidanceLRMult: the first convolution's guidance weights (zero at the start) learn this many
+	// times faster than the rest of the network (10); its image weights stay the parent's.
+	GuidanceLRMult float64 `json:"guidance_lr_mult,omitempty"`
+	// Of the samples with clicks, EmptyShare start from an empty label (0.1) and CorruptShare
+	// from the truth grown or shrunk by 1 to 6 pixels (0.2); the others from the automatic mask.
+	EmptyShare   float64 `json:"empty_share,omitempty"`
+	CorruptShare float64 `json:"corrupt_share,omitempty"`
+	// Each epoch's validation: ValClicks clicks (3) on at most ValSlices slices with liver (48).
+	ValClicks int `json:"val_clicks,omitempty"`
+	ValSlices int `json:"val_slices,omitempty"`
+	// ClickCounts are the report's points of the Dice against the clicks (0,1,2,3,5,10,20);
+	// CurveTrain scores the training cases too (slow on a CPU: 20 runs of every slice).
+	ClickCounts []int `json:"click_counts,omitempty"`
+	CurveTrain  bool  `json:"curve_train,omitempty"`
+}
+
+// DefaultClickCounts are the report's points of the Dice against the number of clicks.
+var DefaultClickCounts = []int{0, 1, 2, 3, 5, 10, 20}
+
+// clickTraining is the job's click simulation for contract k: nil for an automatic model, else
+// p's settings with the contract's drawing and the defaults filled in.
+func (p Params) clickTraining(k inference.Contract) *ClickTraining {
+	if !k.Interactive() {
+		return nil
+	}
+	var c ClickTraining
+	if p.Interactive != nil {
+		c = *p.Interactive
+	}
+	c.Encoding, c.RadiusMM = k.ClickEncoding, k.ClickRadiusMM
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.MaxClicks == 0 {
+		c.MaxClicks = 5
+	}
+	if c.LocalPX == 0 {
+		c.LocalPX = 2
+	}
+	def(&c.NoClickShare, 0.25)
+	def(&c.NoClickWeight, 1)
+	def(&c.RegionWeight, 10)
+	def(&c.GuidanceLRMult, 10)
+	def(&c.EmptyShare, 0.1)
+	def(&c.CorruptShare, 0.2)
+	if c.ValClicks == 0 {
+		c.ValClicks = 3
+	}
+	if c.ValSlices == 0 {
+		c.ValSlices = 48
+	}
+	if len(c.ClickCounts) == 0 {
+		c.ClickCounts = append([]int(nil), DefaultClickCounts...)
+	}
+	return &c
 }
 
 // Augment is the worker's augmentation, applied on the device a batch at a time.
@@ -230,6 +349,14 @@ func (c *Config) Check() error {
 			return fmt.Errorf("slice set %s: flip %q (want vertical, horizontal or nothing)", s.Name, s.Flip)
 		}
 	}
+	switch c.Contract.Kind {
+	case "", inference.KindAutomatic, inference.KindInteractive:
+	default:
+		return fmt.Errorf("contract kind %q: want %s or %s", c.Contract.Kind, inference.KindAutomatic, inference.KindInteractive)
+	}
+	if c.Contract.Kind != inference.KindInteractive && (c.Contract.ClickEncoding != "" || c.Contract.ClickRadiusMM != 0) {
+		return fmt.Errorf("click_encoding and click_radius_mm belong to an %s model: set the contract's kind to %s", inference.KindInteractive, inference.KindInteractive)
+	}
 	k := c.Contract.Contract()
 	if _, err := inference.ParseContract(k.Metadata()); err != nil {
 		return err
@@ -252,6 +379,15 @@ func (p Params) Check(k inference.Contract) error {
 		return fmt.Errorf("dropout %g: want 0 <= dropout < 1", p.Dropout)
 	case p.Focus < 0 || p.Focus > 1:
 		return fmt.Errorf("focus %g: want a share from 0 to 1", p.Focus)
+	case p.SliceSpacingMM < 0:
+		return fmt.Errorf("slice_spacing_mm %g: want a size in mm above 0", p.SliceSpacingMM)
+	case p.Interactive != nil && !k.Interactive():
+		return fmt.Errorf("interactive click settings on an %s model: set the contract's kind to %s", k.Kind, inference.KindInteractive)
+	}
+	if c := p.clickTraining(k); c != nil {
+		if err := c.check(); err != nil {
+			return err
+		}
 	}
 	switch strings.ToLower(p.Optimizer) {
 	case "adam", "adamw", "sgd":
@@ -272,4 +408,42 @@ func checkSplit(s string) error {
 		return nil
 	}
 	return fmt.Errorf("split %q: want train, val or empty (by patient)", s)
+}
+
+// check reports impossible click settings.
+func (c *ClickTraining) check() error {
+	share := func(name string, v float64) error {
+		if v < 0 || v > 1 {
+			return fmt.Errorf("interactive %s %g: want a share from 0 to 1", name, v)
+		}
+		return nil
+	}
+	for _, s := range []struct {
+		name string
+		v    float64
+	}{{"no_click_share", c.NoClickShare}, {"empty_share", c.EmptyShare}, {"corrupt_share", c.CorruptShare}} {
+		if err := share(s.name, s.v); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.LocalPX < 0 || c.LocalPX > 64:
+		return fmt.Errorf("interactive local_px %d: want 0 to 64 pixels", c.LocalPX)
+	case c.RegionWeight < 0:
+		return fmt.Errorf("interactive region_weight %g: want at least 0", c.RegionWeight)
+	case c.NoClickWeight < 0 || c.GuidanceLRMult <= 0:
+		return fmt.Errorf("interactive no_click_weight %g and guidance_lr_mult %g: want a weight of at least 0 and a factor above 0", c.NoClickWeight, c.GuidanceLRMult)
+	case c.EmptyShare+c.CorruptShare > 1:
+		return fmt.Errorf("interactive empty_share %g and corrupt_share %g: together at most 1", c.EmptyShare, c.CorruptShare)
+	case c.MaxClicks < 1 || c.MaxClicks > 100:
+		return fmt.Errorf("interactive max_clicks %d: want 1 to 100", c.MaxClicks)
+	case c.ValClicks < 1 || c.ValClicks > 100 || c.ValSlices < 1:
+		return fmt.Errorf("interactive val_clicks %d and val_slices %d: want 1 to 100 clicks and at least 1 slice", c.ValClicks, c.ValSlices)
+	}
+	for _, n := range c.ClickCounts {
+		if n < 0 || n > 100 {
+			return fmt.Errorf("interactive click_counts: %d is not from 0 to 100", n)
+		}
+	}
+	return nil
 }

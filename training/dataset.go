@@ -75,6 +75,10 @@ type ManifestCase struct {
 	Files     []string   `json:"files,omitempty"`
 	HU        [2]float64 `json:"hu,omitempty"`
 	HUAssumed bool       `json:"hu_assumed,omitempty"`
+	// InputSpacingMM is the mm of one pixel of the model's input along its columns and rows
+	// (the canonical slice's spacing x its size / the input size): where a click's radius is
+	// measured. Volumes only: the 2D slice sets carry no spacing.
+	InputSpacingMM *[2]float64 `json:"input_spacing_mm,omitempty"`
 }
 
 // Progress is told what the export is doing: a stage name and counts.
@@ -380,6 +384,8 @@ func writeVolumeCase(ctx context.Context, dir string, k inference.Contract, v *s
 	if err != nil {
 		return err
 	}
+	can := p.Canonical
+	mc.InputSpacingMM = &[2]float64{can.Spacing[0] * float64(can.Dims[0]) / float64(k.InputW), can.Spacing[1] * float64(can.Dims[1]) / float64(k.InputH)}
 	w, err := newCaseWriter(dir, mc.Name, k, quantize, mc)
 	if err != nil {
 		return err

@@ -26,6 +26,15 @@ type FineTuneRequest struct {
 	Python    string   // interpreter; "" = LIVERSEG_PYTHON or python3
 	Author    string   // recorded in job.json
 
+	// Kind is the kind of model to make: "" or inference.KindAutomatic fine-tunes the parent;
+	// inference.KindInteractive trains an interactive model from it (the parent stays an
+	// automatic model: the workspace's active one by default), with InteractiveParams unless
+	// Params says otherwise, its clicks drawn as DefaultClickEncoding at DefaultClickRadiusMM.
+	// Its result has no Scores (an interactive model does not segment a series alone): its
+	// report's Clicks, the Dice against the number of simulated clicks on the held-out cases,
+	// take their place.
+	Kind string
+
 	// Version is the new model's version; "" = the job's ID.
 	Version string
 	// ORT is the ONNX Runtime for the check of the exported model and the scoring; the zero
@@ -83,6 +92,24 @@ func FineTuneParams() Params {
 	return p
 }
 
+// InteractiveParams are the defaults of an interactive model trained from an automatic one on a
+// CPU, as assets/interactive-model.json trains the built-in one: Adam at 3e-5 for the network and
+// 500 times that for the guidance weights (which start at zero), batch norm frozen, batches of 8,
+// 40 steps an epoch, at most 12 epochs or 25 minutes, mild augmentation, and the click simulation's
+// defaults (ClickTraining).
+func InteractiveParams() Params {
+	p := DefaultParams()
+	p.Optimizer, p.LR, p.WeightDecay = "adam", 3e-5, 0
+	p.Schedule, p.WarmupEpochs = "cosine", 0
+	p.Batch, p.Epochs, p.Patience, p.MaxStepsPerEpoch = 8, 12, 0, 40
+	p.Augment = Augment{RotateDeg: 8, Scale: 0.1, Intensity: 0.1}
+	p.FreezeBN = true
+	p.MaxSeconds = 1500
+	p.ReferenceSlices = 8
+	p.Interactive = &ClickTraining{NoClickShare: 0.3, NoClickWeight: 2, GuidanceLRMult: 500, RegionWeight: 10, ValSlices: 32}
+	return p
+}
+
 // Events FineTune sends besides the worker's (Event.Event "stage"): Kind says which part of the
 // job runs and Message what it does; Step and Steps count its items where it has some.
 const (
@@ -126,10 +153,20 @@ func FineTune(ctx context.Context, req FineTuneRequest, onEvent func(Event)) (re
 		return nil, fmt.Errorf("fine-tuning: parent model: %w", err)
 	}
 	cfg := &Config{Name: "fine-tune of " + parent.Version, Quantize: true}
-	if req.Params != nil {
+	interactive := req.Kind == inference.KindInteractive
+	switch {
+	case req.Params != nil:
 		cfg.Train = *req.Params
-	} else {
+	case interactive:
+		cfg.Train = InteractiveParams()
+	default:
 		cfg.Train = FineTuneParams()
+	}
+	if interactive {
+		cfg.Name = "interactive model from " + parent.Version
+		cfg.Contract.Kind = inference.KindInteractive
+	} else if req.Kind != "" && req.Kind != inference.KindAutomatic {
+		return nil, fmt.Errorf("fine-tuning: model kind %q: want %s or %s", req.Kind, inference.KindAutomatic, inference.KindInteractive)
 	}
 	parent.Configure(cfg)
 	for _, c := range train {
@@ -195,6 +232,11 @@ func FineTune(ctx context.Context, req FineTuneRequest, onEvent func(Event)) (re
 		return nil, err
 	}
 	res = &FineTuneResult{Version: out.Report.Version, Parent: parent.Version, JobDir: dir, Model: out.Model, Report: out.Report}
+	if interactive {
+		res.Elapsed = time.Since(start)
+		stage(StageFinished, "done", 0, 0)
+		return res, nil
+	}
 
 	// From here the model is registered: a failure or a cancel still returns what there is.
 	old, err := inference.OpenModel(ctx, parent.Path, ort)

@@ -25,16 +25,8 @@ import (
 // (version 1, manual) is the IRCAD liver mask; it returns the workspace, the case ID and the volume.
 func ircadWorkspace(t *testing.T, n int) (*workspace.Workspace, string, *scan.Volume) {
 	t.Helper()
-	root := testenv.IRCAD(t, n)
 	ctx := context.Background()
-	v, err := scan.LoadVolume(ctx, filepath.Join(root, "PATIENT_DICOM"), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth, err := labels.Load(filepath.Join(root, "MASKS_DICOM", "liver"), v, labels.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, truth := loadIRCAD(t, n)
 	ws, err := workspace.Open(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +40,21 @@ func ircadWorkspace(t *testing.T, n int) (*workspace.Workspace, string, *scan.Vo
 		t.Fatal(err)
 	}
 	return ws, c.ID, v
+}
+
+// loadIRCAD reads IRCAD case n's series and its liver mask.
+func loadIRCAD(t *testing.T, n int) (*scan.Volume, *scan.Mask) {
+	t.Helper()
+	root := testenv.IRCAD(t, n)
+	v, err := scan.LoadVolume(context.Background(), filepath.Join(root, "PATIENT_DICOM"), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := labels.Load(filepath.Join(root, "MASKS_DICOM", "liver"), v, labels.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, truth
 }
 
 // quickParams: one epoch of one step (or as the test says), on the built-in model's network.
@@ -395,15 +402,7 @@ func TestFineTuneHeldOut(t *testing.T) {
 	ws, trainID, _ := ircadWorkspace(t, 1)
 	ctx := context.Background()
 	// IRCAD 17 as a second case of the same workspace
-	root := testenv.IRCAD(t, 17)
-	v17, err := scan.LoadVolume(ctx, filepath.Join(root, "PATIENT_DICOM"), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth17, err := labels.Load(filepath.Join(root, "MASKS_DICOM", "liver"), v17, labels.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v17, truth17 := loadIRCAD(t, 17)
 	c17, err := ws.EnsureCase(ctx, workspace.SeriesCase(&v17.Series))
 	if err != nil {
 		t.Fatal(err)

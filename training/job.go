@@ -89,6 +89,7 @@ func Prepare(ctx context.Context, cfg *Config, dir, dataset string, progress Pro
 	}
 	j := &JobFile{Params: cfg.Train, Dataset: dataset, ID: filepath.Base(dir), Name: cfg.Name,
 		Created: time.Now().UTC().Format(time.RFC3339)}
+	j.Params.Interactive = cfg.Train.clickTraining(cfg.Contract.Contract())
 	if err := WriteJob(dir, j); err != nil {
 		return nil, nil, err
 	}
@@ -166,6 +167,9 @@ func Finish(ctx context.Context, dir string, opt FinishOptions) (*Outcome, error
 		opt.Parent = j.Parent
 	}
 	k := man.Contract.Inference()
+	if c := j.Interactive; c != nil {
+		k.Kind, k.ClickEncoding, k.ClickRadiusMM = inference.KindInteractive, c.Encoding, c.RadiusMM
+	}
 	k.Version, k.Parent = version, opt.Parent
 	k.Created = time.Now().UTC().Format(time.RFC3339)
 	var trained []string
@@ -196,6 +200,9 @@ func Finish(ctx context.Context, dir string, opt FinishOptions) (*Outcome, error
 	}
 	if diff.abs > tol*math.Max(1, diff.scale) {
 		return nil, fmt.Errorf("%s: %w: largest logit difference %.3g on %d reference slices (tolerance %.3g)", modelPath, ErrMismatch, diff.abs, n, tol*math.Max(1, diff.scale))
+	}
+	if k.Interactive() {
+		return finishInteractive(ctx, dir, j, man, events, done, version, opt.Parent, diff.abs, n, m)
 	}
 	splits := map[string]bool{"val": true}
 	if opt.TrainCases {
@@ -240,8 +247,8 @@ func verify(ctx context.Context, m *inference.Model, dir string) (difference, in
 		return difference{}, 0, err
 	}
 	c := m.Contract()
-	if len(in.Shape) != 4 || in.F32 == nil || in.Shape[1] != c.Channels || in.Shape[2] != c.InputH || in.Shape[3] != c.InputW {
-		return difference{}, 0, fmt.Errorf("%s: reference inputs %v do not fit the model's [N,%d,%d,%d]", dir, in.Shape, c.Channels, c.InputH, c.InputW)
+	if len(in.Shape) != 4 || in.F32 == nil || in.Shape[1] != c.InputChannels() || in.Shape[2] != c.InputH || in.Shape[3] != c.InputW {
+		return difference{}, 0, fmt.Errorf("%s: reference inputs %v do not fit the model's [N,%d,%d,%d]", dir, in.Shape, c.InputChannels(), c.InputH, c.InputW)
 	}
 	n := in.Shape[0]
 	got, err := m.Run(ctx, in.F32, n)

@@ -128,9 +128,13 @@ func unetShape(inits []inference.Initializer) (base, depth int, err error) {
 
 // Configure makes cfg train the parent's network on the parent's input: a fine-tuned model keeps
 // both, so that it can start from the parent's weights and serve as its replacement.
+// The kind and the click drawing stay the config's: an interactive model is trained from an
+// automatic one (InitJob checks).
 func (p *Parent) Configure(cfg *Config) {
 	k := p.Contract
-	cfg.Contract = ContractConfig{Channels: k.Channels, Window: [2]float64{k.WindowLow, k.WindowHigh}, InputSize: [2]int{k.InputH, k.InputW}}
+	cc := cfg.Contract
+	cfg.Contract = ContractConfig{Channels: k.Channels, Window: [2]float64{k.WindowLow, k.WindowHigh}, InputSize: [2]int{k.InputH, k.InputW},
+		Kind: cc.Kind, ClickEncoding: cc.ClickEncoding, ClickRadiusMM: cc.ClickRadiusMM}
 	cfg.Train.Base, cfg.Train.Depth = p.Base, p.Depth
 }
 
@@ -180,7 +184,13 @@ const initCheckSlices = 4
 // lineage, the weights (InitWeights), and the check that the worker's initial network reproduces
 // the parent's logits from ONNX Runtime (opened with opt) on a few training slices. The caller
 // writes j.
+//
+// Both an automatic and an interactive model start from an automatic parent: the interactive one
+// with its guidance weights zero (the worker adds them), so that it starts as the parent.
 func (p *Parent) InitJob(ctx context.Context, dir string, j *JobFile, opt inference.Options) error {
+	if err := p.Contract.CheckKind(inference.KindAutomatic, "model "+p.Version); err != nil {
+		return err
+	}
 	init, err := p.InitWeights(ctx)
 	if err != nil {
 		return err

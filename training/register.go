@@ -98,7 +98,7 @@ func (t *Trainer) Register(ctx context.Context, out *Outcome, activate bool) (*R
 	r := out.Report
 	m, err := t.WS.RegisterModel(ctx, workspace.NewModel{
 		Version: r.Version, Parent: r.Parent, SourceDir: out.Dir, Data: r.Dataset, Params: r.Params,
-		Metrics: summaryOf(r), ValDice: r.Val.Dice, Job: r.Job, Activate: activate,
+		Metrics: summaryOf(r), ValDice: r.Val.Dice, Job: r.Job, Kind: r.Kind, Activate: activate,
 	})
 	if err != nil {
 		return nil, err
@@ -133,6 +133,9 @@ func summaryOf(r *Report) Summary {
 
 // WriteModelCard writes the model card of a report.
 func WriteModelCard(path string, r *Report) error {
+	if r.Clicks != nil {
+		return writeInteractiveCard(path, r)
+	}
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("# liverseg model %s\n\n", r.Version)

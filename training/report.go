@@ -56,6 +56,12 @@ type Report struct {
 	Volumes []*CaseEval `json:"volumes,omitempty"` // whole pipeline on the original series
 
 	Panels []Panel `json:"panels"`
+
+	// Kind is the model's kind: "" (automatic) or interactive, whose report is Clicks, the Dice
+	// against the number of simulated clicks on the validation cases (Cases and Volumes stay
+	// empty: an interactive model scores only with guidance).
+	Kind   string      `json:"kind,omitempty"`
+	Clicks *ClickCurve `json:"clicks,omitempty"`
 }
 
 // DatasetEntry is one case of the dataset, as the report lists it.
@@ -199,6 +205,11 @@ func (r *Report) Write(dir string) error {
 	if err := r.writePlots(dir); err != nil {
 		return err
 	}
+	if r.Clicks != nil {
+		if err := r.writeClickPlot(dir); err != nil {
+			return err
+		}
+	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
@@ -336,14 +347,9 @@ func (r *Report) writePlots(dir string) error {
 			if len(pts) == 0 {
 				continue
 			}
-			l, s, err := plotter.NewLinePoints(pts)
-			if err != nil {
+			if err := addLine(p, pts, colors[i%len(colors)], n); err != nil {
 				return err
 			}
-			l.Color, s.Color = colors[i%len(colors)], colors[i%len(colors)]
-			l.Width = vg.Points(1.5)
-			p.Add(l, s)
-			p.Legend.Add(n, l, s)
 		}
 		p.Legend.Top = true
 		p.Add(plotter.NewGrid())
@@ -360,6 +366,19 @@ func (r *Report) writePlots(dir string) error {
 		"Dice": func(h EpochRecord) *float64 { return h.ValDice },
 		"mIoU": func(h EpochRecord) *float64 { return h.ValMIoU },
 	})
+}
+
+// addLine adds a line with its points to a plot, in a colour, named in the legend.
+func addLine(p *plot.Plot, pts plotter.XYs, c color.Color, name string) error {
+	l, s, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return err
+	}
+	l.Color, s.Color = c, c
+	l.Width = vg.Points(1.5)
+	p.Add(l, s)
+	p.Legend.Add(name, l, s)
+	return nil
 }
 
 var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -385,7 +404,15 @@ img{max-width:100%} figure{display:inline-block;margin:.5em}
 <h1>liverseg model {{.Version}}</h1>
 <p>Job {{.Job}}{{if .Parent}}, fine-tuned from {{.Parent}}{{end}}; trained with torch {{.Torch}} on {{.Device}},
 {{.Epochs}} epochs ({{printf "%.0f" .TrainSeconds}} s){{if .EarlyStop}}, stopped early: {{.EarlyStop}}{{end}}; the weights of epoch {{.BestEpoch}} (lowest validation loss).</p>
-<p class="big">Validation Dice {{f4 .Val.Dice}}</p>
+{{with .Clicks}}<p>An <b>interactive</b> model: it redraws a slice from its image, its current label and the annotator's clicks ({{.Encoding}}s of {{.RadiusMM}} mm).</p>
+<h2>Dice against the number of clicks</h2>
+<p>Every slice of each validation case corrected one at a time, as an annotator would: the label starts as the automatic model's mask, each click goes to the interior-most point of the largest error region (false negatives and false positives apart) that the model's previous output leaves, positive on a missed region, negative on a leak, and the model's output becomes the label for the next click; a slice without error gets no more clicks. The Dice of all the case's voxels at once, at the model's input size. At 0 clicks the model runs with the automatic mask as label and no click: its agreement with that mask (Dice) says that it keeps the label it is given. {{printf "%.0f" .Seconds}} s.</p>
+<table><tr><th>case</th><th>split</th><th>slices</th><th>automatic</th><th>agreement, 0 clicks</th>{{range .Counts}}<th>{{.}} clicks</th>{{end}}</tr>
+{{range $n, $s := .Splits}}<tr class="val"><td>all {{$n}}</td><td>{{$n}}</td><td>{{$s.Slices}}</td><td>{{f4 $s.AutoDice}}</td><td>{{f4 $s.NoClickAgreement}}</td>{{range $s.Dice}}<td>{{f4 .}}</td>{{end}}</tr>
+{{end}}{{range .Cases}}<tr><td>{{.Name}}</td><td>{{.Split}}</td><td>{{.Slices}}</td><td>{{f4 .AutoDice}}</td><td>{{f4 .NoClickAgreement}}</td>{{range .Dice}}<td>{{f4 .}}</td>{{end}}</tr>
+{{end}}</table>
+<img src="clicks.png" alt="Dice against the number of clicks">
+{{end}}<p class="big">Validation Dice {{f4 .Val.Dice}}{{if .Clicks}} without clicks{{end}}</p>
 <p>The Dice of all validation voxels at once, {{if eq .ValLevel "volume"}}by the whole segmentation pipeline (resize back, largest component, holes filled) on the original series against its label{{else}}at the model's input size, threshold only{{end}}.
 mIoU {{f4 .Val.MIoU}}, mPA {{f4 .Val.MPA}}; the original study's per-slice figures: mIoU {{f4 .Val.StudyMIoU}}, mPA {{f4 .Val.StudyMPA}}.
 ONNX Runtime ({{.ORTProvider}}) against PyTorch on {{.ORTSlices}} validation slices: largest logit difference {{printf "%.2g" .ORTMaxDiff}}.</p>

@@ -182,6 +182,10 @@ class Worker:
         c = self.manifest["contract"]
         self.channels = int(c["channels"])
         self.size = tuple(int(v) for v in c["input_size"])
+        # an interactive model (job "interactive"): the image channels, then the guidance (label,
+        # positive clicks, negative clicks); see Clicker
+        self.interactive = job.get("interactive") or None
+        self.in_channels = self.channels + (3 if self.interactive else 0)
         if self.size[0] % (2 ** self.depth) or self.size[1] % (2 ** self.depth):
             fail(events, "config", "input size %s is not divisible by 2^depth = %d" % (self.size, 2 ** self.depth))
         self.train_x, self.train_y = self._load("train")
@@ -191,9 +195,10 @@ class Worker:
 
     def _load(self, split):
         np, torch = self.np, self.torch
-        xs, ys = [], []
+        xs, ys, sp = [], [], []
         if split == "train":
             self.repeat = []
+        ranges = []
         for case in self.manifest["cases"]:
             if case["split"] != split:
                 continue
@@ -203,12 +208,20 @@ class Worker:
                 fail(self.events, "dataset", "%s: images %s and masks %s do not match the manifest" % (case["name"], x.shape, y.shape))
             xs.append(np.ascontiguousarray(x))
             ys.append(np.ascontiguousarray(y))
+            # mm of one input pixel (columns, rows): where the click radius is measured; slice sets
+            # carry no spacing and take the job's slice_spacing_mm
+            s = case.get("input_spacing_mm") or [float(self.job.get("slice_spacing_mm") or 2.0)] * 2
+            sp += [[float(s[0]), float(s[1])]] * x.shape[0]
+            start = sum(len(v) for v in xs[:-1])
+            ranges.append((case["name"], case.get("kind", ""), start, start + x.shape[0]))
             if split == "train":
                 self.repeat += [max(1, int(case.get("repeat", 1)))] * x.shape[0]
         if not xs:
             return None, None
         x = torch.from_numpy(np.concatenate(xs)).to(self.device)
         y = torch.from_numpy(np.concatenate(ys)).to(self.device)
+        setattr(self, split + "_spacing", torch.tensor(sp, dtype=torch.float32, device=self.device))
+        setattr(self, split + "_cases", ranges)
         return x, y
 
     def as_float(self, x):
@@ -220,11 +233,11 @@ class Worker:
     # --- the model, loss and optimiser --------------------------------------------------------
 
     def make_model(self):
-        return build_unet(self.torch.nn, self.channels, self.base, self.depth, self.dropout).to(self.device)
+        return build_unet(self.torch.nn, self.in_channels, self.base, self.depth, self.dropout).to(self.device)
 
-    def loss_fn(self, logits, target):
+    def loss_fn(self, logits, target, weight=None):
         F = self.torch.nn.functional
-        bce = F.binary_cross_entropy_with_logits(logits, target)
+        bce = F.binary_cross_entropy_with_logits(logits, target, weight=weight)
         p = self.torch.sigmoid(logits)
         inter = (p * target).sum()
         dice = (2 * inter + 1) / (p.sum() + target.sum() + 1)
@@ -234,6 +247,8 @@ class Worker:
         torch = self.torch
         name = str(self.job.get("optimizer", "adam")).lower()
         lr, wd = float(self.job.get("lr", 1e-3)), float(self.job.get("weight_decay", 0))
+        if self.interactive:
+            return self.interactive_optimizer(model, name, lr, wd)
         if name == "adam":
             return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
         if name == "adamw":
@@ -321,13 +336,17 @@ class Worker:
         ckpt_path = os.path.join(self.out, "checkpoint.pt")
         state = dict(epoch=0, step=0, best_loss=None, best_epoch=-1, bad_epochs=0, history=[], best_state=None, focus_errors=None)
         resumed = None
+        if self.interactive and not job.get("init"):
+            fail(self.events, "config", "an interactive model starts from an automatic one: the job has no init (liverseg train --from)")
         if job.get("init") and not (job.get("resume") and os.path.exists(ckpt_path)):
             init = job["init"] if os.path.isabs(job["init"]) else os.path.join(self.out, job["init"])
             if init.endswith(".npz"):
                 info = self.init_from_onnx(model, init)
             else:
                 sd = load(torch, init, self.device)
-                model.load_state_dict(sd.get("model", sd))
+                sd = dict(sd.get("model", sd))
+                self.widen_first_conv(sd, model.state_dict())
+                model.load_state_dict(sd)
                 info = dict(source="weights", path=init)
             info.update(self.check_init(model))
             self.events.emit("init", **info)
@@ -339,6 +358,16 @@ class Worker:
                 state[k] = ck["state"].get(k, state[k])
             torch.set_rng_state(ck["rng"])
             resumed = dict(epoch=state["epoch"], step=state["step"])
+        if self.interactive:
+            # the automatic model's masks (the label channel a session starts from), from the
+            # initial network, before any training step
+            self.clicker = Clicker(torch, self.interactive, self.size)
+            self.prepare_interactive(model, ckpt_path if resumed else None)
+            order = self.interactive_order(order)
+            n = int(order.shape[0])
+            steps = max(1, n // batch) if n >= batch else 1
+            if job.get("max_steps_per_epoch"):
+                steps = min(steps, int(job["max_steps_per_epoch"]))
         focus = min(1.0, max(0.0, float(job.get("focus") or 0)))
         if focus > 0 and state["focus_errors"] is None:
             state["focus_errors"] = self.slice_errors(model)
@@ -382,11 +411,14 @@ class Worker:
                 t0 = time.time()
                 lr = self.lr_at(ep, st, steps)
                 for gr in opt.param_groups:
-                    gr["lr"] = lr
+                    gr["lr"] = lr * gr.get("lr_mult", 1.0)
                 idx = perm[st * batch:(st + 1) * batch].to(self.device)
-                x, y = self.batch(idx)
-                logits = model(x)
-                loss = self.loss_fn(logits, y)
+                if self.interactive:
+                    loss = self.interactive_loss(model, idx)
+                else:
+                    x, y = self.batch(idx)
+                    logits = model(x)
+                    loss = self.loss_fn(logits, y)
                 if self.debug.get("nan_at_step") is not None and global_step >= int(self.debug["nan_at_step"]):
                     loss = loss * float("nan")
                 if self.debug.get("crash_at_step") is not None and global_step >= int(self.debug["crash_at_step"]):
@@ -405,7 +437,7 @@ class Worker:
                 self.events.emit("step", epoch=ep + 1, epochs=epochs, step=st + 1, steps=steps, loss=round(lv, 6), lr=lr,
                                  seconds=round(time.time() - t0, 4), elapsed=round(time.time() - t_start, 3))
             train_loss = float(np.mean(losses)) if losses else float("nan")
-            val = self.validate(model)
+            val = self.validate_interactive(model) if self.interactive else self.validate(model)
             state["epoch"], state["step"] = ep + 1, 0
             state["epoch_losses"] = []
             rec = dict(epoch=ep + 1, train_loss=train_loss, seconds=round(time.time() - t_epoch, 3), lr=lr, **val)
@@ -435,6 +467,8 @@ class Worker:
                     early_stop=stopped, history=state["history"])
         self.save_weights(model, done)
         self.export(model, state["best_epoch"])
+        if self.interactive:
+            self.events.emit("clicks", **self.click_curve(model))
         self.events.emit("done", **done)
 
     def set_train(self, model):
@@ -459,6 +493,7 @@ class Worker:
         z = np.load(path)
         tensors = {k: torch.from_numpy(np.array(z[k], dtype=np.float32)) for k in z.files}
         sd = model.state_dict()
+        self.widen_first_conv(tensors, sd)
         mods = list(model.named_modules())
         new, used, folds = {}, set(), []
         for i, (name, mod) in enumerate(mods):
@@ -508,7 +543,7 @@ class Worker:
             pick = np.unique(np.linspace(0, n - 1, min(n, int(self.job.get("calibration_slices", 32)))).round().astype(np.int64))
             for i in range(0, len(pick), 8):
                 idx = torch.from_numpy(pick[i:i + 8]).to(self.train_x.device)
-                model(self.as_float(self.train_x[idx]))
+                model(self.with_no_guidance(self.as_float(self.train_x[idx])))
             for h in hooks:
                 h.remove()
             for name, bn, b in folds:
@@ -529,7 +564,7 @@ class Worker:
         out = []
         with torch.no_grad():
             for i in range(0, self.train_x.shape[0], 16):
-                logits = model(self.as_float(self.train_x[i:i + 16]))
+                logits = model(self.with_no_guidance(self.as_float(self.train_x[i:i + 16])))
                 y = self.train_y[i:i + 16].unsqueeze(1) > 0
                 out += [int(v) for v in ((logits > 0) != y).flatten(1).sum(1).cpu()]
         self.set_train(model)
@@ -553,7 +588,7 @@ class Worker:
         got = []
         with torch.no_grad():
             for i in range(0, x.shape[0], 4):
-                got.append(model(x[i:i + 4].to(self.device)).float().cpu())
+                got.append(model(self.with_no_guidance(x[i:i + 4].to(self.device))).float().cpu())
         got = torch.cat(got)
         if tuple(got.shape) != tuple(want.shape):
             fail(self.events, "init", "init check: the network gives %s, the reference logits are %s" % (tuple(got.shape), tuple(want.shape)))
@@ -564,9 +599,279 @@ class Worker:
             fail(self.events, "init", "the initial weights do not reproduce the parent model: largest logit difference %.3g on %d slices (tolerance %.3g)" % (diff, x.shape[0], tol))
         return dict(max_diff=diff, reference_slices=int(x.shape[0]))
 
+    # --- the interactive model: guidance channels, simulated clicks -----------------------------
+
+    def with_no_guidance(self, x):
+        """x with empty guidance channels appended (label 0, no clicks) where the network takes
+        them and x has only the image's: the inputs of the automatic parent, whose function the
+        interactive network computes as long as its guidance weights are zero."""
+        if not self.interactive or x.shape[1] == self.in_channels:
+            return x
+        z = self.torch.zeros(x.shape[0], self.in_channels - x.shape[1], x.shape[2], x.shape[3], dtype=x.dtype, device=x.device)
+        return self.torch.cat([x, z], 1)
+
+    def widen_first_conv(self, tensors, sd):
+        """An interactive network starts from an automatic one: the first convolution's weights for
+        the guidance channels are zero, so that without guidance it computes the parent's
+        function exactly, whatever the guidance holds."""
+        if not self.interactive:
+            return
+        name = "down.0.0.weight"
+        t, want = tensors.get(name), sd.get(name)
+        if t is None or want is None or tuple(t.shape) == tuple(want.shape):
+            return
+        if t.shape[1] != self.channels or want.shape[1] != self.in_channels or t.shape[0] != want.shape[0]:
+            fail(self.events, "init", "%s: the parent's first convolution %s fits neither %d image channels nor %d with guidance"
+                 % (name, tuple(t.shape), self.channels, self.in_channels))
+        z = self.torch.zeros(t.shape[0], self.in_channels - self.channels, t.shape[2], t.shape[3], dtype=t.dtype, device=t.device)
+        tensors[name] = self.torch.cat([t, z], 1)
+
+    def prepare_interactive(self, model, resuming):
+        """The automatic model's mask of every slice (the label a session starts from), made once by
+        the initial network (the parent's function) and kept in auto_masks.npz for a resumed job."""
+        np, torch = self.np, self.torch
+        path = os.path.join(self.out, "auto_masks.npz")
+        t0 = time.time()
+        want = {"train": self.train_y.shape, "val": self.val_y.shape if self.val_y is not None else (0,) + self.size}
+        if os.path.exists(path):
+            z = np.load(path)
+            if all(k in z.files and tuple(z[k].shape) == tuple(want[k]) for k in want):
+                self.train_auto = torch.from_numpy(np.array(z["train"])).to(self.device)
+                self.val_auto = torch.from_numpy(np.array(z["val"])).to(self.device)
+                self.events.emit("auto_masks", path=path, reused=True)
+                return
+        if resuming:
+            fail(self.events, "config", "%s is missing or does not fit the dataset: an interactive job resumes only with the automatic masks it started from" % path)
+        model.eval()
+        out = {}
+        with torch.no_grad():
+            for split, xs in (("train", self.train_x), ("val", self.val_x)):
+                if xs is None:
+                    out[split] = torch.zeros(want[split], dtype=torch.uint8, device=self.device)
+                    continue
+                ms = []
+                for i in range(0, xs.shape[0], 16):
+                    ms.append((model(self.with_no_guidance(self.as_float(xs[i:i + 16])))[:, 0] > 0).to(torch.uint8))
+                out[split] = torch.cat(ms)
+        self.set_train(model)
+        self.train_auto, self.val_auto = out["train"], out["val"]
+        np.savez(path + ".tmp.npz", train=out["train"].cpu().numpy(), val=out["val"].cpu().numpy())
+        os.replace(path + ".tmp.npz", path)
+        self.events.emit("auto_masks", path=path, reused=False, seconds=round(time.time() - t0, 1),
+                         train_slices=int(out["train"].shape[0]), val_slices=int(out["val"].shape[0]))
+
+    def interactive_optimizer(self, model, name, lr, wd):
+        """Adam over the network, the first convolution apart: its image weights stay the parent's
+        (their gradient is zeroed, which Adam turns into no step), its guidance weights, which start
+        at zero, learn guidance_lr_mult times faster than the rest (10), so that a short CPU run
+        teaches the clicks without moving the network far from the automatic model."""
+        torch = self.torch
+        if name != "adam":
+            fail(self.events, "config", "an interactive job trains with adam (not %r)" % name)
+        first = model.down[0][0].weight
+        c = self.channels
+        keep = torch.ones_like(first)
+        keep[:, :c] = 0
+
+        def hook(g):
+            return g * keep
+        first.register_hook(hook)
+        rest = [p for p in model.parameters() if p is not first]
+        mult = float(self.interactive.get("guidance_lr_mult", 10))
+        opt = torch.optim.Adam([dict(params=rest, lr=lr), dict(params=[first], lr=lr * mult, lr_mult=mult)], lr=lr, weight_decay=wd)
+        return opt
+
+    def interactive_order(self, order):
+        """The epoch's draws: slices with liver in the label or in the automatic mask (where clicks
+        have something to correct), and one in ten of the others (where the model must leave an
+        empty slice empty)."""
+        torch = self.torch
+        busy = ((self.train_y.flatten(1) > 0).any(1) | (self.train_auto.flatten(1) > 0).any(1)).cpu()
+        keep = busy[order] | (torch.arange(order.shape[0]) % 10 == 0)
+        return order[keep]
+
+    def interactive_batch(self, idx):
+        """Images, truth and automatic masks of a batch, augmented together."""
+        x = self.as_float(self.train_x[idx])
+        y = self.train_y[idx].unsqueeze(1).float()
+        a = self.train_auto[idx].unsqueeze(1).float()
+        x, ya = self.augment(x, self.torch.cat([y, a], 1))
+        return x, ya[:, :1], ya[:, 1:]
+
+    def interactive_loss(self, model, idx):
+        """One step's loss with simulated clicks (RITM, DeepEdit): a share of the samples have no
+        click, the automatic mask as label and that mask as target (so that without clicks the
+        model keeps the label it is given); the others start from the automatic mask, an empty one
+        or a corrupted truth, get 1..max_clicks clicks placed one at a time on the error left by
+        the model's own previous output (fed back as the label), and learn the truth."""
+        torch = self.torch
+        cfg = self.interactive
+        x, y, a = self.interactive_batch(idx)
+        b = x.shape[0]
+        dev = x.device
+        g = torch.rand(b, device=dev)
+        no_click = g < float(cfg.get("no_click_share", 0.25))
+        rounds = torch.randint(1, int(cfg.get("max_clicks", 5)) + 1, (b,), device=dev)
+        rounds[no_click] = 0
+        label = a.clone()
+        h = torch.rand(b, device=dev)
+        empty = (h < float(cfg.get("empty_share", 0.1))) & ~no_click
+        corrupt = (h >= 1 - float(cfg.get("corrupt_share", 0.2))) & ~no_click
+        label[empty] = 0
+        if corrupt.any():
+            label[corrupt] = self.clicker.corrupt(y[corrupt])
+        sp = self.train_spacing[idx]
+        model.eval()
+        inp = self.clicker.simulate(model, x, y[:, 0] > 0.5, label, sp, rounds)
+        self.set_train(model)
+        logits = model(inp)
+        # The target is the truth on the error regions clicked on (grown by local_px pixels) and
+        # the label given elsewhere: a click corrects its region and leaves the rest as it was,
+        # so that without clicks the model keeps the label (the automatic mask), which a target
+        # of the truth everywhere would teach it to "improve" far from any click, where it cannot
+        # tell a sample with clicks from one without.
+        k = int(cfg.get("local_px", 2))
+        near = self.clicker.clicked.unsqueeze(1).float()
+        if k > 0:
+            near = self.torch.nn.functional.max_pool2d(near, 2 * k + 1, 1, k)
+        target = self.torch.where(near > 0, y, inp[:, self.channels:self.channels + 1])
+        # the clicked regions are a few per cent of the pixels: their cross-entropy weighs
+        # region_weight times more, or the clicks would teach little beside keeping the label
+        weight = 1 + float(cfg.get("region_weight", 10)) * near
+        # the two kinds of samples weigh apart (each its own Dice): keeping the label without
+        # clicks (no_click_weight) and correcting it with clicks
+        loss = 0.0
+        if bool(no_click.any()):
+            loss = loss + float(cfg.get("no_click_weight", 1.0)) * self.loss_fn(logits[no_click], target[no_click])
+        if bool((~no_click).any()):
+            loss = loss + self.loss_fn(logits[~no_click], target[~no_click], weight[~no_click])
+        return loss
+
+    def val_pick(self):
+        """The validation slices scored each epoch: at most val_slices of those with liver in the
+        label or the automatic mask, spread over them."""
+        np, torch = self.np, self.torch
+        if getattr(self, "_val_pick", None) is None:
+            busy = ((self.val_y.flatten(1) > 0).any(1) | (self.val_auto.flatten(1) > 0).any(1)).cpu().numpy()
+            rows = np.nonzero(busy)[0]
+            k = min(len(rows), int(self.interactive.get("val_slices", 48)))
+            pick = rows[np.unique(np.linspace(0, len(rows) - 1, k).round().astype(np.int64))] if k else rows
+            self._val_pick = torch.from_numpy(pick).to(self.device)
+        return self._val_pick
+
+    def validate_interactive(self, model):
+        """The epoch's validation: without clicks against the automatic mask (the model must keep
+        it), and after val_clicks simulated clicks against the truth. val_loss is the sum of the two
+        losses, val_dice the Dice after the clicks, val_agreement the Dice without clicks against
+        the automatic mask."""
+        torch = self.torch
+        if self.val_x is None:
+            return {}
+        pick = self.val_pick()
+        if len(pick) == 0:
+            return {}
+        k = int(self.interactive.get("val_clicks", 3))
+        model.eval()
+        loss, n = 0.0, 0
+        st = [0, 0, 0, 0, 0, 0]  # tp fp fn with clicks, then without against the automatic mask
+        with torch.no_grad():
+            for i in range(0, len(pick), 16):
+                idx = pick[i:i + 16]
+                x = self.as_float(self.val_x[idx])
+                y = self.val_y[idx].unsqueeze(1).float()
+                a = self.val_auto[idx].unsqueeze(1).float()
+                b = x.shape[0]
+                z = torch.zeros_like(a)
+                out0 = model(torch.cat([x, a, z, z], 1))
+                rounds = torch.full((b,), k, dtype=torch.long, device=x.device)
+                outk = model(self.clicker.simulate(model, x, y[:, 0] > 0.5, a.clone(), self.val_spacing[idx], rounds))
+                loss += (float(self.loss_fn(outk, y)) + float(self.loss_fn(out0, a))) * b
+                n += b
+                for j, (o, t) in enumerate(((outk, y), (out0, a))):
+                    p, t = o > 0, t > 0.5
+                    st[3 * j] += int((p & t).sum())
+                    st[3 * j + 1] += int((p & ~t).sum())
+                    st[3 * j + 2] += int((~p & t).sum())
+        self.set_train(model)
+        return dict(val_loss=loss / max(1, n), val_dice=dice_of(*st[:3]), val_agreement=dice_of(*st[3:]), val_clicks=k)
+
+    def reference_guidance(self, model, pick, from_val):
+        """Reference inputs with guidance for the check in ONNX Runtime: the chosen slices with the
+        automatic mask as label and two clicks simulated by the model."""
+        torch = self.torch
+        dev = next(model.parameters()).device
+        xs, ys, auto, sp = (self.val_x, self.val_y, self.val_auto, self.val_spacing) if from_val else (self.train_x, self.train_y, self.train_auto, self.train_spacing)
+        idx = torch.from_numpy(pick).to(xs.device)
+        x = self.as_float(xs[idx]).to(dev)
+        y = ys[idx].to(dev) > 0
+        a = auto[idx].unsqueeze(1).float().to(dev)
+        rounds = torch.full((x.shape[0],), 2, dtype=torch.long, device=dev)
+        model.eval()
+        with torch.no_grad():
+            return self.clicker.simulate(model, x, y, a, sp[idx].to(dev), rounds)
+
+    def click_curve(self, model):
+        """The Dice after 0, 1, 2, 3, 5, 10 and 20 simulated clicks (click_counts) on every slice of
+        each validation case, one slice at a time as an annotator corrects it: the label starts as
+        the automatic mask, each click goes to the interior-most point of the largest error region
+        left by the model's previous output, and a slice without error gets no more clicks. At 0
+        clicks the model runs with the automatic mask as label and no click, and its agreement with
+        that mask is the check that it keeps it."""
+        torch = self.torch
+        t0 = time.time()
+        model = model.to(self.device).eval()
+        counts = sorted(set(int(c) for c in (self.interactive.get("click_counts") or [0, 1, 2, 3, 5, 10, 20])))
+        top = max(counts)
+        cases = []
+        pooled = {}
+        splits = [("val", self.val_x, self.val_y, getattr(self, "val_auto", None), getattr(self, "val_spacing", None), getattr(self, "val_cases", []))]
+        if self.interactive.get("curve_train"):
+            splits.append(("train", self.train_x, self.train_y, self.train_auto, self.train_spacing, self.train_cases))
+        for split, xs, ys, autos, sps, ranges in splits:
+            if xs is None:
+                continue
+            for name, kind, lo, hi in ranges:
+                st = [[0, 0, 0] for _ in counts]
+                agree, auto_st = [0, 0, 0], [0, 0, 0]
+                with torch.no_grad():
+                    for i in range(lo, hi, 16):
+                        j = min(hi, i + 16)
+                        x = self.as_float(xs[i:j])
+                        y = ys[i:j] > 0
+                        a = autos[i:j].unsqueeze(1).float()
+                        z = torch.zeros_like(a)
+                        p0 = model(torch.cat([x, a, z, z], 1))[:, 0] > 0
+                        add(agree, p0, a[:, 0] > 0.5)
+                        add(auto_st, a[:, 0] > 0.5, y)
+                        preds = {}
+
+                        def keep(r, lab):
+                            if r in counts:
+                                preds[r] = lab[:, 0] > 0.5
+                        rounds = torch.full((x.shape[0],), top, dtype=torch.long, device=x.device)
+                        if top > 0:
+                            self.clicker.simulate(model, x, y, a.clone(), sps[i:j], rounds, on_round=keep)
+                        preds[0] = p0
+                        for c_i, c in enumerate(counts):
+                            add(st[c_i], preds[c], y)
+                cases.append(dict(name=name, kind=kind, split=split, slices=hi - lo, dice=[dice_of(*v) for v in st],
+                                  auto_dice=dice_of(*auto_st), no_click_agreement=dice_of(*agree)))
+                # all the split's voxels at once, as the report's Dice is
+                sum_st = pooled.setdefault(split, dict(st=[[0, 0, 0] for _ in counts], agree=[0, 0, 0], auto=[0, 0, 0], slices=0))
+                for acc, v in zip(sum_st["st"] + [sum_st["agree"], sum_st["auto"]], st + [agree, auto_st]):
+                    for q in range(3):
+                        acc[q] += v[q]
+                sum_st["slices"] += hi - lo
+        model.cpu()
+        splits = {k: dict(slices=v["slices"], dice=[dice_of(*q) for q in v["st"]], no_click_agreement=dice_of(*v["agree"]),
+                          auto_dice=dice_of(*v["auto"])) for k, v in pooled.items()}
+        return dict(counts=counts, cases=cases, splits=splits, seconds=round(time.time() - t0, 1),
+                    click_encoding=self.clicker.encoding, click_radius_mm=self.clicker.radius)
+
     def save_weights(self, model, done):
         torch = self.torch
-        cfg = dict(base=self.base, depth=self.depth, dropout=self.dropout, channels=self.channels, input_size=list(self.size))
+        cfg = dict(base=self.base, depth=self.depth, dropout=self.dropout, channels=self.channels, input_size=list(self.size),
+                   interactive=self.interactive)
         path = os.path.join(self.out, "weights.pt")
         torch.save(dict(model={k: v.detach().cpu() for k, v in model.state_dict().items()}, config=cfg, done=done), path + ".tmp")
         os.replace(path + ".tmp", path)
@@ -635,7 +940,7 @@ class Worker:
         model = model.cpu().eval()
         onnx_path = os.path.join(self.out, "model.onnx")
         tmp = onnx_path + ".tmp"
-        dummy = torch.zeros(1, self.channels, self.size[0], self.size[1])
+        dummy = torch.zeros(1, self.in_channels, self.size[0], self.size[1])
         kw = dict(input_names=["image"], output_names=["logits"], dynamic_axes={"image": {0: "n"}, "logits": {0: "n"}},
                   opset_version=int(self.job.get("opset", 13)), do_constant_folding=True)
         if "dynamo" in inspect.signature(torch.onnx.export).parameters:
@@ -654,6 +959,9 @@ class Worker:
         k = min(int(self.job.get("reference_slices", 8)), src_x.shape[0])
         pick = np.unique(np.linspace(0, src_x.shape[0] - 1, k).round().astype(np.int64))
         x = self.as_float(src_x[torch.from_numpy(pick).to(src_x.device)]).cpu().contiguous()
+        if self.interactive:
+            # the reference inputs carry guidance: clicks simulated on these slices
+            x = self.reference_guidance(model, pick, src_x is self.val_x).cpu().contiguous()
         with torch.no_grad():
             logits = model(x)
         np.save(os.path.join(self.out, "ref_inputs.npy"), x.numpy().astype(np.float32))
@@ -716,6 +1024,195 @@ class Worker:
         self.events.emit("bench", device=str(self.device), torch=torch.__version__, batch=batch,
                          input_size=list(self.size), base=self.base, depth=self.depth, steps=blocks * k, blocks=blocks,
                          threads=torch.get_num_threads(), worker_step_s=work_s, bare_step_s=bare_s, overhead=work_s / bare_s - 1)
+
+
+def dice_of(tp, fp, fn):
+    return 2 * tp / (2 * tp + fp + fn) if (tp + fp + fn) else 1.0
+
+
+def add(st, p, t):
+    """Adds the true positives, false positives and false negatives of masks p against t to st."""
+    st[0] += int((p & t).sum())
+    st[1] += int((p & ~t).sum())
+    st[2] += int((~p & t).sum())
+
+
+class Clicker:
+    """Simulated clicks, as the robot annotator of bench/clicks.sh places them: on the largest error
+    region (8-connected) of the current label against the truth, false negatives and false positives
+    taken apart, at its interior-most pixel (the largest distance to the region's border, the image's
+    edge counting as border; ties go to the tied pixel nearest their mean). A false negative region
+    gets a positive click ("liver here"), a false positive one a negative click.
+
+    The distance is chamfer (3x3 and plus-shaped erosions in turn: an octagon, within 8% of the
+    Euclidean distance), the same with or without scipy, which only speeds up the labelling of the
+    regions (the same regions either way), so that the clicks, and the figures, do not depend on
+    what is installed.
+
+    A click at pixel (col cx, row cy) of the input is drawn into its map (positive or negative) as
+    the contract says: the distance from each pixel's centre to the click's, in mm (the input
+    pixel spacing per axis), d; disk: 1 where d <= radius, else 0; gaussian: exp(-d^2 / (2 r^2));
+    the maximum over the map's clicks."""
+
+    def __init__(self, torch, settings, size):
+        self.torch = torch
+        self.encoding = str(settings.get("click_encoding", "disk"))
+        self.radius = float(settings.get("click_radius_mm", 5))
+        if self.encoding not in ("disk", "gaussian") or not self.radius > 0:
+            raise ValueError("click encoding %r radius %r: want disk or gaussian and a radius above 0" % (self.encoding, self.radius))
+        try:
+            from scipy import ndimage
+            self.ndimage = ndimage
+        except Exception:
+            self.ndimage = None
+        self.h, self.w = size
+
+    def components(self, m):
+        """8-connected regions of a [B,H,W] boolean mask as int64 labels (0 outside), ids arbitrary."""
+        torch = self.torch
+        if self.ndimage is not None:
+            import numpy as np
+            mm = m.cpu().numpy()
+            out = np.zeros(mm.shape, dtype=np.int64)
+            for b in range(mm.shape[0]):
+                if mm[b].any():
+                    out[b] = self.ndimage.label(mm[b], structure=np.ones((3, 3), dtype=np.int64))[0]
+            return torch.from_numpy(out).to(m.device)
+        F = torch.nn.functional
+        b, h, w = m.shape
+        mf = m.unsqueeze(1).double()
+        ids = (torch.arange(b * h * w, device=m.device, dtype=torch.float64).view(b, 1, h, w) + 1) * mf
+        while True:
+            nxt = F.max_pool2d(ids, 3, 1, 1) * mf
+            for _ in range(7):
+                nxt = F.max_pool2d(nxt, 3, 1, 1) * mf
+            if torch.equal(nxt, ids):
+                return ids[:, 0].long()
+            ids = nxt
+
+    def distance(self, region):
+        """Chamfer distance (in erosions) of every pixel of a [B,H,W] region to its border."""
+        torch = self.torch
+        F = torch.nn.functional
+        cur = region.unsqueeze(1).float()
+        dist = torch.zeros_like(cur)
+        k = 0
+        while bool(cur.any()):
+            dist += cur
+            p = F.pad(cur, (1, 1, 1, 1), value=0.0)
+            if k % 2 == 0:
+                cur = -F.max_pool2d(-p, 3, 1, 0)
+            else:
+                cur = torch.minimum(torch.minimum(p[:, :, 1:-1, 1:-1], p[:, :, :-2, 1:-1]), torch.minimum(p[:, :, 2:, 1:-1], torch.minimum(p[:, :, 1:-1, :-2], p[:, :, 1:-1, 2:])))
+            k += 1
+        return dist[:, 0]
+
+    def next_clicks(self, pred, truth):
+        """The next click on each slice of a batch: (rows, cols, positive, valid), [B] each; valid is
+        False where the slice has no error. self.region is then the error region clicked on."""
+        torch = self.torch
+        import numpy as np
+        b = pred.shape[0]
+        fn, fp = truth & ~pred, pred & ~truth
+        labs = (self.components(fn), self.components(fp))
+        region = torch.zeros_like(pred)
+        positive = torch.zeros(b, dtype=torch.bool, device=pred.device)
+        valid = torch.zeros(b, dtype=torch.bool, device=pred.device)
+        for i in range(b):
+            best = None  # (size, -first pixel, positive)
+            for sign, lab in ((True, labs[0][i]), (False, labs[1][i])):
+                flat = lab.flatten().cpu().numpy()
+                if not flat.any():
+                    continue
+                ids, first, count = np.unique(flat, return_index=True, return_counts=True)
+                keep = ids > 0
+                ids, first, count = ids[keep], first[keep], count[keep]
+                j = int(np.lexsort((first, -count))[0])
+                cand = (int(count[j]), -int(first[j]), sign, int(ids[j]))
+                if best is None or cand[:2] > best[:2]:
+                    best = cand
+            if best is None:
+                continue
+            lab = labs[0][i] if best[2] else labs[1][i]
+            region[i] = lab == best[3]
+            positive[i] = best[2]
+            valid[i] = True
+        rows = torch.zeros(b, dtype=torch.long, device=pred.device)
+        cols = torch.zeros(b, dtype=torch.long, device=pred.device)
+        if valid.any():
+            d = self.distance(region)
+            for i in torch.nonzero(valid).flatten().tolist():
+                top = d[i] == d[i].max()
+                ys, xs = torch.nonzero(top, as_tuple=True)
+                cy, cx = ys.float().mean(), xs.float().mean()
+                j = int(torch.argmin((ys.float() - cy) ** 2 + (xs.float() - cx) ** 2))
+                rows[i], cols[i] = ys[j], xs[j]
+        self.region = region
+        return rows, cols, positive, valid
+
+    def draw(self, maps, rows, cols, spacing, which):
+        """Draws the clicks of the samples in which (a [B] boolean) into maps ([B,H,W], in place)."""
+        torch = self.torch
+        if not bool(which.any()):
+            return
+        i = torch.nonzero(which).flatten()
+        yy = torch.arange(self.h, device=maps.device, dtype=torch.float32).view(1, -1, 1)
+        xx = torch.arange(self.w, device=maps.device, dtype=torch.float32).view(1, 1, -1)
+        sx, sy = spacing[i, 0].view(-1, 1, 1), spacing[i, 1].view(-1, 1, 1)
+        d2 = ((xx - cols[i].float().view(-1, 1, 1)) * sx) ** 2 + ((yy - rows[i].float().view(-1, 1, 1)) * sy) ** 2
+        if self.encoding == "disk":
+            v = (d2 <= self.radius ** 2).float()
+        else:
+            v = torch.exp(-d2 / (2 * self.radius ** 2))
+        maps[i] = torch.maximum(maps[i], v)
+
+    def simulate(self, model, x, truth, label, spacing, rounds, on_round=None):
+        """Places rounds[i] clicks on slice i, one at a time, each on the error of the current label,
+        which after each click becomes the model's thresholded output (its own previous output fed
+        back); returns the model's input for the last click: [B, C+3, H, W] (image, the label before
+        the last click, positive and negative maps). A slice without error gets no click and keeps
+        its label. on_round(r, label) sees the label after each round r (the model's output after
+        the r-th click), for the click curve; then the model runs after the last click too.
+        self.clicked is then the union of the error regions clicked on ([B,H,W]), where the
+        training target is the truth."""
+        torch = self.torch
+        b = x.shape[0]
+        truth = truth.reshape(b, self.h, self.w).bool()
+        lab = label.reshape(b, 1, self.h, self.w).float().clone()
+        pos = torch.zeros(b, self.h, self.w, device=x.device)
+        neg = torch.zeros_like(pos)
+        self.clicked = torch.zeros(b, self.h, self.w, dtype=torch.bool, device=x.device)
+        top = int(rounds.max()) if b else 0
+        for r in range(1, top + 1):
+            act = rounds >= r
+            rows, cols, positive, valid = self.next_clicks(lab[:, 0] > 0.5, truth)
+            clicked = act & valid
+            self.clicked |= self.region & clicked.view(-1, 1, 1)
+            self.draw(pos, rows, cols, spacing, clicked & positive)
+            self.draw(neg, rows, cols, spacing, clicked & ~positive)
+            run = clicked & ((rounds > r) | (on_round is not None))
+            if bool(run.any()):
+                with torch.no_grad():
+                    out = model(torch.cat([x[run], lab[run], pos[run].unsqueeze(1), neg[run].unsqueeze(1)], 1))
+                lab[run] = (out > 0).float()
+            if on_round is not None:
+                on_round(r, lab)
+        return torch.cat([x, lab, pos.unsqueeze(1), neg.unsqueeze(1)], 1)
+
+    def corrupt(self, y):
+        """A wrong label to start from: the truth grown or shrunk by 1 to 6 pixels ([B,1,H,W])."""
+        torch = self.torch
+        F = torch.nn.functional
+        out = []
+        for m in y:
+            k = int(torch.randint(1, 7, (1,)))
+            m = m.unsqueeze(0)
+            if bool(torch.rand(1) < 0.5):
+                m = F.max_pool2d(m, 2 * k + 1, 1, k)
+            else:
+                m = -F.max_pool2d(-m, 2 * k + 1, 1, k)
+            out.append(m[0])
+        return torch.stack(out)
 
 
 if __name__ == "__main__":

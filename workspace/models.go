@@ -28,7 +28,27 @@ type Model struct {
 	Metrics json.RawMessage `json:"metrics"`
 	ValDice *float64        `json:"val_dice"`
 	Job     string          `json:"job,omitempty"`
-	Active  bool            `json:"active"`
+	// Kind is KindAutomatic or KindInteractive (the model's liverseg.kind); each kind has its
+	// own active model.
+	Kind   string `json:"kind"`
+	Active bool   `json:"active"`
+}
+
+// Model kinds, as the model contract names them (inference.KindAutomatic, KindInteractive).
+const (
+	KindAutomatic   = "automatic"
+	KindInteractive = "interactive"
+)
+
+// checkKind says whether kind is one the registry records ("" is automatic).
+func checkKind(kind string) (string, error) {
+	switch kind {
+	case "", KindAutomatic:
+		return KindAutomatic, nil
+	case KindInteractive:
+		return kind, nil
+	}
+	return "", fmt.Errorf("model kind %q: want %s or %s", kind, KindAutomatic, KindInteractive)
 }
 
 // NewModel is what RegisterModel needs: the files come from SourceDir (model.onnx, and where
@@ -42,7 +62,8 @@ type NewModel struct {
 	Metrics   any
 	ValDice   float64 // 0 = unknown
 	Job       string
-	Activate  bool
+	Kind      string // KindAutomatic ("" too) or KindInteractive
+	Activate  bool   // make it the active model of its kind
 }
 
 var versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
@@ -61,8 +82,12 @@ func (w *Workspace) RegisterModel(ctx context.Context, m NewModel) (*Model, erro
 	if err := w.writing(); err != nil {
 		return nil, err
 	}
-	if !versionRE.MatchString(m.Version) {
-		return nil, fmt.Errorf("model version %q: letters, digits, '.', '_' and '-' only", m.Version)
+	if !versionRE.MatchString(m.Version) || isActiveFile(m.Version) {
+		return nil, fmt.Errorf("model version %q: letters, digits, '.', '_' and '-' only (and not %s)", m.Version, activeFile)
+	}
+	kind, err := checkKind(m.Kind)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := w.Model(ctx, m.Version); err == nil {
 		return nil, fmt.Errorf("model %s: %w", m.Version, ErrExists)
@@ -123,8 +148,8 @@ func (w *Workspace) RegisterModel(ctx context.Context, m NewModel) (*Model, erro
 		os.RemoveAll(final)
 		return nil, err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO models (version, parent, created, path, data, params, metrics, val_dice, job)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.Version, m.Parent, now(), w.Rel(filepath.Join(final, "model.onnx")), data, params, metrics, dice, m.Job)
+	_, err = tx.ExecContext(ctx, `INSERT INTO models (version, parent, created, path, data, params, metrics, val_dice, job, kind)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.Version, m.Parent, now(), w.Rel(filepath.Join(final, "model.onnx")), data, params, metrics, dice, m.Job, kind)
 	if err == nil && m.Activate {
 		err = w.activate(ctx, tx, m.Version)
 	}
@@ -140,32 +165,52 @@ func (w *Workspace) RegisterModel(ctx context.Context, m NewModel) (*Model, erro
 	return w.Model(ctx, m.Version)
 }
 
+// activate makes version the active model of its kind; the other kind's active model stays.
 func (w *Workspace) activate(ctx context.Context, tx *sql.Tx, version string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE models SET active = 0 WHERE active = 1`); err != nil {
-		return err
+	var kind string
+	err := tx.QueryRowContext(ctx, `SELECT kind FROM models WHERE version = ?`, version).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("model %s: %w", version, ErrNotFound)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE models SET active = 1 WHERE version = ?`, version)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("model %s: %w", version, ErrNotFound)
+	if _, err := tx.ExecContext(ctx, `UPDATE models SET active = 0 WHERE active = 1 AND kind = ?`, kind); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE models SET active = 1 WHERE version = ?`, version); err != nil {
+		return err
 	}
 	// Written while the transaction holds SQLite's write lock, so two activations cannot leave
 	// the file naming the one that lost.
-	return w.writeActiveFile(version)
+	return w.writeActiveFile(kind, version)
 }
 
-// activeFile is models/ACTIVE: the active model's version, beside the database, so that Rebuild
-// knows it when the database is lost. The database stays the record; the file is its copy.
+// activeFile is models/ACTIVE: the active automatic model's version, beside the database, so
+// that Rebuild knows it when the database is lost (models/ACTIVE-interactive: the active
+// interactive model's). The database stays the record; the files are its copy.
 const activeFile = "ACTIVE"
 
-// writeActiveFile replaces models/ACTIVE whole (atomicfile.WriteBytes).
-func (w *Workspace) writeActiveFile(version string) error {
-	return atomicfile.WriteBytes(filepath.Join(w.Dir, "models", activeFile), 0o644, []byte(version+"\n"))
+// activeFileOf is the name of the file that names the active model of a kind.
+func activeFileOf(kind string) string {
+	if kind == KindInteractive {
+		return activeFile + "-" + KindInteractive
+	}
+	return activeFile
 }
 
-// Activate makes version the model liverseg uses by default.
+func isActiveFile(name string) bool {
+	return name == activeFileOf(KindAutomatic) || name == activeFileOf(KindInteractive)
+}
+
+// writeActiveFile replaces the kind's active file whole (atomicfile.WriteBytes).
+func (w *Workspace) writeActiveFile(kind, version string) error {
+	return atomicfile.WriteBytes(filepath.Join(w.Dir, "models", activeFileOf(kind)), 0o644, []byte(version+"\n"))
+}
+
+// Activate makes version the model liverseg uses by default for its kind: an automatic model
+// segments, an interactive one answers clicks; activating one kind leaves the other's active
+// model as it is.
 func (w *Workspace) Activate(ctx context.Context, version string) error {
 	if err := w.writing(); err != nil {
 		return err
@@ -181,14 +226,14 @@ func (w *Workspace) Activate(ctx context.Context, version string) error {
 	return tx.Commit()
 }
 
-const modelColumns = `version, parent, created, path, data, params, metrics, val_dice, job, active`
+const modelColumns = `version, parent, created, path, data, params, metrics, val_dice, job, kind, active`
 
 func (w *Workspace) scanModel(row scanner) (*Model, error) {
 	var m Model
 	var data, params, metrics string
 	var dice sql.NullFloat64
 	var active int
-	if err := row.Scan(&m.Version, &m.Parent, &m.Created, &m.Path, &data, &params, &metrics, &dice, &m.Job, &active); err != nil {
+	if err := row.Scan(&m.Version, &m.Parent, &m.Created, &m.Path, &data, &params, &metrics, &dice, &m.Job, &m.Kind, &active); err != nil {
 		return nil, err
 	}
 	m.Path = w.Abs(m.Path)
@@ -215,11 +260,31 @@ func (w *Workspace) Models(ctx context.Context) ([]*Model, error) {
 	return queryAll(ctx, w.db, `SELECT `+modelColumns+` FROM models ORDER BY created, version`, w.scanModel)
 }
 
-// Active is the active model; ErrNotFound when none is.
+// ModelsOfKind lists the registered models of a kind (KindAutomatic or KindInteractive), oldest
+// first.
+func (w *Workspace) ModelsOfKind(ctx context.Context, kind string) ([]*Model, error) {
+	kind, err := checkKind(kind)
+	if err != nil {
+		return nil, err
+	}
+	return queryAll(ctx, w.db, `SELECT `+modelColumns+` FROM models WHERE kind = ? ORDER BY created, version`, w.scanModel, kind)
+}
+
+// Active is the active automatic model (the one that segments); ErrNotFound when none is.
 func (w *Workspace) Active(ctx context.Context) (*Model, error) {
-	m, err := w.scanModel(w.db.QueryRowContext(ctx, `SELECT `+modelColumns+` FROM models WHERE active = 1`))
+	return w.ActiveOfKind(ctx, KindAutomatic)
+}
+
+// ActiveOfKind is the active model of a kind (KindAutomatic or KindInteractive); ErrNotFound
+// when none is.
+func (w *Workspace) ActiveOfKind(ctx context.Context, kind string) (*Model, error) {
+	kind, err := checkKind(kind)
+	if err != nil {
+		return nil, err
+	}
+	m, err := w.scanModel(w.db.QueryRowContext(ctx, `SELECT `+modelColumns+` FROM models WHERE active = 1 AND kind = ?`, kind))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("active model: %w", ErrNotFound)
+		return nil, fmt.Errorf("active %s model: %w", kind, ErrNotFound)
 	}
 	return m, err
 }

@@ -26,14 +26,16 @@ import (
 
 // Recovered is what Rebuild found and recorded.
 type Recovered struct {
-	Dir        string   `json:"dir"`
-	Models     []string `json:"models"`
-	Active     string   `json:"active,omitempty"` // "" where models/ACTIVE does not say (or names none recovered)
-	Cases      int      `json:"cases"`
-	Labels     int      `json:"label_versions"`
-	Jobs       int      `json:"jobs"`
-	MovedAside string   `json:"moved_aside,omitempty"` // the unusable database, kept under this name
-	Skipped    []string `json:"skipped"`               // what could not be recovered, and why
+	Dir    string   `json:"dir"`
+	Models []string `json:"models"`
+	Active string   `json:"active,omitempty"` // "" where models/ACTIVE does not say (or names none recovered)
+	// ActiveInteractive: the active interactive model, from models/ACTIVE-interactive.
+	ActiveInteractive string   `json:"active_interactive,omitempty"`
+	Cases             int      `json:"cases"`
+	Labels            int      `json:"label_versions"`
+	Jobs              int      `json:"jobs"`
+	MovedAside        string   `json:"moved_aside,omitempty"` // the unusable database, kept under this name
+	Skipped           []string `json:"skipped"`               // what could not be recovered, and why
 }
 
 // maxReportBytes caps a model's report/metrics.json: its per-slice figures make it larger than a
@@ -142,8 +144,8 @@ func (w *Workspace) recover(ctx context.Context, r *Recovered) error {
 		return err
 	}
 	for _, m := range models {
-		if err := exec(`INSERT INTO models (version, parent, created, path, data, params, metrics, val_dice, job)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.version, m.parent, m.created, m.path, m.data, m.params, m.metrics, m.valDice, m.job); err != nil {
+		if err := exec(`INSERT INTO models (version, parent, created, path, data, params, metrics, val_dice, job, kind)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.version, m.parent, m.created, m.path, m.data, m.params, m.metrics, m.valDice, m.job, m.kind); err != nil {
 			return fmt.Errorf("model %s: %w", m.version, err)
 		}
 		r.Models = append(r.Models, m.version)
@@ -151,15 +153,22 @@ func (w *Workspace) recover(ctx context.Context, r *Recovered) error {
 			jobModel[m.job] = m.version
 		}
 	}
-	if active := w.readActiveFile(ctx); active != "" {
-		res, err := tx.ExecContext(ctx, `UPDATE models SET active = 1 WHERE version = ?`, active)
+	for _, kind := range []string{KindAutomatic, KindInteractive} {
+		active := w.readActiveFile(ctx, kind)
+		if active == "" {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE models SET active = 1 WHERE version = ? AND kind = ?`, active, kind)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
+		switch n, _ := res.RowsAffected(); {
+		case n != 1:
+			skip("models/%s names %s, which is not among the %s models recovered: no active %s model", activeFileOf(kind), active, kind, kind)
+		case kind == KindAutomatic:
 			r.Active = active
-		} else {
-			skip("models/%s names %s, which is not among the models recovered: no active model", activeFile, active)
+		default:
+			r.ActiveInteractive = active
 		}
 	}
 
@@ -196,6 +205,7 @@ func (w *Workspace) recover(ctx context.Context, r *Recovered) error {
 
 type recoveredModel struct {
 	version, parent, created, path, data, params, metrics, job string
+	kind                                                       string // from the report; automatic where it says none
 	valDice                                                    any
 }
 
@@ -210,7 +220,7 @@ func (w *Workspace) recoverModels(ctx context.Context, skip func(string, ...any)
 	var out []recoveredModel
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || name == activeFile {
+		if strings.HasPrefix(name, ".") || isActiveFile(name) {
 			continue // a registration under way, or the active model's copy
 		}
 		if !e.IsDir() || !versionRE.MatchString(name) {
@@ -224,7 +234,7 @@ func (w *Workspace) recoverModels(ctx context.Context, skip func(string, ...any)
 			continue
 		}
 		m := recoveredModel{version: name, created: st.ModTime().UTC().Format(time.RFC3339), path: w.Rel(onnx),
-			data: "{}", params: "{}", metrics: "{}"}
+			data: "{}", params: "{}", metrics: "{}", kind: KindAutomatic}
 		report := filepath.Join(root, name, "report", "metrics.json")
 		b, err := scan.ReadFileLimit(ctx, report, maxReportBytes, "a model's report")
 		switch {
@@ -255,6 +265,13 @@ func (m *recoveredModel) fromReport(b []byte) error {
 		return s
 	}
 	m.parent, m.job = str("parent"), str("job")
+	if k := str("kind"); k != "" {
+		kind, err := checkKind(k)
+		if err != nil {
+			return err
+		}
+		m.kind = kind
+	}
 	if c := str("created"); c != "" {
 		m.created = c
 	}
@@ -311,9 +328,10 @@ func reportVal(rep map[string]json.RawMessage) (map[string]json.RawMessage, erro
 	return val, nil
 }
 
-// readActiveFile is the version models/ACTIVE names ("" where there is none).
-func (w *Workspace) readActiveFile(ctx context.Context) string {
-	b, err := scan.ReadFileLimit(ctx, filepath.Join(w.Dir, "models", activeFile), 4<<10, "the active model's name")
+// readActiveFile is the version models/ACTIVE (or ACTIVE-interactive for that kind) names (""
+// where there is none).
+func (w *Workspace) readActiveFile(ctx context.Context, kind string) string {
+	b, err := scan.ReadFileLimit(ctx, filepath.Join(w.Dir, "models", activeFileOf(kind)), 4<<10, "the active model's name")
 	if err != nil {
 		return ""
 	}

@@ -127,6 +127,12 @@ var migrations = []string{
 	// whole-volume tools) have none.
 	`ALTER TABLE audit ADD COLUMN plane TEXT NOT NULL DEFAULT '' CHECK (plane IN ('', 'axial', 'coronal', 'sagittal'));
 	UPDATE audit SET plane = 'axial' WHERE slice IS NOT NULL OR tool = 'interpolate' OR tool LIKE '% interpolate';`,
+	// 4: model kinds (issue 23): an interactive model redraws a slice from clicks beside the
+	// automatic one that segments a series; each kind has its own active model. The models
+	// before it were all automatic.
+	`ALTER TABLE models ADD COLUMN kind TEXT NOT NULL DEFAULT 'automatic' CHECK (kind IN ('automatic', 'interactive'));
+	DROP INDEX one_active_model;
+	CREATE UNIQUE INDEX one_active_model_of_kind ON models(kind) WHERE active = 1;`,
 }
 
 // SchemaVersion is the version Open migrates to.

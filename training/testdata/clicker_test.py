@@ -1,0 +1,118 @@
+"""Unit tests of worker.py's simulated clicks (Clicker), run by TestClickerPython:
+    python3 clicker_test.py WORKER.py"""
+import importlib.util
+import sys
+import unittest
+
+import torch
+
+spec = importlib.util.spec_from_file_location("worker", sys.argv.pop(1))
+worker = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(worker)
+
+
+def clicker(encoding="disk", radius=5.0, size=(32, 48), scipy=True):
+    c = worker.Clicker(torch, {"click_encoding": encoding, "click_radius_mm": radius}, size)
+    if not scipy:
+        c.ndimage = None
+    return c
+
+
+class ClickerTest(unittest.TestCase):
+    def test_largest_region_interior(self):
+        # truth: a 9x9 square missed (false negative) and a 3x3 leak (false positive) elsewhere
+        truth = torch.zeros(1, 32, 48, dtype=torch.bool)
+        pred = torch.zeros_like(truth)
+        truth[0, 4:13, 10:19] = True
+        pred[0, 20:23, 30:33] = True
+        for scipy in (True, False):
+            rows, cols, pos, valid = clicker(scipy=scipy).next_clicks(pred, truth)
+            self.assertTrue(bool(valid[0]))
+            self.assertTrue(bool(pos[0]), "a missed region gets a positive click")
+            self.assertEqual((int(rows[0]), int(cols[0])), (8, 14), "the centre of the square")
+        # the leak is the larger error now: a negative click at its centre
+        pred[0, 18:27, 28:37] = True
+        truth[0, 4:13, 10:19] = False
+        truth[0, 4:6, 10:12] = True
+        rows, cols, pos, valid = clicker().next_clicks(pred, truth)
+        self.assertFalse(bool(pos[0]))
+        self.assertEqual((int(rows[0]), int(cols[0])), (22, 32))
+
+    def test_no_error_no_click(self):
+        truth = torch.zeros(2, 32, 48, dtype=torch.bool)
+        truth[:, 5:10, 5:10] = True
+        pred = truth.clone()
+        pred[1, 20:25, 20:25] = True
+        rows, cols, pos, valid = clicker().next_clicks(pred, truth)
+        self.assertEqual(valid.tolist(), [False, True])
+
+    def test_components_scipy_and_torch_agree(self):
+        g = torch.Generator().manual_seed(3)
+        m = torch.rand(3, 32, 48, generator=g) > 0.6
+        a = clicker(scipy=True).components(m)
+        b = clicker(scipy=False).components(m)
+        for i in range(3):
+            # the same partition: a pixel pair is together in one labelling iff in the other
+            fa, fb = a[i].flatten(), b[i].flatten()
+            sa = fa.unsqueeze(0) == fa.unsqueeze(1)
+            sb = fb.unsqueeze(0) == fb.unsqueeze(1)
+            self.assertTrue(torch.equal(sa, sb))
+            self.assertTrue(torch.equal(fa > 0, m[i].flatten()))
+
+    def test_disk_in_mm(self):
+        # 1 mm a column, 2 mm a row: a 5 mm disk spans 11 columns and 5 rows
+        c = clicker("disk", 5.0)
+        maps = torch.zeros(1, 32, 48)
+        c.draw(maps, torch.tensor([16]), torch.tensor([24]), torch.tensor([[1.0, 2.0]]), torch.tensor([True]))
+        self.assertEqual(int(maps[0, 16].sum()), 11)
+        self.assertEqual(int(maps[0, :, 24].sum()), 5)
+        self.assertEqual(float(maps.max()), 1.0)
+        # a second click: the maximum of the two, not the sum
+        c.draw(maps, torch.tensor([16]), torch.tensor([26]), torch.tensor([[1.0, 2.0]]), torch.tensor([True]))
+        self.assertEqual(float(maps.max()), 1.0)
+        self.assertEqual(int(maps[0, 16].sum()), 13)
+
+    def test_gaussian(self):
+        c = clicker("gaussian", 4.0)
+        maps = torch.zeros(1, 32, 48)
+        c.draw(maps, torch.tensor([10]), torch.tensor([10]), torch.tensor([[2.0, 2.0]]), torch.tensor([True]))
+        self.assertAlmostEqual(float(maps[0, 10, 10]), 1.0)
+        # 2 pixels = 4 mm = one sigma: exp(-1/2)
+        self.assertAlmostEqual(float(maps[0, 10, 12]), 0.6065306, places=5)
+        self.assertAlmostEqual(float(maps[0, 12, 10]), 0.6065306, places=5)
+
+    def test_simulate_feeds_back_output(self):
+        # a "model" that returns the positive map as liver (logit +10) and else the label
+        class Echo(torch.nn.Module):
+            def forward(self, x):
+                lab, pos, neg = x[:, 3:4], x[:, 4:5], x[:, 5:6]
+                on = ((lab > 0.5) | (pos > 0.5)) & ~(neg > 0.5)
+                return torch.where(on, torch.tensor(10.0), torch.tensor(-10.0))
+        c = clicker("disk", 3.0, size=(32, 48))
+        truth = torch.zeros(1, 32, 48, dtype=torch.bool)
+        truth[0, 2:30, 2:46] = True
+        x = torch.zeros(1, 3, 32, 48)
+        label = torch.zeros(1, 1, 32, 48)
+        seen = []
+        inp = c.simulate(Echo(), x, truth, label, torch.tensor([[1.0, 1.0]]), torch.tensor([4]),
+                         on_round=lambda r, lab: seen.append(int(lab.sum())))
+        self.assertEqual(tuple(inp.shape), (1, 6, 32, 48))
+        # every click adds a disk of liver where the label (the previous output) was empty
+        self.assertEqual(len(seen), 4)
+        self.assertTrue(all(b > a for a, b in zip(seen, seen[1:])), seen)
+        self.assertEqual(int((inp[0, 4] > 0).sum() > 0), 1)
+        self.assertEqual(float(inp[0, 5].sum()), 0.0, "no leak: no negative click")
+        # without on_round the model does not run after the last click: the label is the output
+        # after the third
+        inp3 = c.simulate(Echo(), x, truth, label, torch.tensor([[1.0, 1.0]]), torch.tensor([4]))
+        self.assertEqual(int(inp3[0, 3].sum()), seen[2])
+
+    def test_bad_settings(self):
+        with self.assertRaises(ValueError):
+            clicker("square", 5.0)
+        with self.assertRaises(ValueError):
+            clicker("disk", 0.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
