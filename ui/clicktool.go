@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
+	"liverseg/assets"
 	"liverseg/inference"
 	"liverseg/scan"
 	"liverseg/ui/sliceview"
@@ -79,12 +80,26 @@ func newClickTool(le *labelEditor) *clickTool {
 }
 
 // interactiveModelPath is the interactive model the tool runs: the file $LIVERSEG_INTERACTIVE_MODEL
-// names; without it the error says how to get one.
-func interactiveModelPath() (string, error) {
+// names, else the workspace's active interactive model, else the one built into liverseg. It
+// reads the workspace: call it off the Fyne goroutine.
+func (s *session) interactiveModelPath(ctx context.Context) (string, error) {
 	if p := os.Getenv(EnvInteractiveModel); p != "" {
 		return p, nil
 	}
-	return "", fmt.Errorf("AI click needs an interactive model: train one (liverseg train with an interactive job) and set %s to its .onnx file", EnvInteractiveModel)
+	if ws, err := s.workspace(); err == nil {
+		if m, err := ws.ActiveOfKind(ctx, workspace.KindInteractive); err == nil && m != nil {
+			return m.Path, nil
+		}
+	}
+	dir, err := inference.CacheDir()
+	if err != nil {
+		return "", fmt.Errorf("built-in interactive model: no cache folder: %w", err)
+	}
+	p, err := assets.InteractiveModelFile(dir)
+	if errors.Is(err, assets.ErrNoInteractiveModel) {
+		return "", fmt.Errorf("AI click needs an interactive model, and the workspace has none active: %w; or set %s to an interactive .onnx file", err, EnvInteractiveModel)
+	}
+	return p, err
 }
 
 // note says something in the status line.
@@ -161,18 +176,16 @@ func (ct *clickTool) pump() {
 
 // open opens the interactive model in the background, then goes on with the queue.
 func (ct *clickTool) open() {
-	path, err := interactiveModelPath()
-	if err != nil {
-		ct.queue = nil
-		ct.le.r.s.showError(err)
-		return
-	}
 	ct.opening = true
-	ct.note("AI click: opening the interactive model " + path)
+	ct.note("AI click: opening the interactive model")
 	le := ct.le
 	s, vol := le.r.s, le.r.vol
 	s.jobs.Go(func(ctx context.Context) {
-		m, err := inference.OpenModel(ctx, path, inference.Options{Device: s.opts.Device, BatchSize: 1})
+		path, err := s.interactiveModelPath(ctx)
+		var m *inference.Model
+		if err == nil {
+			m, err = inference.OpenModel(ctx, path, inference.Options{Device: s.opts.Device, BatchSize: 1})
+		}
 		var sess *inference.Interactive
 		if err == nil {
 			if sess, err = inference.NewInteractive(m, vol); err != nil {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"math"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"liverseg/internal/testenv"
 	"liverseg/scan"
 	"liverseg/ui/sliceview"
+	"liverseg/workspace"
 )
 
 // clickModel writes a model built by onnxtest for the synthetic volume's slices (40 x 30: no
@@ -246,6 +248,8 @@ func TestAIClickRefusals(t *testing.T) {
 	s.hooks.onError = func(err error) { shown = err }
 	t.Setenv(EnvInteractiveModel, "")
 	leftClick(sv, 15, 15, 0)
+	// The model is looked for off the Fyne goroutine (the workspace's active one, the built-in).
+	drain(t, q, 10*time.Second, "the error", func() bool { return shown != nil })
 	if shown == nil || !strings.Contains(shown.Error(), EnvInteractiveModel) || ct.pending() != 0 {
 		t.Errorf("no model: %v, %d pending", shown, ct.pending())
 	}
@@ -262,3 +266,38 @@ func TestAIClickRefusals(t *testing.T) {
 }
 
 func sameVoxels(a, b *scan.Mask) bool { return a.Dims == b.Dims && slices.Equal(a.Voxels, b.Voxels) }
+
+// TestAIClickWorkspaceModel: without $LIVERSEG_INTERACTIVE_MODEL the tool runs the workspace's
+// active interactive model, and its version goes into the audit log.
+func TestAIClickWorkspaceModel(t *testing.T) {
+	clickModel(t, onnxtest.Rules)
+	src := os.Getenv(EnvInteractiveModel)
+	s, r, q, le := clickEditor(t)
+	ws, err := s.workspace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "model.onnx"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.RegisterModel(context.Background(), workspace.NewModel{Version: "click-ws-1", Parent: workspace.BuiltInModel,
+		SourceDir: dir, Kind: workspace.KindInteractive, Activate: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvInteractiveModel, "")
+	ct := le.clicks
+	r.main.SetSlice(5)
+	leftClick(r.main, 5, 5, 0)
+	settle(t, q, ct)
+	if ct.model == nil || !strings.Contains(ct.model.Path(), "click-ws-1") {
+		t.Errorf("the tool runs %v, not the workspace's click-ws-1", ct.model)
+	}
+	if u, _ := le.ed.History().Len(); u != 1 {
+		t.Errorf("%d steps after a click with the workspace's model", u)
+	}
+}
