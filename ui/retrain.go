@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"liverseg/inference"
 	"liverseg/training"
 	"liverseg/workspace"
 )
@@ -37,7 +39,24 @@ type retrainPanel struct {
 	bar     *widget.ProgressBar
 	chart   *lossChart
 	result  *fyne.Container
+	kind    *widget.RadioGroup // which kind of model to make (retrainKinds)
 	running bool
+}
+
+// retrainKinds are the choices of the dialog's kind: the label shown and the model kind.
+var retrainKinds = []struct{ label, kind string }{
+	{"Automatic model (segments a series)", inference.KindAutomatic},
+	{"Interactive model (AI click, from the automatic one)", inference.KindInteractive},
+}
+
+// chosenKind is the model kind the dialog's choice stands for (automatic when none is chosen).
+func (p *retrainPanel) chosenKind() string {
+	for _, k := range retrainKinds {
+		if p.kind != nil && p.kind.Selected == k.label {
+			return k.kind
+		}
+	}
+	return inference.KindAutomatic
 }
 
 // showRetrain opens the retrain dialog with the workspace's cases that have a saved label.
@@ -107,8 +126,16 @@ func (p *retrainPanel) show() {
 	if len(p.cases) == 0 {
 		p.start.Disable()
 	}
+	labels := make([]string, len(retrainKinds))
+	for i, k := range retrainKinds {
+		labels[i] = k.label
+	}
+	p.kind = widget.NewRadioGroup(labels, nil)
+	p.kind.Horizontal = true
+	p.kind.Required = true
+	p.kind.SetSelected(labels[0])
 	content := container.NewBorder(
-		container.NewVBox(p.note, container.NewVScroll(rows)),
+		container.NewVBox(p.note, p.kind, container.NewVScroll(rows)),
 		container.NewVBox(p.bar, p.result, p.start), nil, nil, p.chart.img)
 	p.d = dialog.NewCustom("Retrain on corrected cases", "Close", content, r.s.win)
 	p.d.SetOnClosed(func() {
@@ -153,14 +180,15 @@ func (p *retrainPanel) run() {
 	p.running = true
 	p.result.RemoveAll()
 	started := time.Now()
-	params := r.s.hooks.retrainParams // nil: training.FineTuneParams
+	params := r.s.hooks.retrainParams // nil: training.FineTuneParams, or InteractiveParams
+	kind := p.chosenKind()
 	var res *training.FineTuneResult
 	var mu sync.Mutex
 	lastNote := time.Time{}
 	r.start("fine-tuning", func(ctx context.Context, progress func(int, int)) error {
 		var err error
 		res, err = training.FineTune(ctx, training.FineTuneRequest{
-			Workspace: ws, Train: train, HeldOut: held, Author: author(), Params: params,
+			Workspace: ws, Train: train, HeldOut: held, Author: author(), Params: params, Kind: kind,
 		}, func(ev training.Event) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -238,7 +266,13 @@ func (p *retrainPanel) showResult(res *training.FineTuneResult) {
 	for _, s := range res.TrainScores {
 		add(s, " (trained on)")
 	}
-	p.note.SetText(fmt.Sprintf("Model %s registered (not active), fine-tuned from %s in %s.", res.Version, res.Parent, res.Elapsed.Round(time.Second)))
+	var table fyne.CanvasObject = grid
+	made, usedBy := "fine-tuned", "the next model run (M)"
+	if res.Report != nil && res.Report.Clicks != nil {
+		table = clickCurveTable(res.Report.Clicks)
+		made, usedBy = "an interactive model trained", "the AI click tool (Q) of the next label editing (E)"
+	}
+	p.note.SetText(fmt.Sprintf("Model %s registered (not active), %s from %s in %s.", res.Version, made, res.Parent, res.Elapsed.Round(time.Second)))
 	activate := widget.NewButton("Activate "+res.Version, func() {
 		ws, err := r.s.workspace()
 		if err == nil {
@@ -248,10 +282,10 @@ func (p *retrainPanel) showResult(res *training.FineTuneResult) {
 			r.s.showError(err)
 			return
 		}
-		p.note.SetText("Model " + res.Version + " is active: the next model run (M) uses it.")
+		p.note.SetText("Model " + res.Version + " is active: " + usedBy + " uses it.")
 	})
 	keep := widget.NewButton("Keep "+res.Parent, func() { p.note.SetText("Kept " + res.Parent + "; " + res.Version + " stays in the registry.") })
-	p.result.Objects = []fyne.CanvasObject{grid, container.NewGridWithColumns(2, activate, keep)}
+	p.result.Objects = []fyne.CanvasObject{table, container.NewGridWithColumns(2, activate, keep)}
 	if len(notes) > 0 {
 		p.result.Objects = append(p.result.Objects, widget.NewLabel(strings.Join(notes, "\n")))
 	}
@@ -259,6 +293,29 @@ func (p *retrainPanel) showResult(res *training.FineTuneResult) {
 	if h := p.r.s.hooks.onRetrained; h != nil {
 		h(res)
 	}
+}
+
+// clickCurveTable is an interactive model's result: the Dice on the held-out cases after 0, 1,
+// 2 ... simulated clicks, beside the automatic model's Dice the clicks start from, and how well
+// the model keeps the automatic mask without clicks (it must: 1 is exact).
+func clickCurveTable(c *training.ClickCurve) fyne.CanvasObject {
+	grid := container.NewGridWithColumns(2,
+		widget.NewLabelWithStyle("Clicks", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle("Dice (held out)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	val, ok := c.Splits["val"]
+	if !ok {
+		return widget.NewLabel("No held-out case: the Dice against clicks was not measured.")
+	}
+	for _, n := range c.Counts {
+		if d, ok := c.At("val", n); ok {
+			grid.Add(widget.NewLabel(strconv.Itoa(n)))
+			grid.Add(widget.NewLabel(fmt.Sprintf("%.4f", d)))
+		}
+	}
+	note := widget.NewLabel(fmt.Sprintf("The automatic model's Dice, where the clicks start: %.4f. Without clicks the interactive model keeps the automatic mask at Dice %.4f (%d held-out slices; clicks drawn as %s of %g mm).",
+		val.AutoDice, val.NoClickAgreement, val.Slices, c.Encoding, c.RadiusMM))
+	note.Wrapping = fyne.TextWrapWord
+	return container.NewVBox(grid, note)
 }
 
 // lossChart draws the losses of a job as it runs: each step's loss (grey), each epoch's
