@@ -140,17 +140,7 @@ func TestAIClickRedrawsUndoJournal(t *testing.T) {
 	}
 	// The journal, replayed on the label the editor started from, is the label (a kill now
 	// loses nothing).
-	if err := le.saver.flush(); err != nil {
-		t.Fatal(err)
-	}
-	ws, err := s.workspace()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := ws.Recover(le.caseID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws, rec := autosaved(t, s, le)
 	restored, err := rec.Restore(start.Clone())
 	if err != nil {
 		t.Fatal(err)

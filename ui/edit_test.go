@@ -32,6 +32,23 @@ func drag(sv *sliceview.View, from, to fyne.Position) {
 	sv.MouseUp(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: to}, Button: desktop.MouseButtonPrimary})
 }
 
+// autosaved flushes the editor's autosave and reads it back as a recovery after a kill would.
+func autosaved(t *testing.T, s *session, le *labelEditor) (*workspace.Workspace, *workspace.Recovery) {
+	t.Helper()
+	if err := le.saver.flush(); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := s.workspace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ws.Recover(le.caseID)
+	if err != nil {
+		t.Fatalf("no autosave to recover: %v", err)
+	}
+	return ws, rec
+}
+
 func count(m *scan.Mask) int {
 	n := 0
 	for _, v := range m.Voxels {
@@ -93,17 +110,7 @@ func TestEditPaintUndoRedoSave(t *testing.T) {
 		t.Errorf("%d steps after a no-op click, want 2", u)
 	}
 	// The steps are in the autosave journal before any save.
-	if err := le.saver.flush(); err != nil {
-		t.Fatal(err)
-	}
-	ws, err := s.workspace()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := ws.Recover(le.caseID)
-	if err != nil {
-		t.Fatalf("no autosave to recover: %v", err)
-	}
+	ws, rec := autosaved(t, s, le)
 	restored, err := rec.Restore(scan.NewMask(v.Dims))
 	if err != nil {
 		t.Fatal(err)
