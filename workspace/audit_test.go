@@ -2,6 +2,8 @@ package workspace
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -80,21 +82,38 @@ func TestAuditAppendOnly(t *testing.T) {
 	}
 }
 
+// openAtSchema makes a workspace database in dir at schema version n (the first n migrations),
+// lets fill add rows as that version wrote them, and opens it with Open, which migrates it.
+func openAtSchema(t *testing.T, dir string, n int, fill func(db *sql.DB)) *Workspace {
+	t.Helper()
+	ctx := context.Background()
+	db, err := openDB(filepath.Join(dir, IndexName), false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:n] {
+		if _, err := db.ExecContext(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fill(db)
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	w, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
 // TestAuditPlaneMigration: a workspace made before the audit had a plane (schema 2) opens, is
 // migrated, and its entries read back with the plane they were made in: axial for those that
 // name a slice and for interpolations (editing was axial only), none for the rest.
 func TestAuditPlaneMigration(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := openDB(filepath.Join(dir, IndexName), false, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations[:2] {
-		if _, err := db.ExecContext(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
 	old := []struct {
 		tool  string
 		slice any
@@ -108,22 +127,14 @@ func TestAuditPlaneMigration(t *testing.T) {
 		{"accept-prediction", nil, ""},
 		{"save", nil, ""},
 	}
-	for _, o := range old {
-		if _, err := db.ExecContext(ctx, `INSERT INTO audit (time, author, case_id, tool, slice, voxels) VALUES (?, 'dr.a', 'c1', ?, ?, 5)`,
-			dbTime(time.Now()), o.tool, o.slice); err != nil {
-			t.Fatal(err)
+	w := openAtSchema(t, t.TempDir(), 2, func(db *sql.DB) {
+		for _, o := range old {
+			if _, err := db.ExecContext(ctx, `INSERT INTO audit (time, author, case_id, tool, slice, voxels) VALUES (?, 'dr.a', 'c1', ?, ?, 5)`,
+				dbTime(time.Now()), o.tool, o.slice); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if _, err := db.ExecContext(ctx, "PRAGMA user_version = 2"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	w, err := Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	})
 	if v, err := w.Version(ctx); err != nil || v != SchemaVersion() || v < 3 {
 		t.Fatalf("version %d %v", v, err)
 	}

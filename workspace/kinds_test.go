@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -18,34 +19,17 @@ func TestModelKindMigration(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "models"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	db, err := openDB(filepath.Join(dir, IndexName), false, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations[:3] {
-		if _, err := db.ExecContext(ctx, m); err != nil {
-			t.Fatal(err)
+	w := openAtSchema(t, dir, 3, func(db *sql.DB) {
+		for _, v := range []struct {
+			version string
+			active  int
+		}{{"old1", 0}, {"old2", 1}} {
+			if _, err := db.ExecContext(ctx, `INSERT INTO models (version, created, path, active) VALUES (?, '2024-01-01T00:00:00Z', ?, ?)`,
+				v.version, "models/"+v.version+"/model.onnx", v.active); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	for _, v := range []struct {
-		version string
-		active  int
-	}{{"old1", 0}, {"old2", 1}} {
-		if _, err := db.ExecContext(ctx, `INSERT INTO models (version, created, path, active) VALUES (?, '2024-01-01T00:00:00Z', ?, ?)`,
-			v.version, "models/"+v.version+"/model.onnx", v.active); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.ExecContext(ctx, "PRAGMA user_version = 3"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	w, err := Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	})
 	if v, err := w.Version(ctx); err != nil || v != SchemaVersion() || v < 4 {
 		t.Fatalf("version %d %v", v, err)
 	}
