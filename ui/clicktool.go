@@ -17,9 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/driver/desktop"
-
 	"liverseg/assets"
 	"liverseg/inference"
 	"liverseg/scan"
@@ -107,18 +104,6 @@ func (ct *clickTool) note(msg string) {
 	r := ct.le.r
 	r.modelNote = msg
 	r.main.RefreshStatus()
-}
-
-// shiftHeld says whether Shift is held, where the driver can tell.
-func shiftHeld() bool {
-	a := fyne.CurrentApp()
-	if a == nil {
-		return false
-	}
-	if d, ok := a.Driver().(desktop.Driver); ok {
-		return d.CurrentKeyModifiers()&fyne.KeyModifierShift != 0
-	}
-	return false
 }
 
 // click queues a click at display pixel position (x, y) of view v's slice. Clicks in a coronal

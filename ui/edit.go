@@ -358,7 +358,7 @@ func (le *labelEditor) pointer(v *sliceview.View, phase sliceview.PointerPhase, 
 		}
 	case toolAIClick:
 		if phase == sliceview.PointerDown {
-			le.clicks.click(v, x, y, !shiftHeld())
+			le.clicks.click(v, x, y, !sliceview.ModifierHeld(fyne.KeyModifierShift))
 		}
 	case toolFlood, toolFloodErase:
 		if phase == sliceview.PointerDown {

@@ -346,7 +346,7 @@ func (p *view3DPane) setNote(s string) {
 // setCrosshair shows the three planes through canonical voxel point.
 func (p *view3DPane) setCrosshair(point [3]int) {
 	vol := p.r.vol
-	c := scan.NewCanonical(vol.Dims, vol.Spacing, vol.Direction)
+	c := p.r.main.Renderer().AxialCanonical()
 	marks := make([]view3d.PlaneMark, 0, 3)
 	for _, pl := range scan.Planes {
 		_, _, s := c.ToPlane(pl, point[0], point[1], point[2])

@@ -54,18 +54,21 @@ func (sv *View) Scrolled(ev *fyne.ScrollEvent) {
 	sv.Step(d)
 }
 
-// ctrlHeld says whether Ctrl (or Cmd on a Mac) is held, where the driver can tell.
-func ctrlHeld() bool {
+// ModifierHeld says whether any of the modifier keys m is held, where the driver can tell (a
+// scroll or a tool's click carries no modifiers of its own).
+func ModifierHeld(m fyne.KeyModifier) bool {
 	a := fyne.CurrentApp()
 	if a == nil {
 		return false
 	}
 	if d, ok := a.Driver().(desktop.Driver); ok {
-		m := d.CurrentKeyModifiers()
-		return m&(fyne.KeyModifierControl|fyne.KeyModifierSuper) != 0
+		return d.CurrentKeyModifiers()&m != 0
 	}
 	return false
 }
+
+// ctrlHeld says whether Ctrl (or Cmd on a Mac) is held.
+func ctrlHeld() bool { return ModifierHeld(fyne.KeyModifierControl | fyne.KeyModifierSuper) }
 
 // MouseIn starts probing under the cursor.
 func (sv *View) MouseIn(ev *desktop.MouseEvent) {
