@@ -53,18 +53,20 @@ func ReadMaskFolder(dir string, ref *Volume) (*Mask, error) {
 	m.Warnings = maskFolderWarnings(dir, cat)
 	hu := make([]int16, ref.SliceLen())
 	var buf []byte
+	plane := make([]uint8, ref.SliceLen())
 	for i, f := range s.frames {
 		f.Rescale = rescale{Slope: 1}
 		s.frames[i] = f
 		if buf, err = s.loadSlice(hu, i, buf); err != nil {
 			return nil, err
 		}
-		dst := m.Slice(slices[i])
+		plane = m.SliceInto(slices[i], plane)
 		for j, v := range hu {
 			if v != 0 {
-				dst[j] = Liver
+				plane[j] = Liver
 			}
 		}
+		m.SetSlice(slices[i], plane)
 	}
 	return m, nil
 }

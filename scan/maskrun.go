@@ -3,7 +3,7 @@ package scan
 import "fmt"
 
 // MaskRun is a stretch of consecutive voxels of a Mask: Values[n] belongs at volume offset
-// Offset+n (the offset into Mask.Voxels, k*cols*rows + j*cols + i). An edit is a list of them:
+// Offset+n (k*cols*rows + j*cols + i). An edit is a list of them:
 // the viewer's undo history gives them, the workspace's autosave journal stores them, and
 // recovery replays them with ApplyRuns.
 type MaskRun struct {
@@ -28,15 +28,15 @@ func ApplyRuns(m *Mask, runs []MaskRun) error {
 	if m == nil {
 		return fmt.Errorf("mask: none to apply the edit to")
 	}
-	n := len(m.Voxels)
-	if m.Dims[0] < 0 || m.Dims[1] < 0 || m.Dims[2] < 0 || n != m.Dims[0]*m.Dims[1]*m.Dims[2] {
-		return fmt.Errorf("mask: %d voxels for %dx%dx%d", n, m.Dims[0], m.Dims[1], m.Dims[2])
+	if !m.Valid() {
+		return fmt.Errorf("mask: not a mask of %dx%dx%d", m.Dims[0], m.Dims[1], m.Dims[2])
 	}
+	n := m.Len()
 	if err := CheckRuns(runs, n); err != nil {
 		return err
 	}
 	for _, r := range runs {
-		copy(m.Voxels[r.Offset:], r.Values)
+		m.Write(r.Offset, r.Values)
 	}
 	return nil
 }

@@ -114,6 +114,27 @@ type Metrics struct {
 	*SurfaceFigures
 }
 
+// SliceConfusion counts the voxels of slice k of truth and pred (same dims), reading only the
+// rectangles the two keep: every voxel outside both is a true negative.
+func SliceConfusion(truth, pred *Mask, k int) Confusion {
+	var c Confusion
+	r := truth.Bounds(k).Union(pred.Bounds(k))
+	if n := r.Dx(); n > 0 {
+		t, p := make([]uint8, n), make([]uint8, n)
+		start := (k*truth.Dims[1]+r.Min.Y)*truth.Dims[0] + r.Min.X
+		for j := r.Min.Y; j < r.Max.Y; j++ {
+			truth.Read(start, t)
+			pred.Read(start, p)
+			for i := range t {
+				c.Add(t[i], p[i])
+			}
+			start += truth.Dims[0]
+		}
+	}
+	c.TN += int64(truth.SliceLen() - r.Dx()*r.Dy())
+	return c
+}
+
 // SliceFigures are the figures of slice k whose voxels c counted.
 func (c Confusion) SliceFigures(k int) SliceMetrics {
 	return SliceMetrics{
@@ -124,17 +145,13 @@ func (c Confusion) SliceFigures(k int) SliceMetrics {
 
 // Compare scores pred against truth; voxelML is the volume of one voxel in millilitres.
 func Compare(truth, pred *Mask, voxelML float64) (*Metrics, error) {
-	if truth.Dims != pred.Dims || len(truth.Voxels) != len(pred.Voxels) {
+	if !truth.Valid() || !pred.Valid() || truth.Dims != pred.Dims {
 		return nil, fmt.Errorf("%w: truth is %s, prediction is %s", ErrGeometry, DimsString(truth.Dims), DimsString(pred.Dims))
 	}
 	m := &Metrics{Slices: make([]SliceMetrics, truth.Dims[2])}
 	var studyIoU, studyAcc float64
 	for k := range m.Slices {
-		var c Confusion
-		t, p := truth.Slice(k), pred.Slice(k)
-		for i := range t {
-			c.Add(t[i], p[i])
-		}
+		c := SliceConfusion(truth, pred, k)
 		m.Volume.TP += c.TP
 		m.Volume.FP += c.FP
 		m.Volume.FN += c.FN
@@ -170,11 +187,5 @@ func (m *Metrics) Disagreements() []SliceMetrics {
 
 // VolumeML is the liver volume of a mask in millilitres.
 func VolumeML(m *Mask, voxelML float64) float64 {
-	var n int64
-	for _, v := range m.Voxels {
-		if v != 0 {
-			n++
-		}
-	}
-	return float64(n) * voxelML
+	return float64(m.Count()) * voxelML
 }

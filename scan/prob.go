@@ -52,33 +52,8 @@ func ProbFromVoxels(dims [3]int, can Canonical, voxels []uint8) (*Prob, error) {
 // SetSlice stores canonical slice k from plane (canonical columns x rows bytes, row by row),
 // keeping a copy of its nonzero rectangle only.
 func (p *Prob) SetSlice(k int, plane []uint8) {
-	cols, rows := p.Canon.Dims[0], p.Canon.Dims[1]
-	r := image.Rectangle{Min: image.Pt(cols, rows)}
-	for j := 0; j < rows; j++ {
-		row := plane[j*cols : (j+1)*cols]
-		lo := 0
-		for lo < cols && row[lo] == 0 {
-			lo++
-		}
-		if lo == cols {
-			continue
-		}
-		hi := cols
-		for row[hi-1] == 0 {
-			hi--
-		}
-		r.Min.X, r.Max.X = min(r.Min.X, lo), max(r.Max.X, hi)
-		r.Min.Y, r.Max.Y = min(r.Min.Y, j), j+1
-	}
-	if r.Empty() {
-		p.slices[k] = ProbSlice{}
-		return
-	}
-	pix := make([]uint8, r.Dx()*r.Dy())
-	for j := r.Min.Y; j < r.Max.Y; j++ {
-		copy(pix[(j-r.Min.Y)*r.Dx():], plane[j*cols+r.Min.X:j*cols+r.Max.X])
-	}
-	p.slices[k] = ProbSlice{Rect: r, Pix: pix}
+	c := cropSlice(plane, p.Canon.Dims[0], p.Canon.Dims[1])
+	p.slices[k] = ProbSlice(c)
 }
 
 // Slice is canonical slice k (shared, not copied).

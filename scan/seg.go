@@ -90,7 +90,7 @@ func readSEG(df *dicomFile, ref *Volume, want int) (*Mask, error) {
 	idx := newSliceIndex(ref)
 	m := NewMask(ref.Dims)
 	n := ref.SliceLen()
-	buf := make([]uint8, n)
+	buf, plane := make([]uint8, n), make([]uint8, n)
 	var raw []byte
 	for f := 0; f < s.pf.Frames; f++ {
 		g := s.groups(f)
@@ -129,10 +129,11 @@ func readSEG(df *dicomFile, ref *Volume, want int) (*Mask, error) {
 		} else {
 			decodeBinary(buf, src, frame, pf, bo, threshold)
 		}
-		dst := m.Slice(k)
+		plane = m.SliceInto(k, plane)
 		for i, v := range buf {
-			dst[i] |= v
+			plane[i] |= v
 		}
+		m.SetSlice(k, plane)
 	}
 	return m, nil
 }

@@ -235,11 +235,8 @@ func (b *segBuilder) studyContext(se Series) {
 func liverSlices(m *Mask) []int {
 	var ks []int
 	for k := 0; k < m.Dims[2]; k++ {
-		for _, v := range m.Slice(k) {
-			if v != 0 {
-				ks = append(ks, k)
-				break
-			}
+		if m.SliceCount(k) > 0 {
+			ks = append(ks, k)
 		}
 	}
 	return ks
@@ -252,11 +249,14 @@ func packFrames(m *Mask, frames []int) []byte {
 	bits := len(frames) * n
 	out := make([]byte, (bits+7)/8+((bits+7)/8)%2)
 	for i, k := range frames {
-		base := i * n
-		for p, v := range m.Slice(k) {
-			if v != 0 {
-				b := base + p
-				out[b>>3] |= 1 << (uint(b) & 7)
+		base, cols, s := i*n, m.Dims[0], m.Slice(k)
+		for j := s.Rect.Min.Y; j < s.Rect.Max.Y; j++ {
+			row := s.Pix[(j-s.Rect.Min.Y)*s.Rect.Dx():][:s.Rect.Dx()]
+			for x, v := range row {
+				if v != 0 {
+					b := base + j*cols + s.Rect.Min.X + x
+					out[b>>3] |= 1 << (uint(b) & 7)
+				}
 			}
 		}
 	}

@@ -28,7 +28,7 @@ type SurfaceFigures struct {
 // columns, rows and slices), to the nearest surface voxel of the other mask. The distances are
 // those of the voxel grid: on a gantry-tilted (sheared) series they ignore the shear.
 func CompareSurfaces(truth, pred *Mask, spacing [3]float64) (SurfaceFigures, error) {
-	if truth.Dims != pred.Dims || len(truth.Voxels) != len(pred.Voxels) || len(truth.Voxels) != truth.Dims[0]*truth.Dims[1]*truth.Dims[2] {
+	if !truth.Valid() || !pred.Valid() || truth.Dims != pred.Dims {
 		return SurfaceFigures{}, fmt.Errorf("%w: truth is %s, prediction is %s", ErrGeometry, DimsString(truth.Dims), DimsString(pred.Dims))
 	}
 	for _, s := range spacing {
@@ -85,17 +85,16 @@ func (b box) union(o box) box {
 
 // boundingBox is the smallest box holding every voxel of m; false when m is empty.
 func boundingBox(m *Mask) (box, bool) {
-	nx, ny := m.Dims[0], m.Dims[1]
 	b := box{lo: m.Dims}
 	found := false
-	for o, v := range m.Voxels {
-		if v == 0 {
+	for z := range m.Dims[2] {
+		r := m.LiverBounds(z)
+		if r.Empty() {
 			continue
 		}
-		x, y, z := o%nx, o/nx%ny, o/(nx*ny)
-		p := [3]int{x, y, z}
+		lo, hi := [3]int{r.Min.X, r.Min.Y, z}, [3]int{r.Max.X, r.Max.Y, z + 1}
 		for a := range 3 {
-			b.lo[a], b.hi[a] = min(b.lo[a], p[a]), max(b.hi[a], p[a]+1)
+			b.lo[a], b.hi[a] = min(b.lo[a], lo[a]), max(b.hi[a], hi[a])
 		}
 		found = true
 	}
@@ -107,7 +106,7 @@ func surfaceVoxels(m *Mask, b box) []int {
 	nx, ny, nz := m.Dims[0], m.Dims[1], m.Dims[2]
 	bd := b.dims()
 	in := func(x, y, z int) bool {
-		return x >= 0 && y >= 0 && z >= 0 && x < nx && y < ny && z < nz && m.Voxels[x+nx*(y+ny*z)] != 0
+		return x >= 0 && y >= 0 && z >= 0 && x < nx && y < ny && z < nz && m.AtIJK(x, y, z) != 0
 	}
 	var out []int
 	for z := b.lo[2]; z < b.hi[2]; z++ {

@@ -54,23 +54,6 @@ type Volume struct {
 	Warnings  []string
 }
 
-// Mask is a label aligned voxel for voxel with a Volume: 0 background, 1 liver.
-type Mask struct {
-	Voxels []uint8
-	Dims   [3]int
-	// Warnings are what a reader noticed and worked around (a stray file left out of a mask
-	// folder, slices the folder's series left out), each naming its file: a command prints them.
-	Warnings []string
-}
-
-// Liver is the label value of the liver in a Mask.
-const Liver uint8 = 1
-
-// NewMask returns an empty mask of the given dimensions.
-func NewMask(dims [3]int) *Mask {
-	return &Mask{Voxels: make([]uint8, dims[0]*dims[1]*dims[2]), Dims: dims}
-}
-
 // SliceLen is the number of voxels in one slice.
 func (v *Volume) SliceLen() int { return v.Dims[0] * v.Dims[1] }
 
@@ -79,20 +62,6 @@ func (v *Volume) Len() int { return v.Dims[0] * v.Dims[1] * v.Dims[2] }
 
 // Index is the offset of voxel (i, j, k) in Voxels.
 func (v *Volume) Index(i, j, k int) int { return (k*v.Dims[1]+j)*v.Dims[0] + i }
-
-// Clone is a copy of m that shares nothing with it.
-func (m *Mask) Clone() *Mask {
-	return &Mask{Voxels: append([]uint8(nil), m.Voxels...), Dims: m.Dims, Warnings: append([]string(nil), m.Warnings...)}
-}
-
-// SliceLen is the number of voxels in one slice.
-func (m *Mask) SliceLen() int { return m.Dims[0] * m.Dims[1] }
-
-// Slice returns slice k of the mask (shared, not copied).
-func (m *Mask) Slice(k int) []uint8 {
-	n := m.SliceLen()
-	return m.Voxels[k*n : (k+1)*n]
-}
 
 // Slice returns slice k of the volume (shared, not copied).
 func (v *Volume) Slice(k int) []int16 {
@@ -133,7 +102,7 @@ func (v *Volume) VoxelVolumeML() float64 {
 
 // CheckMask reports whether m has the volume's dimensions, with an error naming both when not.
 func (v *Volume) CheckMask(m *Mask) error {
-	if m.Dims != v.Dims || len(m.Voxels) != v.Len() {
+	if !m.Valid() || m.Dims != v.Dims {
 		return fmt.Errorf("%w: mask is %s, volume is %s", ErrGeometry, DimsString(m.Dims), DimsString(v.Dims))
 	}
 	return nil

@@ -165,7 +165,7 @@ func readLabelStream(r io.Reader, size int64, ref *scan.Volume) (*scan.Mask, err
 		off := mp.base + i*mp.step[0] + j*mp.step[1] + k*mp.step[2]
 		for _, x := range vals {
 			if x != 0 && !math.IsNaN(x) { // NaN is "no value", not a label
-				mask.Voxels[off] = scan.Liver
+				mask.Set(off, scan.Liver)
 			}
 			// advance (i, j, k) in NIfTI order and off with it
 			i++

@@ -26,13 +26,15 @@ func WriteLabel(path string, ref *scan.Volume, m *scan.Mask) error {
 		return err
 	}
 	var maxLabel uint8
-	for _, x := range m.Voxels {
-		maxLabel = max(maxLabel, x)
-	}
+	m.Each(func(_ int, v uint8) { maxLabel = max(maxLabel, v) })
+	// The label streams a slice at a time: a 1000-slice label is never a 262 MB array here.
 	return writeFile(path, output{
 		dims: ref.Dims, datatype: typeUint8, ras: rasOf(ref), intent: intentLabel,
 		descrip: "liverseg label", calMin: 0, calMax: float64(maxLabel),
-	}, m.Voxels)
+	}, func(w io.Writer) error {
+		_, err := m.WriteTo(w)
+		return err
+	})
 }
 
 // WriteVolume writes the CT as int16 HU (scl_slope 1), as dcm2niix would, but in the volume's
@@ -45,16 +47,26 @@ func WriteVolume(path string, v *scan.Volume) error {
 	if err := checkWritable(path, v); err != nil {
 		return err
 	}
-	data := make([]byte, 2*len(v.Voxels))
 	lo, hi := int16(math.MaxInt16), int16(math.MinInt16)
-	for i, x := range v.Voxels {
-		binary.LittleEndian.PutUint16(data[2*i:], uint16(x))
+	for _, x := range v.Voxels {
 		lo, hi = min(lo, x), max(hi, x)
 	}
+	// The HU stream out a slice at a time, not as a second copy of the volume.
 	return writeFile(path, output{
 		dims: v.Dims, datatype: typeInt16, ras: rasOf(v), descrip: "liverseg CT (HU)",
 		calMin: float64(lo), calMax: float64(hi),
-	}, data)
+	}, func(w io.Writer) error {
+		buf := make([]byte, 2*v.SliceLen())
+		for k := range v.Dims[2] {
+			for i, x := range v.Slice(k) {
+				binary.LittleEndian.PutUint16(buf[2*i:], uint16(x))
+			}
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // output is what a written file states besides its voxels.
@@ -114,7 +126,7 @@ func headerBytes(p output, o binary.ByteOrder) []byte {
 // writeFile writes header and data to path, gzip-compressed when the name ends in .gz. It writes a
 // temporary file in the same folder and renames it, so that a crash or a full disk never leaves a
 // half-written label where a good one was.
-func writeFile(path string, p output, data []byte) error {
+func writeFile(path string, p output, data func(io.Writer) error) error {
 	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		var gz *gzip.Writer
 		if strings.HasSuffix(strings.ToLower(path), ".gz") {
@@ -126,7 +138,7 @@ func writeFile(path string, p output, data []byte) error {
 		if _, err := w.Write(headerBytes(p, binary.LittleEndian)); err != nil {
 			return err
 		}
-		if _, err := w.Write(data); err != nil {
+		if err := data(w); err != nil {
 			return err
 		}
 		if gz != nil {

@@ -69,14 +69,17 @@ func Read(dir string, ref *scan.Volume, reverse bool) (*scan.Mask, error) {
 	}
 	m := scan.NewMask(ref.Dims)
 	m.Warnings = strays
+	plane := make([]uint8, m.SliceLen())
 	for f, name := range files {
 		k := f
 		if reverse {
 			k = n - 1 - f
 		}
-		if err := decodeFile(filepath.Join(dir, name), w, h, m.Slice(k)); err != nil {
+		clear(plane)
+		if err := decodeFile(filepath.Join(dir, name), w, h, plane); err != nil {
 			return nil, err
 		}
+		m.SetSlice(k, plane)
 	}
 	return m, nil
 }

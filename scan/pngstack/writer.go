@@ -51,8 +51,8 @@ func isSliceName(name string) bool {
 // are written are they renamed, so that a failure (a full disk) leaves the old stack as it was.
 func Write(dir string, m *scan.Mask) (err error) {
 	n := m.Dims[2]
-	if m.Dims[0] < 1 || m.Dims[1] < 1 || n < 1 || len(m.Voxels) != m.Dims[0]*m.Dims[1]*n {
-		return fmt.Errorf("%s: %w: mask of %s with %d voxels", dir, scan.ErrGeometry, scan.DimsString(m.Dims), len(m.Voxels))
+	if m.Dims[0] < 1 || m.Dims[1] < 1 || n < 1 || !m.Valid() {
+		return fmt.Errorf("%s: %w: mask of %s", dir, scan.ErrGeometry, scan.DimsString(m.Dims))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -87,10 +87,12 @@ func Write(dir string, m *scan.Mask) (err error) {
 		}
 	}()
 	img := image.NewGray(image.Rect(0, 0, m.Dims[0], m.Dims[1]))
+	plane := make([]uint8, m.SliceLen())
 	enc := png.Encoder{CompressionLevel: png.BestSpeed} // masks are mostly zeros: compress fast
 	for k := 0; k < n; k++ {
 		names[k] = sliceName(k, n)
-		for i, v := range m.Slice(k) {
+		plane = m.SliceInto(k, plane)
+		for i, v := range plane {
 			if v != 0 {
 				img.Pix[i] = 255
 			} else {

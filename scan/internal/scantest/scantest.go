@@ -63,7 +63,7 @@ func Mask(dims [3]int) *scan.Mask {
 			for i := 0; i < dims[0]; i++ {
 				in := i < dims[0]/2 && j > dims[1]/3 && k >= 1
 				if in || (i*7+j*13+k*31)%11 == 0 {
-					m.Voxels[(k*dims[1]+j)*dims[0]+i] = scan.Liver
+					m.SetIJK(i, j, k, scan.Liver)
 				}
 			}
 		}
