@@ -9,10 +9,10 @@ import (
 // sagittally, still lists the slice the reviewer lands on. The volume figures (and the original
 // study's per-slice means) are scan.Compare's, which do not depend on the orientation.
 func (r *Renderer) Compare(truth, pred *scan.Mask) (*scan.Metrics, error) {
-	if err := r.checkDims(truth.Dims, len(truth.Voxels), "truth"); err != nil {
+	if err := r.checkMask(truth, "truth"); err != nil {
 		return nil, err
 	}
-	if err := r.checkDims(pred.Dims, len(pred.Voxels), "prediction"); err != nil {
+	if err := r.checkMask(pred, "prediction"); err != nil {
 		return nil, err
 	}
 	m, err := scan.Compare(truth, pred, r.vol.VoxelVolumeML())
@@ -35,14 +35,20 @@ func (r *Renderer) Compare(truth, pred *scan.Mask) (*scan.Metrics, error) {
 		m.Slices = out
 		return m, nil
 	}
-	// The plane's slice runs across the stored slices: count again through the offsets.
+	// The plane's slice runs across the stored slices: count again, a row of the plane at a time
+	// (each a line through the volume), so that no slice is copied whole.
 	m.Slices = make([]scan.SliceMetrics, n)
-	offs := make([]int, c.Dims[0]*c.Dims[1])
+	w, h := c.Dims[0], c.Dims[1]
+	t, p := make([]uint8, w), make([]uint8, w)
 	for k := 0; k < n; k++ {
-		c.SliceOffsets(k, offs)
+		shift := int32(c.Offset(0, 0, k) - r.base)
 		var cf scan.Confusion
-		for _, o := range offs {
-			cf.Add(truth.Voxels[o], pred.Voxels[o])
+		for j := 0; j < h; j++ {
+			offsLine(truth, r.offs, shift, j*w, t)
+			offsLine(pred, r.offs, shift, j*w, p)
+			for i := range t {
+				cf.Add(t[i], p[i])
+			}
 		}
 		m.Slices[k] = cf.SliceFigures(k)
 	}

@@ -97,6 +97,10 @@ type Editor struct {
 
 	rec    recorder
 	stroke strokeState
+
+	labelled int64 // nonzero voxels of mask, kept as tools, Undo and Redo change it
+	// Slice buffers of the tools, reused (a slice of the label is read into one, never the volume).
+	plane, want, src []uint8
 }
 
 // NewEditor prepares an editor for a label of v. label is copied (nil starts an empty mask), so
@@ -115,10 +119,12 @@ func NewEditor(v *scan.Volume, label *scan.Mask) (*Editor, error) {
 		if err := v.CheckMask(label); err != nil {
 			return nil, fmt.Errorf("viewer: label: %w", err)
 		}
-		copy(m.Voxels, label.Voxels)
+		if err := m.CopyFrom(label); err != nil {
+			return nil, fmt.Errorf("viewer: label: %w", err)
+		}
 	}
 	c := scan.NewCanonical(v.Dims, v.Spacing, v.Direction)
-	e := &Editor{vol: v, mask: m, axial: &c, label: scan.Liver}
+	e := &Editor{vol: v, mask: m, axial: &c, label: scan.Liver, labelled: m.Count()}
 	if err := e.SetPlane(scan.Axial); err != nil {
 		return nil, err
 	}
@@ -191,13 +197,33 @@ func (e *Editor) ClearEdited() { clear(e.view.edited) }
 // undoes the drag). It returns the step undone, nil when there is none.
 func (e *Editor) Undo() (*Edit, error) {
 	e.EndStroke()
-	return e.hist.Undo(e.mask)
+	ed, err := e.hist.Undo(e.mask)
+	if ed != nil {
+		e.labelled -= ed.labelled
+	}
+	return ed, err
 }
 
 // Redo re-applies the latest undone step; nil when there is none.
 func (e *Editor) Redo() (*Edit, error) {
 	e.EndStroke()
-	return e.hist.Redo(e.mask)
+	ed, err := e.hist.Redo(e.mask)
+	if ed != nil {
+		e.labelled += ed.labelled
+	}
+	return ed, err
+}
+
+// LabelledVoxels is the number of nonzero voxels of the label (times the voxel's volume: the
+// label's volume). It is kept as the tools, Undo and Redo change the label, so asking for it
+// after every edit costs nothing, however many slices the volume has.
+func (e *Editor) LabelledVoxels() int64 { return e.labelled }
+
+// planeBuf is slice k of plane v of the label, read into the editor's plane buffer (valid until
+// the next call).
+func (e *Editor) planeBuf(v *planeView, k int) []uint8 {
+	e.plane = offsPlane(e.mask, v.offs, v.shift(k), v.canon.Dims[0], e.plane)
+	return e.plane
 }
 
 // recorder collects, while a tool runs, the offset and the old value of every voxel it changes,
@@ -220,14 +246,27 @@ func (r *recorder) reset() {
 }
 
 // set writes v at volume offset off, recording the old value when it changes.
-func (e *Editor) set(off int, v uint8) {
-	m := e.mask.Voxels
-	old := m[off]
+func (e *Editor) set(off int, v uint8) { e.change(off, e.mask.At(off), v) }
+
+// change writes v at volume offset off, whose label is old, recording old when it changes.
+func (e *Editor) change(off int, old, v uint8) {
 	if old == v {
 		return
 	}
 	e.rec.note(off, old)
-	m[off] = v
+	e.mask.Set(off, v)
+	e.labelled += nonzeroDelta(old, v)
+}
+
+// nonzeroDelta is how the count of nonzero voxels changes when a voxel goes from old to v.
+func nonzeroDelta(old, v uint8) int64 {
+	switch {
+	case old == 0 && v != 0:
+		return 1
+	case old != 0 && v == 0:
+		return -1
+	}
+	return 0
 }
 
 // note records that the voxel at off had the value old before the tool.
@@ -283,7 +322,6 @@ func (r *recorder) edit(m *scan.Mask, axial *scan.Canonical) *Edit {
 		// Sorting off<<32|seq puts a voxel's first record first.
 		slices.Sort(keys)
 	}
-	vox := m.Voxels
 	// Pass 1 sizes the arrays exactly, so an Edit holds no slack capacity.
 	n, nspans, prev, end := 0, 0, -1, -1
 	for _, key := range keys {
@@ -292,7 +330,7 @@ func (r *recorder) edit(m *scan.Mask, axial *scan.Canonical) *Edit {
 			continue
 		}
 		prev = off
-		if vox[off] == r.before[uint32(key)] {
+		if m.At(off) == r.before[uint32(key)] {
 			continue
 		}
 		if off != end {
@@ -314,7 +352,7 @@ func (r *recorder) edit(m *scan.Mask, axial *scan.Canonical) *Edit {
 		}
 		prev = off
 		b := r.before[uint32(key)]
-		a := vox[off]
+		a := m.At(off)
 		if a == b {
 			continue
 		}
@@ -326,6 +364,7 @@ func (r *recorder) edit(m *scan.Mask, axial *scan.Canonical) *Edit {
 		end = off + 1
 		ed.before = append(ed.before, b)
 		ed.after = append(ed.after, a)
+		ed.labelled += nonzeroDelta(b, a)
 	}
 	ed.setBox()
 	return ed

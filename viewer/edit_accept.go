@@ -19,30 +19,46 @@ func (e *Editor) AcceptPrediction(pred *scan.Mask, k int) (*Edit, error) {
 	if err := e.vol.CheckMask(pred); err != nil {
 		return nil, fmt.Errorf("viewer: prediction: %w", err)
 	}
-	m, l := e.mask.Voxels, e.label
-	accept := func(o int) {
-		switch cur := m[o]; {
-		case cur != 0 && cur != l:
-			// Another structure's voxel: the liver prediction does not overwrite it.
-		case pred.Voxels[o] != 0:
-			e.set(o, l)
-		default:
-			e.set(o, 0)
-		}
-	}
 	if k == -1 {
-		for o := range m {
-			accept(o)
-		}
+		e.acceptVolume(pred)
 		return e.finishVolume(ToolAcceptPrediction), nil
 	}
 	v := e.view
 	if err := v.checkSlice(k); err != nil {
 		return nil, err
 	}
-	shift := v.shift(k)
-	for _, o := range v.offs {
-		accept(int(o + shift))
-	}
+	e.src = offsPlane(pred, v.offs, v.shift(k), v.canon.Dims[0], e.src)
+	e.writeSlice(v, k, e.src)
 	return e.finish(ToolAcceptPrediction, v, k), nil
+}
+
+// acceptVolume accepts pred over the whole volume, a stored slice at a time, through the
+// recorder: slices where neither the label nor pred holds a voxel are skipped unread, so the
+// cost follows the liver, not the volume.
+func (e *Editor) acceptVolume(pred *scan.Mask) {
+	m, l := e.mask, e.label
+	cols, sl := m.Dims[0], m.SliceLen()
+	for k := 0; k < m.Dims[2]; k++ {
+		// Outside both rectangles both are 0, and so is the label after.
+		r := m.Bounds(k).Union(pred.Bounds(k))
+		if r.Empty() {
+			continue
+		}
+		e.plane, e.src = m.SliceInto(k, e.plane), pred.SliceInto(k, e.src)
+		m.Grow(k, pred.LiverBounds(k))
+		for j := r.Min.Y; j < r.Max.Y; j++ {
+			for p := j*cols + r.Min.X; p < j*cols+r.Max.X; p++ {
+				cur, want := e.plane[p], uint8(0)
+				switch {
+				case cur != 0 && cur != l:
+					continue // another structure's voxel: the liver prediction does not overwrite it
+				case e.src[p] != 0:
+					want = l
+				}
+				if want != cur {
+					e.change(k*sl+p, cur, want)
+				}
+			}
+		}
+	}
 }

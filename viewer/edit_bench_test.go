@@ -199,7 +199,7 @@ func BenchmarkUndoMemoryCase7(b *testing.B) {
 		w, h := e.Size()
 		for k := 0; k < e.Slices(); k++ {
 			for _, o := range e.view.offs {
-				if e.Mask().Voxels[int(o+e.view.shift(k))] != 0 {
+				if e.Mask().At(int(o+e.view.shift(k))) != 0 {
 					liverSlices = append(liverSlices, k)
 					break
 				}

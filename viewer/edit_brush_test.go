@@ -148,13 +148,13 @@ func TestBrushPermutedFlipped(t *testing.T) {
 	// The same voxels in volume terms, from the hand-written turn.
 	want := scan.NewMask(v.Dims)
 	for ci := 1; ci <= 5; ci++ {
-		want.Voxels[canonToVol(v, ci, 2, 1)] = 1
+		want.Set(canonToVol(v, ci, 2, 1), 1)
 	}
-	want.Voxels[canonToVol(v, 3, 1, 1)] = 1
-	want.Voxels[canonToVol(v, 3, 3, 1)] = 1
-	for o := range want.Voxels {
-		if want.Voxels[o] != e.Mask().Voxels[o] {
-			t.Fatalf("volume voxel %d is %d, want %d", o, e.Mask().Voxels[o], want.Voxels[o])
+	want.Set(canonToVol(v, 3, 1, 1), 1)
+	want.Set(canonToVol(v, 3, 3, 1), 1)
+	for o := range want.Len() {
+		if want.At(o) != e.Mask().At(o) {
+			t.Fatalf("volume voxel %d is %d, want %d", o, e.Mask().At(o), want.At(o))
 		}
 	}
 	if ed.Voxels != 7 {
@@ -168,7 +168,7 @@ func TestBrushPermutedFlipped(t *testing.T) {
 			if !ok {
 				t.Fatal("probe")
 			}
-			if got, want := e.Mask().Voxels[v.Index(i, j, k)], slicePattern(e, 1)[cj][ci] == '#'; (got != 0) != want {
+			if got, want := e.Mask().At(v.Index(i, j, k)), slicePattern(e, 1)[cj][ci] == '#'; (got != 0) != want {
 				t.Fatalf("pixel (%d,%d): probe voxel %d,%d,%d holds %d", ci, cj, i, j, k, got)
 			}
 		}
@@ -195,7 +195,7 @@ func TestBrushPhysicalDistance(t *testing.T) {
 					p := v.Position(float64(i), float64(j), float64(k))
 					dist := math.Sqrt((p[0]-c[0])*(p[0]-c[0]) + (p[1]-c[1])*(p[1]-c[1]) + (p[2]-c[2])*(p[2]-c[2]))
 					want := p[2] == c[2] && dist <= radius+1e-9
-					if got := e.Mask().Voxels[v.Index(i, j, k)] != 0; got != want {
+					if got := e.Mask().At(v.Index(i, j, k)) != 0; got != want {
 						t.Fatalf("radius %v: voxel %d,%d,%d at %.2f mm painted %v", radius, i, j, k, dist, got)
 					}
 				}

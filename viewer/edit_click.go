@@ -99,19 +99,16 @@ func (e *Editor) checkSliceData(v *planeView, k int, slice []uint8) error {
 
 // writeSlice writes slice into slice k of plane v through the recorder (see ApplySlice).
 func (e *Editor) writeSlice(v *planeView, k int, slice []uint8) {
-	m, l := e.mask.Voxels, e.label
-	shift := v.shift(k)
-	for p, o := range v.offs {
-		off := int(o + shift)
-		switch cur := m[off]; {
+	l := e.label
+	e.rewrite(v, k, func(p int, cur uint8) uint8 {
+		switch {
 		case cur != 0 && cur != l:
-			// Another structure's voxel: the liver's model does not overwrite it.
+			return cur // another structure's voxel: the liver's model does not overwrite it
 		case slice[p] != 0:
-			e.set(off, l)
-		default:
-			e.set(off, 0)
+			return l
 		}
-	}
+		return 0
+	})
 }
 
 // mergeEdits is the step of a followed by b on mask m (as it is after both): every voxel of
@@ -124,7 +121,7 @@ func mergeEdits(a, b *Edit, m *scan.Mask) *Edit {
 	ed := &Edit{dims: a.dims, axial: a.axial}
 	end := int32(-1)
 	add := func(off int32, before uint8) {
-		now := m.Voxels[off]
+		now := m.At(int(off))
 		if now == before {
 			return
 		}
@@ -136,6 +133,7 @@ func mergeEdits(a, b *Edit, m *scan.Mask) *Edit {
 		end = off + 1
 		ed.before = append(ed.before, before)
 		ed.after = append(ed.after, now)
+		ed.labelled += nonzeroDelta(before, now)
 		ed.Voxels++
 	}
 	i, j := 0, 0

@@ -2,7 +2,6 @@ package viewer
 
 import (
 	"errors"
-	"slices"
 	"testing"
 
 	"liverseg/scan"
@@ -161,4 +160,4 @@ func TestExtendStep(t *testing.T) {
 	}
 }
 
-func sameVoxels(a, b *scan.Mask) bool { return a.Dims == b.Dims && slices.Equal(a.Voxels, b.Voxels) }
+func sameVoxels(a, b *scan.Mask) bool { return a.Equal(b) }

@@ -1,6 +1,9 @@
 package viewer
 
-import "fmt"
+import (
+	"fmt"
+	"image"
+)
 
 // FloodOptions says what a flood fill takes and writes.
 type FloodOptions struct {
@@ -34,14 +37,14 @@ func (e *Editor) FloodFill(k, i, j int, opt FloodOptions) (*Edit, error) {
 		tool, val = ToolFloodErase, 0
 	}
 	shift, offs := v.shift(k), v.offs
-	m, hu := e.mask.Voxels, e.vol.Voxels
-	seedLabel := m[offs[j*w+i]+shift]
+	// The region is decided on the label as it was before the fill: the slice read once.
+	m, hu := e.planeBuf(v, k), e.vol.Voxels
+	seedLabel := m[j*w+i]
 	in := func(p int) bool {
-		o := offs[p] + shift
 		if opt.Limit != nil {
-			return opt.Limit.Contains(hu[o])
+			return opt.Limit.Contains(hu[offs[p]+shift])
 		}
-		return m[o] == seedLabel
+		return m[p] == seedLabel
 	}
 	if !in(j*w + i) {
 		return nil, nil
@@ -50,14 +53,17 @@ func (e *Editor) FloodFill(k, i, j int, opt FloodOptions) (*Edit, error) {
 		return nil, nil
 	}
 	// An explicit stack, not recursion: a region can hold every pixel of the slice. Pixels are
-	// marked when pushed so each is pushed once.
+	// marked when pushed so each is pushed once; the region is written once found, into a mask
+	// grown to its box at once.
 	seen := make([]bool, w*h)
 	stack := []int32{int32(j*w + i)}
 	seen[j*w+i] = true
+	box := image.Rect(i, j, i+1, j+1)
 	for len(stack) > 0 {
 		p := int(stack[len(stack)-1])
 		stack = stack[:len(stack)-1]
 		x, y := p%w, p/w
+		box = box.Union(image.Rect(x, y, x+1, y+1))
 		for _, n := range [4][3]int{{x - 1, y, p - 1}, {x + 1, y, p + 1}, {x, y - 1, p - w}, {x, y + 1, p + w}} {
 			if n[0] < 0 || n[0] >= w || n[1] < 0 || n[1] >= h || seen[n[2]] || !in(n[2]) {
 				continue
@@ -65,8 +71,16 @@ func (e *Editor) FloodFill(k, i, j int, opt FloodOptions) (*Edit, error) {
 			seen[n[2]] = true
 			stack = append(stack, int32(n[2]))
 		}
-		// Write after the neighbours are tested: in label mode the test reads the label.
-		e.set(int(offs[p]+shift), val)
+	}
+	if val != 0 {
+		e.reserve(v, k, box)
+	}
+	for y := box.Min.Y; y < box.Max.Y; y++ {
+		for p := y*w + box.Min.X; p < y*w+box.Max.X; p++ {
+			if seen[p] {
+				e.change(int(offs[p]+shift), m[p], val)
+			}
+		}
 	}
 	return e.finish(tool, v, k), nil
 }

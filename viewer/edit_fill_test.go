@@ -173,7 +173,7 @@ func TestFloodFillPermuted(t *testing.T) {
 	if err != nil || ed == nil || ed.Voxels != 1 {
 		t.Fatal(ed, err)
 	}
-	if e.Mask().Voxels[canonToVol(v, 3, 1, 2)] != 1 {
+	if e.Mask().At(canonToVol(v, 3, 1, 2)) != 1 {
 		t.Fatal("the hole's volume voxel was not filled")
 	}
 	if countNonzero(e.Mask()) != 9 {

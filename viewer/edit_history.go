@@ -30,6 +30,8 @@ type Edit struct {
 	spans  []span          // ascending, non-overlapping, non-adjacent runs of volume offsets
 	before []uint8
 	after  []uint8
+	// labelled is how many more nonzero voxels the mask has after the Edit than before it.
+	labelled int64
 }
 
 // span is a run of consecutive volume offsets.
@@ -37,8 +39,9 @@ type span struct{ off, n int32 }
 
 // editHeader is roughly what an Edit costs besides its arrays (the struct, the three slice
 // headers' allocations, the pointer in the history), used for the history's budget. The planes
-// added 32 bytes to the struct (the axial view's pointer and the box BoundsIn maps).
-const editHeader = 240
+// added 32 bytes to the struct (the axial view's pointer and the box BoundsIn maps), the label's
+// count of nonzero voxels 8 more.
+const editHeader = 248
 
 // Size is the memory the Edit holds, in bytes (approximately: arrays plus a fixed overhead).
 func (ed *Edit) Size() int64 {
@@ -66,13 +69,13 @@ func (ed *Edit) runs(vals []uint8) []scan.MaskRun {
 }
 
 func (ed *Edit) apply(m *scan.Mask, vals []uint8) error {
-	if m == nil || m.Dims != ed.dims || len(m.Voxels) != ed.dims[0]*ed.dims[1]*ed.dims[2] {
+	if !m.Valid() || m.Dims != ed.dims {
 		return fmt.Errorf("viewer: %s edit is for a %dx%dx%d mask", ed.Tool, ed.dims[0], ed.dims[1], ed.dims[2])
 	}
 	pos := 0
 	for _, s := range ed.spans {
 		n := int(s.n)
-		copy(m.Voxels[s.off:int(s.off)+n], vals[pos:pos+n])
+		m.Write(int(s.off), vals[pos:pos+n])
 		pos += n
 	}
 	return nil

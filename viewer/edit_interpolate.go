@@ -42,18 +42,15 @@ func (e *Editor) Interpolate(keys []int) (*Edit, error) {
 		sd.compute(e, v, b, db)
 		for k := a + 1; k < b; k++ {
 			t := float64(k-a) / float64(b-a)
-			shift := v.shift(k)
-			for p, o := range v.offs {
-				off := int(o + shift)
-				switch cur := e.mask.Voxels[off]; {
+			e.rewrite(v, k, func(p int, cur uint8) uint8 {
+				switch {
 				case cur != 0 && cur != e.label:
-					// Another structure's voxel: interpolating this label leaves it alone.
+					return cur // another structure's voxel: interpolating this label leaves it alone
 				case (1-t)*da[p]+t*db[p] <= 0:
-					e.set(off, e.label)
-				default:
-					e.set(off, 0)
+					return e.label
 				}
-			}
+				return 0
+			})
 		}
 		da, db = db, da
 	}
@@ -88,10 +85,9 @@ func newSignedDistance(w, h int, sx, sy float64) *signedDistance {
 // compute fills dst with the signed distance, in mm, of each pixel of slice k of plane v to the
 // edge of the editor's label (negative inside).
 func (s *signedDistance) compute(e *Editor, v *planeView, k int, dst []float64) {
-	shift := v.shift(k)
 	nIn := 0
-	for p, o := range v.offs {
-		s.in[p] = e.mask.Voxels[o+shift] == e.label
+	for p, l := range e.planeBuf(v, k) {
+		s.in[p] = l == e.label
 		if s.in[p] {
 			nIn++
 		}

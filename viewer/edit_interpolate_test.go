@@ -116,7 +116,7 @@ func TestInterpolatePermuted(t *testing.T) {
 		checkSlice(t, e, k, key...)
 		for ci := 1; ci <= 3; ci++ {
 			for cj := 1; cj <= 2; cj++ {
-				if e.Mask().Voxels[canonToVol(v, ci, cj, k)] != 1 {
+				if e.Mask().At(canonToVol(v, ci, cj, k)) != 1 {
 					t.Fatalf("canonical (%d,%d,%d) not set in the volume", ci, cj, k)
 				}
 			}
@@ -142,19 +142,19 @@ func TestSignedDistanceBruteForce(t *testing.T) {
 		} else if trial == 1 {
 			density = -1 // none
 		}
-		for o := range e.Mask().Voxels {
+		for o := range e.Mask().Len() {
 			if rng.Float64() < density {
-				e.Mask().Voxels[o] = 1
+				e.Mask().Set(o, 1)
 			}
 		}
 		got := make([]float64, w*h)
 		newSignedDistance(w, h, sx, sy).compute(e, e.view, 0, got)
 		n := countNonzero(e.Mask())
 		for p := range got {
-			in := e.Mask().Voxels[p] == 1
+			in := e.Mask().At(p) == 1
 			want := math.Inf(1)
 			for q := range got {
-				if (e.Mask().Voxels[q] == 1) == in {
+				if (e.Mask().At(q) == 1) == in {
 					continue
 				}
 				dx, dy := float64(p%w-q%w)*sx, float64(p/w-q/w)*sy

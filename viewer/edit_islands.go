@@ -1,6 +1,11 @@
 package viewer
 
-import "fmt"
+import (
+	"fmt"
+	"image"
+
+	"liverseg/scan"
+)
 
 // KeepLargest keeps the largest 3D connected component of the editor's label (voxels connected
 // through their 6 face neighbours) and makes every other component background: what the
@@ -46,76 +51,110 @@ func (e *Editor) RemoveIslands(minVoxels int) (*Edit, error) {
 type component struct{ seed, size int }
 
 // components finds the 6-connected components of the label: a first voxel (lowest offset) and a
-// size each. Connectivity does not depend on axis order, so it walks volume order directly.
-// A bitset marks visited voxels (one bit a voxel, not a label image of ints: 5 MB rather than
-// 160 MB for a 512x512x150 case); the queue is iterative, never recursion.
+// size each. Connectivity does not depend on axis order, so it walks volume order directly,
+// from the label's voxels (scan.Mask.Each) through their neighbours; the visited voxels are
+// marked in a bitset over each stored slice's rectangle (every labelled voxel lies in it), so
+// its memory follows the liver, not the volume. The queue is iterative, never recursion.
 func (e *Editor) components() []component {
-	m, l := e.mask.Voxels, e.label
-	seen := make([]uint64, (len(m)+63)/64)
+	m, l := e.mask, e.label
+	seen := newVoxelBits(m)
 	var comps []component
 	var queue []int32
-	for start, v := range m {
-		if v != l || seen[start>>6]&(1<<(start&63)) != 0 {
-			continue
+	m.Each(func(start int, v uint8) {
+		if v != l || !seen.mark(m.Dims, start) {
+			return
 		}
-		seen[start>>6] |= 1 << (start & 63)
 		queue = append(queue[:0], int32(start))
 		size := 0
 		for len(queue) > 0 {
 			o := int(queue[len(queue)-1])
 			queue = queue[:len(queue)-1]
 			size++
-			e.neighbours(o, func(n int) {
-				if m[n] == l && seen[n>>6]&(1<<(n&63)) == 0 {
-					seen[n>>6] |= 1 << (n & 63)
+			e.neighbours(o, func(n, i, j, k int) {
+				if m.AtIJK(i, j, k) == l && seen.markIJK(i, j, k) {
 					queue = append(queue, int32(n))
 				}
 			})
 		}
 		comps = append(comps, component{seed: start, size: size})
-	}
+	})
 	return comps
 }
 
 // clearComponent makes background the component holding seed. Clearing a voxel is what marks it
 // done, so it needs no visited set.
 func (e *Editor) clearComponent(seed int) {
-	m, l := e.mask.Voxels, e.label
-	e.set(seed, 0)
+	m, l := e.mask, e.label
+	e.change(seed, l, 0)
 	queue := []int32{int32(seed)}
 	for len(queue) > 0 {
 		o := int(queue[len(queue)-1])
 		queue = queue[:len(queue)-1]
-		e.neighbours(o, func(n int) {
-			if m[n] == l {
-				e.set(n, 0)
+		e.neighbours(o, func(n, i, j, k int) {
+			if m.AtIJK(i, j, k) == l {
+				e.change(n, l, 0)
 				queue = append(queue, int32(n))
 			}
 		})
 	}
 }
 
-// neighbours calls f with the volume offset of each face neighbour of offset o inside the volume.
-func (e *Editor) neighbours(o int, f func(int)) {
+// neighbours calls f with the volume offset and the column, row and slice of each face
+// neighbour of offset o inside the volume.
+func (e *Editor) neighbours(o int, f func(n, i, j, k int)) {
 	d := e.vol.Dims
 	cols, plane := d[0], d[0]*d[1]
 	i, j, k := o%cols, (o/cols)%d[1], o/plane
 	if i > 0 {
-		f(o - 1)
+		f(o-1, i-1, j, k)
 	}
 	if i < cols-1 {
-		f(o + 1)
+		f(o+1, i+1, j, k)
 	}
 	if j > 0 {
-		f(o - cols)
+		f(o-cols, i, j-1, k)
 	}
 	if j < d[1]-1 {
-		f(o + cols)
+		f(o+cols, i, j+1, k)
 	}
 	if k > 0 {
-		f(o - plane)
+		f(o-plane, i, j, k-1)
 	}
 	if k < d[2]-1 {
-		f(o + plane)
+		f(o+plane, i, j, k+1)
 	}
+}
+
+// voxelBits marks voxels of a mask's stored slices, one bit each over the slice's rectangle as
+// it was when made (the mask must not grow meanwhile); voxels outside it cannot be marked.
+type voxelBits struct {
+	rects []image.Rectangle
+	bits  [][]uint64
+}
+
+func newVoxelBits(m *scan.Mask) *voxelBits {
+	b := &voxelBits{rects: make([]image.Rectangle, m.Dims[2]), bits: make([][]uint64, m.Dims[2])}
+	for k := range b.rects {
+		r := m.Bounds(k)
+		b.rects[k], b.bits[k] = r, make([]uint64, (r.Dx()*r.Dy()+63)/64)
+	}
+	return b
+}
+
+// mark marks the voxel at volume offset o of a mask of dims d; it says whether it was unmarked.
+func (b *voxelBits) mark(d [3]int, o int) bool {
+	return b.markIJK(o%d[0], o/d[0]%d[1], o/(d[0]*d[1]))
+}
+
+// markIJK marks voxel (i, j, k), which must lie in slice k's rectangle; it says whether it was
+// unmarked.
+func (b *voxelBits) markIJK(i, j, k int) bool {
+	r := b.rects[k]
+	n := (j-r.Min.Y)*r.Dx() + i - r.Min.X
+	w, bit := &b.bits[k][n>>6], uint64(1)<<(n&63)
+	if *w&bit != 0 {
+		return false
+	}
+	*w |= bit
+	return true
 }

@@ -1,7 +1,6 @@
 package viewer
 
 import (
-	"slices"
 	"testing"
 
 	"liverseg/scan"
@@ -122,12 +121,12 @@ func TestKeepLargestTieAndLabel(t *testing.T) {
 func TestKeepLargestBig(t *testing.T) {
 	v := editVol(128, 128, 64, [3]float64{1, 1, 1})
 	m := scan.NewMask(v.Dims)
-	for o := range m.Voxels {
-		m.Voxels[o] = 1
+	for o := range m.Len() {
+		m.Set(o, 1)
 	}
 	for j := 0; j < 128; j++ { // a wall of background at column 100 cuts off a smaller block
 		for k := 0; k < 64; k++ {
-			m.Voxels[v.Index(100, j, k)] = 0
+			m.Set(v.Index(100, j, k), 0)
 		}
 	}
 	e := mustEditor(t, v, m)
@@ -148,10 +147,10 @@ func TestAcceptPrediction(t *testing.T) {
 	setPattern(t, e, 0, "##...", "2....", ".....")
 	setPattern(t, e, 1, "#....", ".2...", ".....")
 	for _, o := range []int{v.Index(1, 1, 0), v.Index(2, 1, 0), v.Index(1, 1, 1), v.Index(3, 2, 1)} {
-		pred.Voxels[o] = 1
+		pred.Set(o, 1)
 	}
-	pred.Voxels[v.Index(0, 1, 0)] = 1 // over a label 2 voxel: left alone
-	predCopy := slices.Clone(pred.Voxels)
+	pred.Set(v.Index(0, 1, 0), 1) // over a label 2 voxel: left alone
+	predCopy := pred.Clone()
 
 	ed, err := e.AcceptPrediction(pred, 1)
 	if err != nil || ed == nil || ed.Tool != ToolAcceptPrediction || ed.Slice != 1 || ed.Voxels != 2 {
@@ -172,12 +171,12 @@ func TestAcceptPrediction(t *testing.T) {
 	// The label is a copy: painting it leaves the prediction as it was, and a new prediction
 	// written into the same buffer (a later inference run) leaves the label as it was.
 	e.Stamp(0, Brush{RadiusMM: 5}, centre(2, 1))
-	if !slices.Equal(pred.Voxels, predCopy) {
+	if !pred.Equal(predCopy) {
 		t.Fatal("editing changed the prediction")
 	}
-	before := slices.Clone(e.Mask().Voxels)
-	clear(pred.Voxels)
-	if !slices.Equal(before, e.Mask().Voxels) {
+	before := e.Mask().Clone()
+	pred.Clear()
+	if !before.Equal(e.Mask()) {
 		t.Fatal("a new prediction changed the label")
 	}
 	e.Undo()
@@ -190,8 +189,8 @@ func TestAcceptPrediction(t *testing.T) {
 func TestAcceptPredictionPermuted(t *testing.T) {
 	v := permutedVol(t)
 	pred := scan.NewMask(v.Dims)
-	for o := range pred.Voxels {
-		pred.Voxels[o] = 1
+	for o := range pred.Len() {
+		pred.Set(o, 1)
 	}
 	e := mustEditor(t, v, nil)
 	ed, err := e.AcceptPrediction(pred, 2)
@@ -199,7 +198,7 @@ func TestAcceptPredictionPermuted(t *testing.T) {
 		t.Fatal(ed, err)
 	}
 	// Canonical slice 2 is volume column 2.
-	for o, val := range e.Mask().Voxels {
+	for o, val := range e.Mask().Dense() {
 		if want := o%v.Dims[0] == 2; (val != 0) != want {
 			t.Fatalf("voxel %d is %d", o, val)
 		}

@@ -2,6 +2,7 @@ package viewer
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"slices"
 )
@@ -32,17 +33,24 @@ func (e *Editor) lasso(k int, poly []Point, val uint8, tool string) (*Edit, erro
 	if len(poly) < 3 {
 		return nil, fmt.Errorf("viewer: a lasso needs 3 points or more, got %d", len(poly))
 	}
+	xmin, xmax := math.Inf(1), math.Inf(-1)
 	ymin, ymax := math.Inf(1), math.Inf(-1)
 	for _, p := range poly {
 		if err := checkPoint(p); err != nil {
 			return nil, err
 		}
+		xmin, xmax = math.Min(xmin, p.X), math.Max(xmax, p.X)
 		ymin, ymax = math.Min(ymin, p.Y), math.Max(ymax, p.Y)
 	}
 	w, h := v.size()
 	shift := v.shift(k)
 	j0 := int(clampF(math.Floor(ymin), 0, float64(h)))
 	j1 := int(clampF(math.Ceil(ymax), -1, float64(h-1)))
+	if val != 0 {
+		// The polygon's box, grown to whole pixels: the mask grows once for it.
+		i0, i1 := int(clampF(math.Floor(xmin), 0, float64(w))), int(clampF(math.Ceil(xmax), 0, float64(w)))
+		e.reserve(v, k, image.Rect(i0, j0, i1, j1+1))
+	}
 	xs := make([]float64, 0, 16)
 	for j := j0; j <= j1; j++ {
 		y := float64(j) + 0.5

@@ -108,7 +108,7 @@ func TestLassoPermuted(t *testing.T) {
 		".......",
 	)
 	for _, c := range [][2]int{{1, 0}, {2, 0}, {1, 1}, {2, 1}} {
-		if e.Mask().Voxels[canonToVol(v, c[0], c[1], 3)] != 1 {
+		if e.Mask().At(canonToVol(v, c[0], c[1], 3)) != 1 {
 			t.Fatalf("canonical pixel %v not at its volume voxel", c)
 		}
 	}
@@ -135,7 +135,7 @@ func TestLassoMatchesPointInPolygon(t *testing.T) {
 		for j := 0; j < h; j++ {
 			for i := 0; i < w; i++ {
 				want := evenOdd(poly, float64(i)+0.5, float64(j)+0.5)
-				if got := e.Mask().Voxels[v.Index(i, j, 0)] != 0; got != want {
+				if got := e.Mask().At(v.Index(i, j, 0)) != 0; got != want {
 					t.Fatalf("trial %d polygon %v: pixel (%d,%d) filled %v, want %v", trial, poly, i, j, got, want)
 				}
 			}

@@ -102,3 +102,53 @@ func (ed *Edit) PlaneName() string {
 	}
 	return ed.Plane.String()
 }
+
+// rewrite sets each pixel p of slice k of plane v of the label to next(p, cur), cur being its
+// label now, through the recorder: it reads the slice once into the editor's buffer, reserves in
+// the mask the box of the label it will write (so that the slices it crosses grow once), and
+// writes only the voxels that change.
+func (e *Editor) rewrite(v *planeView, k int, next func(p int, cur uint8) uint8) {
+	cur := e.planeBuf(v, k)
+	if len(e.want) < len(cur) {
+		e.want = make([]uint8, len(cur))
+	}
+	want := e.want[:len(cur)]
+	w, _ := v.size()
+	var box image.Rectangle
+	for p, c := range cur {
+		n := next(p, c)
+		want[p] = n
+		if n != 0 && n != c {
+			box = box.Union(image.Rect(p%w, p/w, p%w+1, p/w+1))
+		}
+	}
+	e.reserve(v, k, box)
+	shift := v.shift(k)
+	for p, c := range cur {
+		if want[p] != c {
+			e.change(int(v.offs[p]+shift), c, want[p])
+		}
+	}
+}
+
+// reserve makes the mask keep the voxels under rect (pixels of slice k of plane v), so that a
+// tool about to write the label over much of it grows each stored slice it crosses once, not
+// every few rows as single writes would.
+func (e *Editor) reserve(v *planeView, k int, rect image.Rectangle) {
+	w, h := v.size()
+	rect = rect.Intersect(image.Rect(0, 0, w, h))
+	if rect.Empty() {
+		return
+	}
+	// A plane is the volume's axes permuted and some reversed: the box's extreme corners are
+	// the extreme corners of its box in the volume.
+	cols, sl := e.vol.Dims[0], e.vol.Dims[0]*e.vol.Dims[1]
+	a := v.canon.Offset(rect.Min.X, rect.Min.Y, k)
+	b := v.canon.Offset(rect.Max.X-1, rect.Max.Y-1, k)
+	ia, ja, ka := a%cols, a%sl/cols, a/sl
+	ib, jb, kb := b%cols, b%sl/cols, b/sl
+	box := image.Rect(min(ia, ib), min(ja, jb), max(ia, ib)+1, max(ja, jb)+1)
+	for s := min(ka, kb); s <= max(ka, kb); s++ {
+		e.mask.Grow(s, box)
+	}
+}

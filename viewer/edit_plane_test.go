@@ -82,7 +82,7 @@ func wantSlice(v *scan.Volume, base *scan.Mask, tc planeCase, s int, rows ...str
 	m := base.Clone()
 	for y, r := range rows {
 		for x := 0; x < len(r); x++ {
-			m.Voxels[tc.turn(v, x, y, s)] = patternValue(r[x])
+			m.Set(tc.turn(v, x, y, s), patternValue(r[x]))
 		}
 	}
 	return m
@@ -91,9 +91,9 @@ func wantSlice(v *scan.Volume, base *scan.Mask, tc planeCase, s int, rows ...str
 // sameMask fails unless got holds exactly want's voxels.
 func sameMask(t testing.TB, what string, got, want *scan.Mask) {
 	t.Helper()
-	for o := range want.Voxels {
-		if got.Voxels[o] != want.Voxels[o] {
-			t.Fatalf("%s: volume voxel %d is %d, want %d", what, o, got.Voxels[o], want.Voxels[o])
+	for o := range want.Len() {
+		if got.At(o) != want.At(o) {
+			t.Fatalf("%s: volume voxel %d is %d, want %d", what, o, got.At(o), want.At(o))
 		}
 	}
 }
@@ -236,8 +236,8 @@ func TestBrushPlanesPhysical(t *testing.T) {
 				for _, erase := range []bool{false, true} {
 					start := scan.NewMask(v.Dims)
 					if erase {
-						for o := range start.Voxels {
-							start.Voxels[o] = 1
+						for o := range start.Len() {
+							start.Set(o, 1)
 						}
 					}
 					e, _ := planeEditor(t, tc, start)
@@ -264,10 +264,10 @@ func TestBrushPlanesPhysical(t *testing.T) {
 						}
 					}
 					changed := 0
-					for o := range start.Voxels {
+					for o := range start.Len() {
 						p := posOf(o)
 						covered := math.Abs(p[normal[tc.plane]]-a[normal[tc.plane]]) < 1e-9 && segDist(p, a, bp) <= r+1e-9
-						if got := e.Mask().Voxels[o] != start.Voxels[o]; got != covered {
+						if got := e.Mask().At(o) != start.At(o); got != covered {
 							t.Fatalf("%s r %v drag %v erase %v: voxel %d (at %.2f mm from the path) changed %v",
 								tc.name, r, drag, erase, o, segDist(p, a, bp), got)
 						}
@@ -341,7 +341,7 @@ func TestSliceToolsInPlanes(t *testing.T) {
 			}
 			v := tc.vol(t)
 			start := wantSlice(v, scan.NewMask(v.Dims), tc, s, ring...)
-			start.Voxels[tc.turn(v, 0, 0, s+1)] = 1 // on the next slice: never touched
+			start.Set(tc.turn(v, 0, 0, s+1), 1) // on the next slice: never touched
 			// HU: 100 inside the ring and on column 0, 0 elsewhere.
 			for y := 0; y < h; y++ {
 				for x := 0; x < w; x++ {
@@ -384,7 +384,7 @@ func TestSliceToolsInPlanes(t *testing.T) {
 			// column 0, over the other structure's voxel too (a brush paints what it covers).
 			thr := filled.Clone()
 			for y := 0; y < h; y++ {
-				thr.Voxels[tc.turn(v, 0, y, s)] = 1
+				thr.Set(tc.turn(v, 0, y, s), 1)
 			}
 			ed, err = e.Stamp(s, Brush{RadiusMM: 100, Limit: &HURange{50, 150}}, centre(w/2, h/2))
 			step("threshold brush", ed, err, ToolThresholdBrush, thr)
@@ -394,14 +394,14 @@ func TestSliceToolsInPlanes(t *testing.T) {
 			lasso := start.Clone()
 			for y := 1; y < h; y++ {
 				for x := 1; x <= w-2; x++ {
-					lasso.Voxels[tc.turn(v, x, y, s)] = 1
+					lasso.Set(tc.turn(v, x, y, s), 1)
 				}
 			}
 			ed, err = e.LassoFill(s, []Point{{1, 1}, {float64(w - 1), 1}, {float64(w - 1), float64(h)}, {1, float64(h)}})
 			step("lasso fill", ed, err, ToolLassoFill, lasso)
 			cut := lasso.Clone()
 			for y := 0; y < h; y++ {
-				cut.Voxels[tc.turn(v, 2, y, s)] = 0
+				cut.Set(tc.turn(v, 2, y, s), 0)
 			}
 			ed, err = e.LassoCut(s, []Point{{2, -5}, {3, -5}, {3, float64(h + 5)}, {2, float64(h + 5)}})
 			step("lasso cut", ed, err, ToolLassoCut, cut)
@@ -411,19 +411,19 @@ func TestSliceToolsInPlanes(t *testing.T) {
 			// Accept a prediction on slice s: label where it is set, background where not;
 			// the other structure stays, other slices are untouched.
 			pred := scan.NewMask(v.Dims)
-			for o := range pred.Voxels {
-				pred.Voxels[o] = 1
+			for o := range pred.Len() {
+				pred.Set(o, 1)
 			}
-			pred.Voxels[tc.turn(v, 1, 0, s)] = 0
+			pred.Set(tc.turn(v, 1, 0, s), 0)
 			acc := start.Clone()
 			for y := 0; y < h; y++ {
 				for x := 0; x < w; x++ {
 					if !(x == 0 && y == h-1) {
-						acc.Voxels[tc.turn(v, x, y, s)] = 1
+						acc.Set(tc.turn(v, x, y, s), 1)
 					}
 				}
 			}
-			acc.Voxels[tc.turn(v, 1, 0, s)] = 0
+			acc.Set(tc.turn(v, 1, 0, s), 0)
 			ed, err = e.AcceptPrediction(pred, s)
 			step("accept", ed, err, ToolAcceptPrediction, acc)
 			if ed.PlaneName() != tc.plane.String() {
@@ -457,7 +457,7 @@ func TestInterpolateCoronal(t *testing.T) {
 	tc := planeCases[0] // permuted/coronal: 7 x 5 pixels, 6 slices
 	e, v := planeEditor(t, tc, nil)
 	// Another structure between the keys: left alone.
-	e.Mask().Voxels[tc.turn(v, 6, 4, 2)] = 2
+	e.Mask().Set(tc.turn(v, 6, 4, 2), 2)
 	if _, err := e.LassoFill(0, []Point{{1, 1}, {4, 1}, {4, 4}, {1, 4}}); err != nil {
 		t.Fatal(err)
 	}
@@ -483,10 +483,10 @@ func TestInterpolateCoronal(t *testing.T) {
 	sd := func(s int) []float64 {
 		d := make([]float64, tc.w*tc.h)
 		for p := range d {
-			in := before.Voxels[tc.turn(v, p%tc.w, p/tc.w, s)] == 1
+			in := before.At(tc.turn(v, p%tc.w, p/tc.w, s)) == 1
 			best := farMM
 			for q := range d {
-				if (before.Voxels[tc.turn(v, q%tc.w, q/tc.w, s)] == 1) == in {
+				if (before.At(tc.turn(v, q%tc.w, q/tc.w, s)) == 1) == in {
 					continue
 				}
 				dx, dy := float64(p%tc.w-q%tc.w)*0.5, float64(p/tc.w-q/tc.w)*2
@@ -505,12 +505,12 @@ func TestInterpolateCoronal(t *testing.T) {
 		t0 := float64(s) / 5
 		for p := range da {
 			o := tc.turn(v, p%tc.w, p/tc.w, s)
-			if want.Voxels[o] == 2 {
+			if want.At(o) == 2 {
 				continue
 			}
-			want.Voxels[o] = 0
+			want.Set(o, 0)
 			if (1-t0)*da[p]+t0*db[p] <= 0 {
-				want.Voxels[o] = 1
+				want.Set(o, 1)
 			}
 		}
 	}
@@ -562,7 +562,7 @@ func TestTwoSliceVolumePlanes(t *testing.T) {
 	want := stamp.Clone()
 	for s := 1; s <= 5; s++ {
 		for x := 1; x <= 4; x++ {
-			want.Voxels[sag.turn(v, x, 1, s)] = 1
+			want.Set(sag.turn(v, x, 1, s), 1)
 		}
 	}
 	ed, err := e.Interpolate(e.EditedSlices())
@@ -575,9 +575,9 @@ func TestTwoSliceVolumePlanes(t *testing.T) {
 		for x := 0; x < 6; x++ {
 			for y := 0; y < 2; y++ {
 				o := sag.turn(v, x, y, s)
-				want.Voxels[o] = 0
+				want.Set(o, 0)
 				if (y == 1 && x >= 1 && x <= 4) || (y == 0 && x == 4) {
-					want.Voxels[o] = 1
+					want.Set(o, 1)
 				}
 			}
 		}
@@ -655,7 +655,7 @@ func TestEditBoundsInEveryPlane(t *testing.T) {
 			for s := 0; s < c.Dims[2]; s++ {
 				for y := 0; y < c.Dims[1]; y++ {
 					for x := 0; x < c.Dims[0]; x++ {
-						if o := c.Offset(x, y, s); e.Mask().Voxels[o] != before.Voxels[o] {
+						if o := c.Offset(x, y, s); e.Mask().At(o) != before.At(o) {
 							box = box.Union(image.Rect(x, y, x+1, y+1))
 							first, last = min(first, s), max(last, s)
 						}
@@ -688,7 +688,7 @@ func TestWholeVolumeStepsHaveNoPlane(t *testing.T) {
 		t.Fatalf("remove islands %+v %v", ed, err)
 	}
 	pred := scan.NewMask(v.Dims)
-	pred.Voxels[7] = 1
+	pred.Set(7, 1)
 	ed, err = e.AcceptPrediction(pred, -1)
 	if err != nil || ed == nil || ed.PlaneName() != "" || ed.Slice != -1 {
 		t.Fatalf("accept over the volume %+v %v", ed, err)
@@ -702,7 +702,7 @@ func TestPlaneErrors(t *testing.T) {
 		t.Fatalf("plane 3: %v, current %v", err, e.Plane())
 	}
 	e.SetPlane(scan.Sagittal) // 6 x 5 pixels, 7 slices
-	pre := slices.Clone(e.Mask().Voxels)
+	pre := e.Mask().Clone()
 	for name, f := range map[string]func() error{
 		"stamp slice 7":   func() error { _, err := e.Stamp(7, Brush{RadiusMM: 1}, centre(0, 0)); return err },
 		"flood seed row":  func() error { _, err := e.FloodFill(0, 0, 5, FloodOptions{}); return err },
@@ -724,7 +724,7 @@ func TestPlaneErrors(t *testing.T) {
 		t.Fatalf("last sagittal slice: %v", err)
 	}
 	e.Undo()
-	if !slices.Equal(pre, e.Mask().Voxels) {
+	if !pre.Equal(e.Mask()) {
 		t.Error("a failed call changed the mask")
 	}
 }

@@ -41,9 +41,9 @@ func TestRenderEditMatchesRender(t *testing.T) {
 	v := codedVol(w, h, n, dir, [3]float64{0.8, 1.1, 2})
 	pred := scan.NewMask(v.Dims)
 	probs := make([]uint8, v.Len())
-	for o := range pred.Voxels {
+	for o := range pred.Len() {
 		if rng.IntN(3) == 0 {
-			pred.Voxels[o] = 1
+			pred.Set(o, 1)
 		}
 		probs[o] = uint8(rng.IntN(256))
 	}
@@ -196,8 +196,8 @@ func TestRenderEditOtherPlanes(t *testing.T) {
 				axial := e.Canonical()
 				pred := scan.NewMask(v.Dims)
 				probs := make([]uint8, v.Len())
-				for o := range pred.Voxels {
-					pred.Voxels[o] = uint8(rng.IntN(2))
+				for o := range pred.Len() {
+					pred.Set(o, uint8(rng.IntN(2)))
 					probs[o] = uint8(rng.IntN(256))
 				}
 				prob := probOf(v, probs)
@@ -223,7 +223,7 @@ func TestRenderEditOtherPlanes(t *testing.T) {
 					}
 				}
 				for step := 0; step < 40; step++ {
-					old := append([]uint8(nil), e.Mask().Voxels...)
+					old := e.Mask().Dense()
 					var ed *Edit
 					var err error
 					w, h := e.Size()
@@ -248,7 +248,7 @@ func TestRenderEditOtherPlanes(t *testing.T) {
 					var lo, hi [3][3]int
 					changed := 0
 					for o := range old {
-						if old[o] == e.Mask().Voxels[o] {
+						if old[o] == e.Mask().At(o) {
 							continue
 						}
 						c := voxelAt[o]
@@ -329,8 +329,8 @@ func handEdit(rng *rand.Rand, m *scan.Mask, axial scan.Canonical) *Edit {
 					continue
 				}
 				o := axial.Offset(axial.FromPlane(p, x, y, s))
-				nv := uint8(1 - min(m.Voxels[o], 1))
-				m.Voxels[o] = nv
+				nv := uint8(1 - min(m.At(o), 1))
+				m.Set(o, nv)
 				q := [3]int{x, y, s}
 				for a := 0; a < 3; a++ {
 					if ed.Voxels == 0 || q[a] < blo[a] {

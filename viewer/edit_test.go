@@ -34,7 +34,7 @@ func slicePattern(e *Editor, k int) []string {
 	for j := 0; j < h; j++ {
 		var b strings.Builder
 		for i := 0; i < w; i++ {
-			switch v := e.Mask().Voxels[e.Canonical().Offset(i, j, k)]; v {
+			switch v := e.Mask().At(e.Canonical().Offset(i, j, k)); v {
 			case 0:
 				b.WriteByte('.')
 			case 1:
@@ -61,7 +61,7 @@ func setPattern(t testing.TB, e *Editor, k int, rows ...string) {
 			t.Fatalf("pattern row %d is %d wide, slice %d", j, len(r), w)
 		}
 		for i := 0; i < w; i++ {
-			e.Mask().Voxels[e.Canonical().Offset(i, j, k)] = patternValue(r[i])
+			e.Mask().Set(e.Canonical().Offset(i, j, k), patternValue(r[i]))
 		}
 	}
 }
@@ -95,7 +95,7 @@ func emptyRows(w, h int) []string {
 
 func countNonzero(m *scan.Mask) int {
 	n := 0
-	for _, v := range m.Voxels {
+	for _, v := range m.Dense() {
 		if v != 0 {
 			n++
 		}
@@ -109,28 +109,28 @@ func centre(i, j int) Point { return Point{float64(i) + 0.5, float64(j) + 0.5} }
 func TestNewEditorCopiesLabel(t *testing.T) {
 	v := editVol(4, 3, 2, [3]float64{1, 1, 1})
 	src := scan.NewMask(v.Dims)
-	src.Voxels[5] = 1
+	src.Set(5, 1)
 	e := mustEditor(t, v, src)
-	if e.Mask() == src || &e.Mask().Voxels[0] == &src.Voxels[0] {
+	if e.Mask() == src {
 		t.Fatal("editor shares the caller's mask")
 	}
-	if e.Mask().Voxels[5] != 1 {
+	if e.Mask().At(5) != 1 {
 		t.Fatal("label not copied")
 	}
-	src.Voxels[6] = 1 // the caller (say, inference) writes its mask again
-	if e.Mask().Voxels[6] != 0 {
+	src.Set(6, 1) // the caller (say, inference) writes its mask again
+	if e.Mask().At(6) != 0 {
 		t.Fatal("caller's later write reached the editor")
 	}
 	if _, err := e.Stamp(0, Brush{RadiusMM: 10, Erase: true}, centre(0, 0)); err != nil {
 		t.Fatal(err)
 	}
-	if src.Voxels[5] != 1 {
+	if src.At(5) != 1 {
 		t.Fatal("editing changed the caller's mask")
 	}
 	if e.Label() != scan.Liver {
 		t.Fatalf("label value %d", e.Label())
 	}
-	if e2 := mustEditor(t, v, nil); countNonzero(e2.Mask()) != 0 || len(e2.Mask().Voxels) != v.Len() {
+	if e2 := mustEditor(t, v, nil); countNonzero(e2.Mask()) != 0 || !e2.Mask().Valid() || e2.Mask().Dims != v.Dims {
 		t.Fatal("nil label should start empty")
 	}
 }
@@ -152,7 +152,7 @@ func TestEditorErrors(t *testing.T) {
 	if err := e.SetLabel(0); err == nil {
 		t.Error("label 0 accepted")
 	}
-	pre := slices.Clone(e.Mask().Voxels)
+	pre := e.Mask().Clone()
 	for name, f := range map[string]func() error{
 		"stamp slice -1":  func() error { _, err := e.Stamp(-1, Brush{RadiusMM: 1}, centre(0, 0)); return err },
 		"stamp slice 2":   func() error { _, err := e.Stamp(2, Brush{RadiusMM: 1}, centre(0, 0)); return err },
@@ -186,7 +186,7 @@ func TestEditorErrors(t *testing.T) {
 	if _, err := e.Stamp(9, Brush{}, centre(0, 0)); !errors.Is(err, ErrSlice) {
 		t.Errorf("slice error does not wrap ErrSlice: %v", err)
 	}
-	if !slices.Equal(pre, e.Mask().Voxels) || e.History().CanUndo() {
+	if !pre.Equal(e.Mask()) || e.History().CanUndo() {
 		t.Error("a failed call changed the mask or the history")
 	}
 }
@@ -353,8 +353,8 @@ func TestEditMemoryIsTheChange(t *testing.T) {
 func TestRunsAndRecovery(t *testing.T) {
 	v := editVol(8, 6, 3, [3]float64{1, 1, 1})
 	start := scan.NewMask(v.Dims)
-	start.Voxels[v.Index(1, 1, 1)] = 1
-	start.Voxels[v.Index(6, 4, 2)] = 2
+	start.Set(v.Index(1, 1, 1), 1)
+	start.Set(v.Index(6, 4, 2), 2)
 	e := mustEditor(t, v, start)
 	var journal [][]scan.MaskRun
 	do := func(ed *Edit, err error) {
@@ -379,13 +379,13 @@ func TestRunsAndRecovery(t *testing.T) {
 		t.Fatalf("runs %v, want %v", journal[0], want)
 	}
 	// Replaying the journal on the last saved label gives the editor's mask.
-	rec := &scan.Mask{Voxels: slices.Clone(start.Voxels), Dims: start.Dims}
+	rec := start.Clone()
 	for _, rs := range journal {
 		if err := scan.ApplyRuns(rec, rs); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !slices.Equal(rec.Voxels, e.Mask().Voxels) {
+	if !rec.Equal(e.Mask()) {
 		t.Fatal("replayed journal differs from the edited mask")
 	}
 	// Runs are copies.

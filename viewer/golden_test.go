@@ -39,11 +39,11 @@ func benchVolume(cols, rows, slices int) (*scan.Volume, *scan.Mask, *scan.Mask) 
 				lx, ly := (x+0.1)/(0.25*s), (y+0.05)/(0.18*s)
 				if lx*lx+ly*ly < 1 {
 					hu = int16(90 + (i+2*j)%7 - 3)
-					truth.Voxels[o] = 1
+					truth.Set(o, 1)
 				}
 				qx, qy := (x+0.07)/(0.27*s), (y+0.07)/(0.19*s)
 				if qx*qx+qy*qy < 1 {
-					pred.Voxels[o] = 1
+					pred.Set(o, 1)
 				}
 				v.Voxels[o] = hu
 			}
@@ -68,7 +68,7 @@ func uncertainProb(v *scan.Volume, pred *scan.Mask) *scan.Prob {
 							continue
 						}
 						n++
-						if pred.Voxels[v.Index(ii, jj, k)] != 0 {
+						if pred.At(v.Index(ii, jj, k)) != 0 {
 							in++
 						}
 					}

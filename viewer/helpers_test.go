@@ -94,7 +94,7 @@ func TestProbeTransposed(t *testing.T) {
 	}
 	// An overlay is drawn through the same turn.
 	m := scan.NewMask(v.Dims)
-	m.Voxels[v.Index(2, 4, 1)] = 1
+	m.Set(v.Index(2, 4, 1), 1)
 	r.Prediction = Overlay{Mask: m, Mode: Fill, Color: color.RGBA{255, 0, 0, 255}, Opacity: 1}
 	img := mustRender(t, r, 1)
 	for y := 0; y < cols; y++ {

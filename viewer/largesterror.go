@@ -9,16 +9,16 @@ import "liverseg/scan"
 // that the coronal and sagittal panes show the same error. ok is false when the masks agree on
 // the slice, or when either is nil or does not fit c.
 func LargestError(truth, pred *scan.Mask, c scan.Canonical, k int) (i, j int, ok bool) {
-	n := c.Dims[0] * c.Dims[1] * c.Dims[2]
-	if truth == nil || pred == nil || len(truth.Voxels) != n || len(pred.Voxels) != n || k < 0 || k >= c.Dims[2] {
+	if !fits(truth, c) || !fits(pred, c) || k < 0 || k >= c.Dims[2] {
 		return 0, 0, false
 	}
 	w, h := c.Dims[0], c.Dims[1]
-	offs := make([]int, w*h)
-	c.SliceOffsets(k, offs)
+	offs, base := sliceZeroOffsets(c)
+	shift := int32(c.Offset(0, 0, k) - base)
+	t, p := offsPlane(truth, offs, shift, w, nil), offsPlane(pred, offs, shift, w, nil)
 	in := make([]bool, w*h)
-	for p, o := range offs {
-		in[p] = (truth.Voxels[o] != 0) != (pred.Voxels[o] != 0)
+	for q := range in {
+		in[q] = (t[q] != 0) != (p[q] != 0)
 	}
 	best := LargestRegion(in, w, h)
 	if len(best) == 0 {
@@ -38,6 +38,11 @@ func LargestError(truth, pred *scan.Mask, c scan.Canonical, k int) (i, j int, ok
 		}
 	}
 	return i, j, true
+}
+
+// fits says whether m is a mask of the volume c views.
+func fits(m *scan.Mask, c scan.Canonical) bool {
+	return m.Valid() && m.Len() == c.Dims[0]*c.Dims[1]*c.Dims[2]
 }
 
 // LargestRegion is the largest 8-connected region of the pixels set in in (w x h, row by row), as

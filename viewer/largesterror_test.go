@@ -18,7 +18,7 @@ func TestLargestError(t *testing.T) {
 		}
 		c := scan.NewCanonical(dims, [3]float64{1, 1, 1}, dir)
 		truth, pred := scan.NewMask(dims), scan.NewMask(dims)
-		set := func(m *scan.Mask, i, j, k int) { m.Voxels[c.Offset(i, j, k)] = 1 }
+		set := func(m *scan.Mask, i, j, k int) { m.Set(c.Offset(i, j, k), 1) }
 		// Slice 1: a 2-pixel false positive at (1,1) and a ring (false negative) around (12, 8).
 		set(pred, 1, 1, 1)
 		set(pred, 2, 1, 1)
@@ -30,7 +30,7 @@ func TestLargestError(t *testing.T) {
 			}
 		}
 		i, j, ok := LargestError(truth, pred, c, 1)
-		if !ok || truth.Voxels[c.Offset(i, j, 1)] == 0 {
+		if !ok || truth.At(c.Offset(i, j, 1)) == 0 {
 			t.Fatalf("flip %v: LargestError = %d,%d,%v, not on the ring", flip, i, j, ok)
 		}
 		if _, _, ok := LargestError(truth, pred, c, 0); ok {

@@ -39,7 +39,7 @@ func distortedLiver(truth *scan.Mask, c scan.Canonical) (pred *scan.Mask, centre
 	pred = scan.NewMask(truth.Dims)
 	d := c.Dims
 	in := func(i, j, k int) bool {
-		return i >= 0 && j >= 0 && k >= 0 && i < d[0] && j < d[1] && k < d[2] && truth.Voxels[c.Offset(i, j, k)] != 0
+		return i >= 0 && j >= 0 && k >= 0 && i < d[0] && j < d[1] && k < d[2] && truth.At(c.Offset(i, j, k)) != 0
 	}
 	var sum [3]float64
 	n := 0
@@ -52,7 +52,7 @@ func distortedLiver(truth *scan.Mask, c scan.Canonical) (pred *scan.Mask, centre
 				}
 				si, sj, sk := i-5, j+3, k-2
 				if in(si, sj, sk) && in(si-1, sj, sk) && in(si+1, sj, sk) && in(si, sj-1, sk) && in(si, sj+1, sk) {
-					pred.Voxels[c.Offset(i, j, k)] = scan.Liver
+					pred.Set(c.Offset(i, j, k), scan.Liver)
 				}
 			}
 		}

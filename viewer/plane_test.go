@@ -226,10 +226,10 @@ func TestPlanesExactPixels(t *testing.T) {
 	// 4 columns (R to L), 3 rows (A to P), 2 slices (I to S), HU 40: grey 128 in the abdomen window.
 	v := newVol(4, 3, 2, 40)
 	truth, pred := scan.NewMask(v.Dims), scan.NewMask(v.Dims)
-	truth.Voxels[v.Index(1, 2, 0)] = 1 // posterior row, inferior slice
-	truth.Voxels[v.Index(3, 2, 1)] = 1 // posterior row, superior slice
-	pred.Voxels[v.Index(1, 2, 0)] = 1
-	pred.Voxels[v.Index(0, 2, 1)] = 1
+	truth.Set(v.Index(1, 2, 0), 1) // posterior row, inferior slice
+	truth.Set(v.Index(3, 2, 1), 1) // posterior row, superior slice
+	pred.Set(v.Index(1, 2, 0), 1)
+	pred.Set(v.Index(0, 2, 1), 1)
 	probs := make([]uint8, v.Len())
 	probs[v.Index(2, 2, 1)] = 128
 	red := color.RGBA{255, 0, 0, 255}
@@ -281,7 +281,9 @@ func turnedVolume(v *scan.Volume, p scan.Plane, truth, pred *scan.Mask, probs []
 				src := axial.Offset(axial.FromPlane(p, x, y, s))
 				dst := out.Index(x, y, s)
 				out.Voxels[dst] = v.Voxels[src]
-				ot.Voxels[dst], op.Voxels[dst], opr[dst] = truth.Voxels[src], pred.Voxels[src], probs[src]
+				ot.Set(dst, truth.At(src))
+				op.Set(dst, pred.At(src))
+				opr[dst] = probs[src]
 			}
 		}
 	}
@@ -316,11 +318,11 @@ func TestPlanesOverlaysExact(t *testing.T) {
 		probs := make([]uint8, v.Len())
 		for o := range v.Voxels {
 			v.Voxels[o] = int16(rng.IntN(400) - 100)
-			truth.Voxels[o] = uint8(rng.IntN(3) / 2) // a third set, so that outlines have insides
+			truth.Set(o, uint8(rng.IntN(3)/2)) // a third set, so that outlines have insides
 			if rng.IntN(2) == 0 {
-				truth.Voxels[o] = 1
+				truth.Set(o, 1)
 			}
-			pred.Voxels[o] = uint8(rng.IntN(2))
+			pred.Set(o, uint8(rng.IntN(2)))
 			if rng.IntN(2) == 0 {
 				probs[o] = uint8(rng.IntN(256))
 			}
@@ -374,9 +376,9 @@ func TestPlaneCompareNumbersPlaneSlices(t *testing.T) {
 	v := newVol(4, 3, 2, 0)
 	v.Direction = [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, -1}} // stored head first
 	truth, pred := scan.NewMask(v.Dims), scan.NewMask(v.Dims)
-	truth.Voxels[v.Index(3, 1, 0)] = 1 // column 3, row 1, the superior slice
-	pred.Voxels[v.Index(3, 1, 0)] = 1
-	pred.Voxels[v.Index(0, 2, 1)] = 1 // a false positive: column 0, row 2, the inferior slice
+	truth.Set(v.Index(3, 1, 0), 1) // column 3, row 1, the superior slice
+	pred.Set(v.Index(3, 1, 0), 1)
+	pred.Set(v.Index(0, 2, 1), 1) // a false positive: column 0, row 2, the inferior slice
 	for p, want := range map[scan.Plane][2][]int{
 		// slices with truth, slices with a false positive
 		scan.Axial:    {{1}, {0}},

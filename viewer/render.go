@@ -130,6 +130,7 @@ type Renderer struct {
 	lutBuilds int            // how many times the LUT was built (tests check it changes only with the window)
 	unc       [256][4]uint32 // r, g, b, alpha(0..256) per probability byte
 	probRow   []uint8        // one row of the probability map
+	rows      [3][]uint8     // rows of a mask (Outline: the rows above, at and below the one drawn)
 	buf       *image.RGBA
 }
 
@@ -239,6 +240,14 @@ func (r *Renderer) checkDims(d [3]int, n int, what string) error {
 	return nil
 }
 
+// checkMask says whether m is a mask of the renderer's volume.
+func (r *Renderer) checkMask(m *scan.Mask, what string) error {
+	if !m.Valid() {
+		return fmt.Errorf("viewer: %s is not a mask of %dx%dx%d", what, m.Dims[0], m.Dims[1], m.Dims[2])
+	}
+	return r.checkDims(m.Dims, m.Len(), what)
+}
+
 // render draws the layers ls of slice k into the pixels of rect (slice pixel
 // coordinates, clipped to the slice) of dst, whose bounds must be the slice's size; the other
 // pixels of dst are left as they are. RenderTo draws the whole slice, RenderRect a part.
@@ -254,18 +263,18 @@ func (r *Renderer) render(dst *image.RGBA, k int, ls layers, rect image.Rectangl
 	if rect.Empty() {
 		return nil
 	}
-	var truth, pred []uint8
+	var truth, pred *scan.Mask
 	if r.Truth.Mask != nil && (r.Truth.Mode != Off || r.Difference.Enabled) {
-		if err := r.checkDims(r.Truth.Mask.Dims, len(r.Truth.Mask.Voxels), "truth mask"); err != nil {
+		if err := r.checkMask(r.Truth.Mask, "truth mask"); err != nil {
 			return err
 		}
-		truth = r.Truth.Mask.Voxels
+		truth = r.Truth.Mask
 	}
 	if r.Prediction.Mask != nil && (r.Prediction.Mode != Off || r.Difference.Enabled) {
-		if err := r.checkDims(r.Prediction.Mask.Dims, len(r.Prediction.Mask.Voxels), "prediction mask"); err != nil {
+		if err := r.checkMask(r.Prediction.Mask, "prediction mask"); err != nil {
 			return err
 		}
-		pred = r.Prediction.Mask.Voxels
+		pred = r.Prediction.Mask
 	}
 	var prob *scan.Prob
 	if ls&layerUncertainty != 0 && r.Uncertainty.Prob != nil && r.Uncertainty.Mode != UncertaintyOff {
@@ -354,39 +363,60 @@ func blend(p []uint8, c color.RGBA, a uint32) {
 }
 
 // drawMask blends ov's colour over the pixels of rect where m is set (Outline: only where a
-// 4-neighbour is not, or lies outside the slice).
-func (r *Renderer) drawMask(dst *image.RGBA, m []uint8, shift int32, ov Overlay, rect image.Rectangle) {
+// 4-neighbour is not, or lies outside the slice). It reads m a row at a time into the renderer's
+// row buffers (Outline: the rows above and below too, and a column each side), never the volume.
+func (r *Renderer) drawMask(dst *image.RGBA, m *scan.Mask, shift int32, ov Overlay, rect image.Rectangle) {
 	w, h := r.Size()
 	a := alpha256(ov.Opacity)
 	if a == 0 {
 		return
 	}
-	offs := r.offs
 	x0, n := rect.Min.X, rect.Dx()
-	for j := rect.Min.Y; j < rect.Max.Y; j++ {
-		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X+x0, dst.Rect.Min.Y+j):][:4*n]
-		rowStart := j*w + x0
-		row := offs[rowStart : rowStart+n]
-		for di, o := range row {
-			if m[o+shift] == 0 {
-				continue
-			}
-			if ov.Mode == Outline {
-				i, idx := x0+di, rowStart+di
-				inner := i > 0 && i < w-1 && j > 0 && j < h-1 &&
-					m[offs[idx-1]+shift] != 0 && m[offs[idx+1]+shift] != 0 &&
-					m[offs[idx-w]+shift] != 0 && m[offs[idx+w]+shift] != 0
-				if inner {
-					continue
+	if ov.Mode != Outline {
+		row := r.rowBuf(0, n)
+		for j := rect.Min.Y; j < rect.Max.Y; j++ {
+			offsLine(m, r.offs, shift, j*w+x0, row)
+			pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X+x0, dst.Rect.Min.Y+j):][:4*n]
+			for i, v := range row {
+				if v != 0 {
+					blend(pix[4*i:4*i+4:4*i+4], ov.Color, a)
 				}
 			}
-			blend(pix[4*di:4*di+4:4*di+4], ov.Color, a)
 		}
+		return
+	}
+	lo, hi := max(x0-1, 0), min(x0+n+1, w)
+	above, cur, below := r.rowBuf(0, hi-lo), r.rowBuf(1, hi-lo), r.rowBuf(2, hi-lo)
+	load := func(j int, row []uint8) {
+		if j < 0 || j >= h {
+			clear(row)
+			return
+		}
+		offsLine(m, r.offs, shift, j*w+lo, row)
+	}
+	load(rect.Min.Y-1, above)
+	load(rect.Min.Y, cur)
+	for j := rect.Min.Y; j < rect.Max.Y; j++ {
+		load(j+1, below)
+		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X+x0, dst.Rect.Min.Y+j):][:4*n]
+		for di := 0; di < n; di++ {
+			i := x0 + di
+			c := i - lo
+			if cur[c] == 0 {
+				continue
+			}
+			inner := i > 0 && i < w-1 && j > 0 && j < h-1 &&
+				cur[c-1] != 0 && cur[c+1] != 0 && above[c] != 0 && below[c] != 0
+			if !inner {
+				blend(pix[4*di:4*di+4:4*di+4], ov.Color, a)
+			}
+		}
+		above, cur, below = cur, below, above
 	}
 }
 
-// drawDifference colours the pixels of rect by agreement of truth and pred.
-func (r *Renderer) drawDifference(dst *image.RGBA, truth, pred []uint8, shift int32, rect image.Rectangle) {
+// drawDifference colours the pixels of rect by agreement of truth and pred (either may be nil).
+func (r *Renderer) drawDifference(dst *image.RGBA, truth, pred *scan.Mask, shift int32, rect image.Rectangle) {
 	w, _ := r.Size()
 	d := r.Difference
 	a := alpha256(d.Opacity)
@@ -394,13 +424,19 @@ func (r *Renderer) drawDifference(dst *image.RGBA, truth, pred []uint8, shift in
 		return
 	}
 	x0, n := rect.Min.X, rect.Dx()
+	trow, prow := r.rowBuf(0, n), r.rowBuf(1, n)
+	clear(trow)
+	clear(prow)
 	for j := rect.Min.Y; j < rect.Max.Y; j++ {
+		if truth != nil {
+			offsLine(truth, r.offs, shift, j*w+x0, trow)
+		}
+		if pred != nil {
+			offsLine(pred, r.offs, shift, j*w+x0, prow)
+		}
 		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X+x0, dst.Rect.Min.Y+j):][:4*n]
-		row := r.offs[j*w+x0 : j*w+x0+n]
-		for i, o := range row {
-			o += shift
-			t := truth != nil && truth[o] != 0
-			p := pred != nil && pred[o] != 0
+		for i := range trow {
+			t, p := trow[i] != 0, prow[i] != 0
 			switch {
 			case t && p:
 				blend(pix[4*i:4*i+4:4*i+4], d.Agree, a)
@@ -411,6 +447,14 @@ func (r *Renderer) drawDifference(dst *image.RGBA, truth, pred []uint8, shift in
 			}
 		}
 	}
+}
+
+// rowBuf is the renderer's row buffer b (0..2) cut to n bytes, grown when shorter.
+func (r *Renderer) rowBuf(b, n int) []uint8 {
+	if len(r.rows[b]) < n {
+		r.rows[b] = make([]uint8, n)
+	}
+	return r.rows[b][:n]
 }
 
 func (r *Renderer) buildLUT() {

@@ -120,7 +120,7 @@ func maskFrom(rows ...string) *scan.Mask {
 	for j, row := range rows {
 		for i, c := range row {
 			if c == '#' {
-				m.Voxels[j*len(row)+i] = scan.Liver
+				m.Set(j*len(row)+i, scan.Liver)
 			}
 		}
 	}
@@ -268,7 +268,7 @@ func TestUncertainty(t *testing.T) {
 	}
 	// Uncertainty sits under the masks.
 	r.Uncertainty.Mode = UncertaintyBand
-	r.Prediction = Overlay{Mask: &scan.Mask{Voxels: []uint8{0, 0, 0, 1, 0, 0, 0}, Dims: v.Dims}, Mode: Fill, Color: color.RGBA{0, 0, 255, 255}, Opacity: 1}
+	r.Prediction = Overlay{Mask: maskOf(t, v.Dims, 0, 0, 0, 1, 0, 0, 0), Mode: Fill, Color: color.RGBA{0, 0, 255, 255}, Opacity: 1}
 	img = mustRender(t, r, 0)
 	checkPattern(t, img, map[rune]color.RGBA{'u': y, 'b': {0, 0, 255, 255}, '.': grey(bg)}, "..ubu..")
 }
@@ -352,4 +352,14 @@ func TestRenderNoAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("Compose with a reused destination allocates %v times a call", n)
 	}
+}
+
+// maskOf is the mask of dims holding voxels (dense, in volume order).
+func maskOf(t testing.TB, dims [3]int, voxels ...uint8) *scan.Mask {
+	t.Helper()
+	m, err := scan.MaskFromVoxels(dims, voxels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
