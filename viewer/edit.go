@@ -101,6 +101,9 @@ type Editor struct {
 	labelled int64 // nonzero voxels of mask, kept as tools, Undo and Redo change it
 	// Slice buffers of the tools, reused (a slice of the label is read into one, never the volume).
 	plane, want, src []uint8
+	// Row buffers of the brush: the pixels of a row its disc covers, and their labels.
+	inRow     []bool
+	rowLabels []uint8
 }
 
 // NewEditor prepares an editor for a label of v. label is copied (nil starts an empty mask), so
@@ -226,11 +229,12 @@ func (e *Editor) planeBuf(v *planeView, k int) []uint8 {
 	return e.plane
 }
 
-// recorder collects, while a tool runs, the offset and the old value of every voxel it changes,
-// so that the Edit can keep just those.
+// recorder collects, while a tool runs, the offset and the old and new values of every voxel it
+// changes, so that the Edit can keep just those without reading the mask again.
 type recorder struct {
-	keys   []uint64 // offset<<32 | sequence number (the index into before)
+	keys   []uint64 // offset<<32 | sequence number (the index into before and after)
 	before []uint8
+	after  []uint8
 	last   int64 // the latest offset recorded, to notice whether keys are already sorted
 	sorted bool
 }
@@ -239,21 +243,42 @@ func (r *recorder) reset() {
 	// A volume-wide tool can record millions of voxels; don't keep that much capacity around.
 	const keep = 1 << 20
 	if cap(r.keys) > keep {
-		r.keys, r.before = nil, nil
+		r.keys, r.before, r.after = nil, nil, nil
 	}
-	r.keys, r.before = r.keys[:0], r.before[:0]
+	r.keys, r.before, r.after = r.keys[:0], r.before[:0], r.after[:0]
 	r.last, r.sorted = -1, true
 }
 
 // set writes v at volume offset off, recording the old value when it changes.
-func (e *Editor) set(off int, v uint8) { e.change(off, e.mask.At(off), v) }
+func (e *Editor) set(off int, v uint8) {
+	d := e.vol.Dims
+	k := off / (d[0] * d[1])
+	j := off/d[0] - k*d[1]
+	e.setVoxel(off, [3]int{off - (k*d[1]+j)*d[0], j, k}, v)
+}
 
-// change writes v at volume offset off, whose label is old, recording old when it changes.
+// setVoxel is set for the voxel at offset off whose column, row and slice are ijk: a tool that
+// knows them (planeView.voxel) saves splitting the offset.
+func (e *Editor) setVoxel(off int, ijk [3]int, v uint8) {
+	e.put(off, ijk, e.mask.AtIJK(ijk[0], ijk[1], ijk[2]), v)
+}
+
+// put is setVoxel for a voxel whose label the caller knows to be old.
+func (e *Editor) put(off int, ijk [3]int, old, v uint8) {
+	if old != v {
+		e.rec.note(off, old, v)
+		e.mask.SetIJK(ijk[0], ijk[1], ijk[2], v)
+		e.labelled += nonzeroDelta(old, v)
+	}
+}
+
+// change writes v at volume offset off, whose label the caller knows to be old, recording the
+// change when there is one.
 func (e *Editor) change(off int, old, v uint8) {
 	if old == v {
 		return
 	}
-	e.rec.note(off, old)
+	e.rec.note(off, old, v)
 	e.mask.Set(off, v)
 	e.labelled += nonzeroDelta(old, v)
 }
@@ -269,8 +294,8 @@ func nonzeroDelta(old, v uint8) int64 {
 	return 0
 }
 
-// note records that the voxel at off had the value old before the tool.
-func (r *recorder) note(off int, old uint8) {
+// note records that the tool wrote v over old at the voxel at off.
+func (r *recorder) note(off int, old, v uint8) {
 	if len(r.keys) == 0 {
 		r.last, r.sorted = -1, true
 	}
@@ -280,6 +305,7 @@ func (r *recorder) note(off int, old uint8) {
 	r.last = int64(off)
 	r.keys = append(r.keys, uint64(off)<<32|uint64(len(r.before)))
 	r.before = append(r.before, old)
+	r.after = append(r.after, v)
 }
 
 // finish turns what the recorder holds into an Edit of a tool used in plane v, pushes it on the
@@ -310,29 +336,34 @@ func (e *Editor) finishVolume(tool string) *Edit {
 	return ed
 }
 
-// edit builds the Edit for the recorded changes: offsets sorted, each voxel once with its first
-// recorded (original) value, voxels that came back to their original value dropped, and runs of
-// consecutive offsets stored as one span.
+// edit builds the Edit for the recorded changes to m: offsets sorted, each voxel once with its
+// first recorded (original) value and its last written one, voxels that came back to their
+// original value dropped, and runs of consecutive offsets stored as one span.
 func (r *recorder) edit(m *scan.Mask, axial *scan.Canonical) *Edit {
 	keys := r.keys
 	if len(keys) == 0 {
 		return nil
 	}
 	if !r.sorted {
-		// Sorting off<<32|seq puts a voxel's first record first.
+		// Sorting off<<32|seq puts a voxel's records in the order they were made.
 		slices.Sort(keys)
 	}
-	// Pass 1 sizes the arrays exactly, so an Edit holds no slack capacity.
-	n, nspans, prev, end := 0, 0, -1, -1
-	for _, key := range keys {
-		off := int(key >> 32)
-		if off == prev {
+	// Pass 1 keeps each voxel once, with its first old value and its last new one, where the
+	// two differ, in place at the front of keys (offset<<32 | index into before and after,
+	// which a later entry never needs again), counting spans; pass 2 copies them into arrays
+	// of the exact size, so an Edit holds no slack capacity. The recorder must be reset after.
+	n, nspans, end := 0, 0, uint64(1<<63)
+	for q := 0; q < len(keys); {
+		off, first := keys[q]>>32, uint32(keys[q])
+		last := first
+		for q++; q < len(keys) && keys[q]>>32 == off; q++ {
+			last = uint32(keys[q])
+		}
+		if r.before[first] == r.after[last] {
 			continue
 		}
-		prev = off
-		if m.At(off) == r.before[uint32(key)] {
-			continue
-		}
+		r.after[first] = r.after[last]
+		keys[n] = off<<32 | uint64(first)
 		if off != end {
 			nspans++
 		}
@@ -343,27 +374,18 @@ func (r *recorder) edit(m *scan.Mask, axial *scan.Canonical) *Edit {
 		return nil
 	}
 	ed := &Edit{Voxels: n, dims: m.Dims, axial: axial, spans: make([]span, 0, nspans),
-		before: make([]uint8, 0, n), after: make([]uint8, 0, n)}
-	prev, end = -1, -1
-	for _, key := range keys {
-		off := int(key >> 32)
-		if off == prev {
-			continue
-		}
-		prev = off
-		b := r.before[uint32(key)]
-		a := m.At(off)
-		if a == b {
-			continue
-		}
+		before: make([]uint8, n), after: make([]uint8, n)}
+	end = uint64(1 << 63)
+	for q, key := range keys[:n] {
+		off, idx := key>>32, uint32(key)
 		if off == end {
 			ed.spans[len(ed.spans)-1].n++
 		} else {
 			ed.spans = append(ed.spans, span{off: int32(off), n: 1})
 		}
 		end = off + 1
-		ed.before = append(ed.before, b)
-		ed.after = append(ed.after, a)
+		b, a := r.before[idx], r.after[idx]
+		ed.before[q], ed.after[q] = b, a
 		ed.labelled += nonzeroDelta(b, a)
 	}
 	ed.setBox()
@@ -371,24 +393,37 @@ func (r *recorder) edit(m *scan.Mask, axial *scan.Canonical) *Edit {
 }
 
 // setBox finds the axial canonical box of the changed voxels, from which BoundsIn gives any
-// plane's, so a GUI can redraw only that part of a slice.
+// plane's, so a GUI can redraw only that part of a slice. It bounds the voxels in volume axes,
+// walking each span by increments (one division a span, not three a voxel), then turns the box:
+// each canonical axis is one volume axis, perhaps reversed.
 func (ed *Edit) setBox() {
-	c, d := *ed.axial, ed.dims // a copy: the loop reads it per voxel
+	c, d := ed.axial, ed.dims
 	lo := [3]int{math.MaxInt, math.MaxInt, math.MaxInt}
 	hi := [3]int{-1, -1, -1}
 	for _, s := range ed.spans {
-		for o := int(s.off); o < int(s.off+s.n); o++ {
-			v := [3]int{o % d[0], o / d[0] % d[1], o / (d[0] * d[1])}
+		o := int(s.off)
+		k := o / (d[0] * d[1])
+		j := o/d[0] - k*d[1]
+		i := o - (k*d[1]+j)*d[0]
+		for n := int32(0); n < s.n; {
+			// The span's part on row j of slice k: columns i .. i+run-1.
+			run := min(d[0]-i, int(s.n-n))
+			v0, v1 := [3]int{i, j, k}, [3]int{i + run - 1, j, k}
 			for a := 0; a < 3; a++ {
-				x := v[c.Axis[a]]
-				if c.Flip[a] {
-					x = c.Dims[a] - 1 - x
-				}
-				lo[a], hi[a] = min(lo[a], x), max(hi[a], x)
+				lo[a], hi[a] = min(lo[a], v0[a]), max(hi[a], v1[a])
+			}
+			n += int32(run)
+			i = 0
+			if j++; j == d[1] {
+				j, k = 0, k+1
 			}
 		}
 	}
 	for a := 0; a < 3; a++ {
-		ed.box[0][a], ed.box[1][a] = int32(lo[a]), int32(hi[a])
+		l, h := lo[c.Axis[a]], hi[c.Axis[a]]
+		if c.Flip[a] {
+			l, h = c.Dims[a]-1-h, c.Dims[a]-1-l
+		}
+		ed.box[0][a], ed.box[1][a] = int32(l), int32(h)
 	}
 }

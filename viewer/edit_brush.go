@@ -136,7 +136,7 @@ func (e *Editor) sweep(v *planeView, k int, a, b Point, br Brush) image.Rectangl
 		if br.Limit != nil && !br.Limit.Contains(e.vol.Voxels[off]) {
 			return
 		}
-		e.set(off, val)
+		e.setVoxel(off, v.voxel(i, j, k), val)
 	}
 
 	// The segment in mm, with pixel centres at ((i+0.5)*sx, (j+0.5)*sy).
@@ -144,8 +144,15 @@ func (e *Editor) sweep(v *planeView, k int, a, b Point, br Brush) image.Rectangl
 	dx, dy := b.X*sx-ax, b.Y*sy-ay
 	l2 := dx*dx + dy*dy
 	r2 := r * r
+	// Row by row: the pixels of the row that the disc covers are marked first, then the label
+	// under them is read as one line of the mask and only the voxels that change are written
+	// (most of a stamp of a drag lies on the previous one).
+	if n := x1 - x0 + 1; n > 0 && len(e.inRow) < n {
+		e.inRow, e.rowLabels = make([]bool, n), make([]uint8, n)
+	}
 	for j := y0; j <= y1; j++ {
 		py := (float64(j)+0.5)*sy - ay
+		lo, hi := -1, -1
 		for i := x0; i <= x1; i++ {
 			px := (float64(i)+0.5)*sx - ax
 			t := 0.0
@@ -153,9 +160,30 @@ func (e *Editor) sweep(v *planeView, k int, a, b Point, br Brush) image.Rectangl
 				t = math.Min(1, math.Max(0, (px*dx+py*dy)/l2))
 			}
 			ex, ey := px-t*dx, py-t*dy
-			if ex*ex+ey*ey <= r2 {
-				paint(i, j)
+			in := ex*ex+ey*ey <= r2
+			e.inRow[i-x0] = in
+			if in {
+				if lo < 0 {
+					lo = i
+				}
+				hi = i
 			}
+		}
+		if lo < 0 {
+			continue
+		}
+		labels := e.rowLabels[:hi-lo+1]
+		offsLine(e.mask, offs, shift, j*w+lo, labels)
+		for i := lo; i <= hi; i++ {
+			old := labels[i-lo]
+			if old == val || !e.inRow[i-x0] {
+				continue
+			}
+			off := int(offs[j*w+i] + shift)
+			if br.Limit != nil && !br.Limit.Contains(e.vol.Voxels[off]) {
+				continue
+			}
+			e.put(off, v.voxel(i, j, k), old, val)
 		}
 	}
 

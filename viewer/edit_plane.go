@@ -36,6 +36,19 @@ func newPlaneView(axial scan.Canonical, p scan.Plane) *planeView {
 // shift is added to offs[p] to get the volume offset of pixel p of slice k.
 func (v *planeView) shift(k int) int32 { return int32(v.canon.Offset(0, 0, k) - v.base) }
 
+// voxel is the volume column, row and slice under pixel (x, y) of slice s (no division, unlike
+// splitting the pixel's offset: a brush asks it for every pixel of its disc).
+func (v *planeView) voxel(x, y, s int) (ijk [3]int) {
+	c := &v.canon
+	for a, p := range [3]int{x, y, s} {
+		if c.Flip[a] {
+			p = c.Dims[a] - 1 - p
+		}
+		ijk[c.Axis[a]] = p
+	}
+	return ijk
+}
+
 // size is the width and height of a slice in pixels.
 func (v *planeView) size() (w, h int) { return v.canon.Dims[0], v.canon.Dims[1] }
 

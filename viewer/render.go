@@ -6,6 +6,7 @@
 package viewer
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -377,10 +378,8 @@ func (r *Renderer) drawMask(dst *image.RGBA, m *scan.Mask, shift int32, ov Overl
 		for j := rect.Min.Y; j < rect.Max.Y; j++ {
 			offsLine(m, r.offs, shift, j*w+x0, row)
 			pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X+x0, dst.Rect.Min.Y+j):][:4*n]
-			for i, v := range row {
-				if v != 0 {
-					blend(pix[4*i:4*i+4:4*i+4], ov.Color, a)
-				}
+			for i := skipZeros(row, 0); i < n; i = skipZeros(row, i+1) {
+				blend(pix[4*i:4*i+4:4*i+4], ov.Color, a)
 			}
 		}
 		return
@@ -399,12 +398,10 @@ func (r *Renderer) drawMask(dst *image.RGBA, m *scan.Mask, shift int32, ov Overl
 	for j := rect.Min.Y; j < rect.Max.Y; j++ {
 		load(j+1, below)
 		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X+x0, dst.Rect.Min.Y+j):][:4*n]
-		for di := 0; di < n; di++ {
+		mid := cur[x0-lo : x0-lo+n] // the pixels drawn; cur also holds a column each side
+		for di := skipZeros(mid, 0); di < n; di = skipZeros(mid, di+1) {
 			i := x0 + di
 			c := i - lo
-			if cur[c] == 0 {
-				continue
-			}
 			inner := i > 0 && i < w-1 && j > 0 && j < h-1 &&
 				cur[c-1] != 0 && cur[c+1] != 0 && above[c] != 0 && below[c] != 0
 			if !inner {
@@ -435,7 +432,7 @@ func (r *Renderer) drawDifference(dst *image.RGBA, truth, pred *scan.Mask, shift
 			offsLine(pred, r.offs, shift, j*w+x0, prow)
 		}
 		pix := dst.Pix[dst.PixOffset(dst.Rect.Min.X+x0, dst.Rect.Min.Y+j):][:4*n]
-		for i := range trow {
+		for i := skipZeros2(trow, prow, 0); i < n; i = skipZeros2(trow, prow, i+1) {
 			t, p := trow[i] != 0, prow[i] != 0
 			switch {
 			case t && p:
@@ -447,6 +444,32 @@ func (r *Renderer) drawDifference(dst *image.RGBA, truth, pred *scan.Mask, shift
 			}
 		}
 	}
+}
+
+// skipZeros is the index of the first nonzero byte of b at or after i (len(b) when none). It
+// reads eight bytes at a time: most of a row of a slice lies outside the liver.
+func skipZeros(b []uint8, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:]) != 0 {
+			break
+		}
+	}
+	for ; i < len(b) && b[i] == 0; i++ {
+	}
+	return i
+}
+
+// skipZeros2 is the index of the first byte at or after i where a or b (as long as a) is nonzero.
+func skipZeros2(a, b []uint8, i int) int {
+	b = b[:len(a)]
+	for ; i+8 <= len(a); i += 8 {
+		if binary.LittleEndian.Uint64(a[i:])|binary.LittleEndian.Uint64(b[i:]) != 0 {
+			break
+		}
+	}
+	for ; i < len(a) && a[i]|b[i] == 0; i++ {
+	}
+	return i
 }
 
 // rowBuf is the renderer's row buffer b (0..2) cut to n bytes, grown when shorter.

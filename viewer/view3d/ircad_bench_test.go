@@ -28,7 +28,7 @@ func ircad7View(tb testing.TB) *View {
 	for k := 2; k < v.Dims[2]; k++ {
 		for j := 0; j < v.Dims[1]; j++ {
 			for i := 4; i < v.Dims[0]; i++ {
-				pred.Set(v.Index(i, j, k), truth.Voxels[v.Index(i-4, j, k-2)])
+				pred.Set(v.Index(i, j, k), truth.At(v.Index(i-4, j, k-2)))
 			}
 		}
 	}
