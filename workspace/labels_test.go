@@ -43,7 +43,7 @@ func testMask(dims [3]int, seed int) *scan.Mask {
 	return m
 }
 
-func addCase(t *testing.T, w *Workspace, uid string) *Case {
+func addCase(t testing.TB, w *Workspace, uid string) *Case {
 	t.Helper()
 	c, err := w.EnsureCase(context.Background(), Case{SeriesPath: "/data/" + uid, SeriesUID: uid, Patient: "Test^Patient"})
 	if err != nil {
