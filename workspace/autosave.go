@@ -234,7 +234,8 @@ func (a *Autosave) usable() error {
 
 // Checkpoint writes the whole label to autosave/CASE.snapshot (gzip, atomic) and starts the
 // journal again empty, so that the journal stays short and recovery quick. Call it on a timer, or
-// after a large edit.
+// after a large edit. The label streams out a slice at a time: a checkpoint allocates a slice's
+// buffers, not the volume (about 2.5 MB, and 0.15-0.2 s, at 512x512x1000).
 //
 // m must be the label with exactly the steps appended so far applied, and must not change during
 // the call: the journal is emptied, so a step appended but missing from m would be lost, and one

@@ -59,6 +59,15 @@ func liverBlob(dims [3]int) *scan.Mask {
 	return m
 }
 
+// skipSlow skips a test that takes a second or two, and ten times as long under the race detector
+// (which it does not need: it starts no goroutine), under -short and -race.
+func skipSlow(t *testing.T, why string) {
+	t.Helper()
+	if testing.Short() || raceDetector {
+		t.Skip(why + ": not under -short or -race")
+	}
+}
+
 // allocated is the bytes f allocates (every goroutine's, so nothing else may run meanwhile).
 func allocated(f func()) uint64 {
 	var before, after runtime.MemStats
@@ -72,9 +81,7 @@ func allocated(f func()) uint64 {
 // buffer, one dense slice), not the label: the snapshot streams, and the same figure holds at 151
 // slices.
 func TestCheckpointAllocatesNoVolume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes a 262 MB label through gzip (seconds)")
-	}
+	skipSlow(t, "writes a 262 MB label through gzip")
 	w, _ := openTest(t)
 	for _, n := range []int{151, 1000} {
 		dims := thinDims(n)
@@ -106,9 +113,7 @@ func TestCheckpointAllocatesNoVolume(t *testing.T) {
 // The label of a 1000-slice series goes out as NIfTI (a saved version) and as DICOM SEG, and both
 // read back voxel for voxel.
 func TestThinLabelRoundTrip(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes and reads a 1000-slice label twice (over 10 s)")
-	}
+	skipSlow(t, "writes and reads a 1000-slice label twice")
 	ctx := context.Background()
 	w, dir := openTest(t)
 	dims := thinDims(1000)
