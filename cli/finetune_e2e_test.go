@@ -234,7 +234,7 @@ func correctTowardTruth(t *testing.T, ed *viewer.Editor, truth *scan.Mask, maxSl
 		can.SliceOffsets(k, offs)
 		n := 0
 		for _, o := range offs {
-			if (ed.Mask().Voxels[o] != 0) != (truth.Voxels[o] != 0) {
+			if (ed.Mask().At(o) != 0) != (truth.At(o) != 0) {
 				n++
 			}
 		}
@@ -261,8 +261,8 @@ func correctTowardTruth(t *testing.T, ed *viewer.Editor, truth *scan.Mask, maxSl
 		k := s.k
 		st.slices++
 		can.SliceOffsets(k, offs)
-		lab := func(p int) bool { return ed.Mask().Voxels[offs[p]] != 0 }
-		tru := func(p int) bool { return truth.Voxels[offs[p]] != 0 }
+		lab := func(p int) bool { return ed.Mask().At(offs[p]) != 0 }
+		tru := func(p int) bool { return truth.At(offs[p]) != 0 }
 		wrong := func(p int) bool { return lab(p) != tru(p) }
 		for _, r := range regions(w, h, wrong) {
 			if len(r) < 4 {

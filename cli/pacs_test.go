@@ -77,12 +77,7 @@ func TestPACSOrthanc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	voxels := 0
-	for _, x := range m.Voxels {
-		if x != 0 {
-			voxels++
-		}
-	}
+	voxels := int(m.Count())
 	if voxels == 0 {
 		t.Fatal("the mask is empty")
 	}

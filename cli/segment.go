@@ -190,7 +190,7 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *probOut != "" {
-		if err := writeProb(*probOut, v, prob); err != nil {
+		if err := nifti.WriteProbability(*probOut, v, prob); err != nil {
 			return fail(stderr, err)
 		}
 	}
@@ -235,13 +235,6 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return ExitOK
 }
 
-// writeProb writes the probability map (0..255) as a NIfTI volume on the series' grid.
-func writeProb(path string, v *scan.Volume, prob *scan.Prob) error {
-	pv := *v
-	pv.Voxels = make([]int16, v.Len())
-	prob.Each(func(o int, b uint8) { pv.Voxels[o] = int16(b) })
-	return nifti.WriteVolume(path, &pv)
-}
 
 // defaultModelFile is the built-in model as a file in the cache folder (ONNX Runtime reads the
 // model from a file).

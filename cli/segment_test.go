@@ -316,7 +316,7 @@ func TestDefaultModelCase17(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := surfaceref.SciPy(t, tm.Voxels, pm.Voxels, v.Dims, v.Spacing)
+	ref := surfaceref.SciPy(t, tm.Dense(), pm.Dense(), v.Dims, v.Spacing)
 	t.Logf("case 17: HD95 %.4f mm, ASSD %.4f mm, NSD %.5f; SciPy %.4f, %.4f, %.5f", *e.HD95, *e.ASSD, *e.NSD, ref.HD95, ref.ASSD, ref.NSD)
 	if math.Abs(*e.HD95-ref.HD95) > 0.1 || math.Abs(*e.ASSD-ref.ASSD) > 0.02 || math.Abs(*e.NSD-ref.NSD) > 0.001 {
 		t.Errorf("case 17: HD95 %.4f mm, ASSD %.4f mm, NSD %.5f; SciPy %.4f, %.4f, %.5f", *e.HD95, *e.ASSD, *e.NSD, ref.HD95, ref.ASSD, ref.NSD)

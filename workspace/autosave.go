@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,7 @@ type Autosave struct {
 	records  int      // records in the journal (after its header)
 	err      error    // set when a failed write could not be undone: the journal cannot be trusted
 	lock     *caseLock
+	gz       *gzip.Writer // the snapshots' compressor, kept from one checkpoint to the next
 }
 
 func (w *Workspace) journalPath(caseID string) string {
@@ -94,7 +96,7 @@ func (w *Workspace) OpenAutosave(caseID string, baseVersion int, dims [3]int) (a
 	hasSnap := false
 	// The snapshot is read whole, not just its header: a damaged one is better reported now than
 	// after more edits have been journaled on top of it.
-	switch sh, _, err := readSnapshotFile(a.snapPath); {
+	switch sh, _, err := readSnapshotFile(a.snapPath, false); {
 	case err == nil:
 		if sh.base != want.base || sh.dims != want.dims {
 			return nil, mismatch(a.snapPath, sh)
@@ -232,7 +234,8 @@ func (a *Autosave) usable() error {
 
 // Checkpoint writes the whole label to autosave/CASE.snapshot (gzip, atomic) and starts the
 // journal again empty, so that the journal stays short and recovery quick. Call it on a timer, or
-// after a large edit.
+// after a large edit. The label streams out a slice at a time: a checkpoint allocates a slice's
+// buffers, not the volume (about 2.5 MB, and 0.15-0.2 s, at 512x512x1000).
 //
 // m must be the label with exactly the steps appended so far applied, and must not change during
 // the call: the journal is emptied, so a step appended but missing from m would be lost, and one
@@ -244,11 +247,14 @@ func (a *Autosave) Checkpoint(m *scan.Mask) error {
 	if err := a.usable(); err != nil {
 		return err
 	}
-	if m.Dims != a.dims || len(m.Voxels) != a.voxels {
+	if !m.Valid() || m.Dims != a.dims {
 		return fmt.Errorf("%s: a %dx%dx%d mask for a %dx%dx%d journal", a.snapPath, m.Dims[0], m.Dims[1], m.Dims[2], a.dims[0], a.dims[1], a.dims[2])
 	}
 	h := autosaveHeader{gen: a.gen + 1, base: a.base, dims: a.dims}
-	if err := writeAutosaveFile(a.snapPath, func(w io.Writer) error { return writeSnapshot(w, h, m.Voxels) }); err != nil {
+	if a.gz == nil {
+		a.gz = newSnapshotWriter()
+	}
+	if err := writeAutosaveFile(a.snapPath, func(w io.Writer) error { return writeSnapshot(w, a.gz, h, m) }); err != nil {
 		return err
 	}
 	// Should this fail, the old journal stays and is appended to: replayed over the new

@@ -1,7 +1,6 @@
 package workspace
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -19,7 +18,7 @@ import (
 // painted or erased. Every fifth step "undoes" the previous stroke by writing its old values back,
 // as the editor's undo would.
 func editStep(i int, m *scan.Mask) []scan.MaskRun {
-	n := len(m.Voxels)
+	n := m.Len()
 	runs := []scan.MaskRun{{Offset: 0, Values: []uint8{uint8(i + 1), uint8((i + 1) >> 8)}}}
 	off := 2 + (i*37)%(n-40)
 	length := 1 + i%30
@@ -42,8 +41,8 @@ func editStep(i int, m *scan.Mask) []scan.MaskRun {
 // baseMask is the label edits start from in these tests: alternate voxels set.
 func baseMask(dims [3]int) *scan.Mask {
 	m := scan.NewMask(dims)
-	for i := range m.Voxels {
-		m.Voxels[i] = uint8(i % 2)
+	for i := range m.Len() {
+		m.Set(i, uint8(i%2))
 	}
 	return m
 }
@@ -60,7 +59,7 @@ func expected(t *testing.T, dims [3]int, n int) *scan.Mask {
 	return m
 }
 
-func stepsIn(m *scan.Mask) int { return int(m.Voxels[0]) | int(m.Voxels[1])<<8 }
+func stepsIn(m *scan.Mask) int { return int(m.At(0)) | int(m.At(1))<<8 }
 
 func TestAutosaveRoundTrip(t *testing.T) {
 	ctx := context.Background()
@@ -122,7 +121,7 @@ func TestAutosaveRoundTrip(t *testing.T) {
 		t.Fatalf("recovered %+v", r)
 	}
 	got, err := r.Restore(baseMask(dims))
-	if err != nil || !bytes.Equal(got.Voxels, m.Voxels) {
+	if err != nil || !got.Equal(m) {
 		t.Fatalf("restored label differs: %v", err)
 	}
 	if _, err := r.Restore(nil); err == nil {
@@ -175,8 +174,7 @@ func TestAutosaveCheckpoint(t *testing.T) {
 		a.Append(runs)
 		scan.ApplyRuns(m, runs)
 	}
-	before := m.Voxels[:0:0]
-	before = append(before, m.Voxels...)
+	before := m.Clone()
 	if err := a.Checkpoint(m); err != nil {
 		t.Fatal(err)
 	}
@@ -195,11 +193,11 @@ func TestAutosaveCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Snapshot == nil || !bytes.Equal(r.Snapshot.Voxels, before) || len(r.Records) != 3 {
+	if r.Snapshot == nil || !r.Snapshot.Equal(before) || len(r.Records) != 3 {
 		t.Fatalf("snapshot %v, %d records", r.Snapshot != nil, len(r.Records))
 	}
 	got, err := r.Restore(nil)
-	if err != nil || !bytes.Equal(got.Voxels, m.Voxels) {
+	if err != nil || !got.Equal(m) {
 		t.Fatalf("restored label differs: %v", err)
 	}
 	if err := a.Checkpoint(scan.NewMask([3]int{10, 10, 2})); err == nil {
@@ -218,7 +216,7 @@ func TestAutosaveCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := r.Restore(nil); err != nil || !bytes.Equal(got.Voxels, m.Voxels) {
+	if got, err := r.Restore(nil); err != nil || !got.Equal(m) {
 		t.Fatalf("after a crash inside Checkpoint the label differs: %v", err)
 	}
 	// and an editor reopened then keeps appending to that journal, still right
@@ -234,7 +232,7 @@ func TestAutosaveCheckpoint(t *testing.T) {
 	if r, err = w.Recover("c1"); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := r.Restore(nil); err != nil || !bytes.Equal(got.Voxels, m.Voxels) {
+	if got, err := r.Restore(nil); err != nil || !got.Equal(m) {
 		t.Fatalf("continued journal: the label differs: %v", err)
 	}
 	if err := a2.Discard(); err != nil {
@@ -303,7 +301,7 @@ func TestAutosaveTimerCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := r.Restore(nil)
-	if err != nil || !bytes.Equal(got.Voxels, m.Voxels) || stepsIn(got) != 120 {
+	if err != nil || !got.Equal(m) || stepsIn(got) != 120 {
 		t.Fatalf("after %d checkpoints: %d steps restored, %v", checkpoints, stepsIn(got), err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // openTest opens a workspace in a fresh temporary folder, closed when the test ends.
-func openTest(t *testing.T) (*Workspace, string) {
+func openTest(t testing.TB) (*Workspace, string) {
 	t.Helper()
 	dir := t.TempDir()
 	w, err := Open(context.Background(), dir)

@@ -216,10 +216,8 @@ func TestRebuildLabelsAndJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := testMask(dims, 2)
-	for i := range want.Voxels {
-		if m.Voxels[i] != want.Voxels[i] {
-			t.Fatal("recovered label version 2 differs")
-		}
+	if !m.Equal(want) {
+		t.Fatal("recovered label version 2 differs")
 	}
 }
 

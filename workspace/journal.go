@@ -30,6 +30,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -221,8 +222,11 @@ func encodeRecord(runs []scan.MaskRun) ([]byte, error) {
 	return b, nil
 }
 
-// readSnapshot reads a snapshot, checking it whole (gzip's CRC included).
-func readSnapshot(name string, r io.Reader) (autosaveHeader, *scan.Mask, error) {
+// readSnapshot reads a snapshot, checking it whole (gzip's CRC included). With keep it returns the
+// label; without, the voxels are checked and dropped (OpenAutosave only needs to know the file is
+// sound). The label streams in a slice at a time into the compact mask: a 1000-slice snapshot is
+// never a volume-sized array here.
+func readSnapshot(name string, r io.Reader, keep bool) (autosaveHeader, *scan.Mask, error) {
 	var h autosaveHeader
 	gz, err := gzip.NewReader(r)
 	if err != nil {
@@ -237,40 +241,67 @@ func readSnapshot(name string, r io.Reader) (autosaveHeader, *scan.Mask, error) 
 		return h, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	n, _ := checkDims(h.dims)
-	// ReadAll grows with what arrives, so a header claiming a huge volume costs nothing until
-	// the data is there; reading one byte past the end makes gzip verify its CRC.
-	vox, err := io.ReadAll(io.LimitReader(gz, int64(n)+1))
-	if err != nil {
+	sl := int64(h.dims[0]) * int64(h.dims[1])
+	var m *scan.Mask
+	if keep {
+		m = scan.NewMask(h.dims)
+	}
+	// The slice buffer grows with what arrives (bytes.Buffer), so a header claiming a huge
+	// slice costs nothing until its data is there.
+	var buf bytes.Buffer
+	for k := range h.dims[2] {
+		buf.Reset()
+		got, err := io.CopyN(&buf, gz, sl)
+		if errors.Is(err, io.EOF) {
+			return h, nil, fmt.Errorf("%s: snapshot has %d voxels, %dx%dx%d needs %d", name, int64(k)*sl+got, h.dims[0], h.dims[1], h.dims[2], n)
+		}
+		if err != nil {
+			return h, nil, fmt.Errorf("%s: snapshot voxels: %w", name, err)
+		}
+		if m != nil {
+			m.SetSlice(k, buf.Bytes())
+		}
+	}
+	// Reading past the end makes gzip verify its CRC (a bad one is an error, not io.EOF).
+	switch extra, err := io.Copy(io.Discard, io.LimitReader(gz, 1)); {
+	case err != nil:
 		return h, nil, fmt.Errorf("%s: snapshot voxels: %w", name, err)
+	case extra > 0:
+		return h, nil, fmt.Errorf("%s: snapshot has more than the %d voxels %dx%dx%d needs", name, n, h.dims[0], h.dims[1], h.dims[2])
 	}
-	if len(vox) != n {
-		return h, nil, fmt.Errorf("%s: snapshot has %d voxels, %dx%dx%d needs %d", name, len(vox), h.dims[0], h.dims[1], h.dims[2], n)
-	}
-	return h, &scan.Mask{Voxels: vox, Dims: h.dims}, nil
+	return h, m, nil
 }
 
-func readSnapshotFile(path string) (autosaveHeader, *scan.Mask, error) {
+func readSnapshotFile(path string, keep bool) (autosaveHeader, *scan.Mask, error) {
 	f, _, err := scan.OpenRegular(path)
 	if err != nil {
 		return autosaveHeader{}, nil, err
 	}
 	defer f.Close()
-	return readSnapshot(path, bufio.NewReader(f))
+	return readSnapshot(path, bufio.NewReader(f), keep)
 }
 
-// writeSnapshot writes a snapshot of header h and the label's voxels.
-func writeSnapshot(w io.Writer, h autosaveHeader, voxels []uint8) error {
-	// BestSpeed: a label compresses well at any level, and this runs while the user edits.
-	gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+// writeSnapshot writes a snapshot of header h and the label m into gz (reset onto w here, so that
+// a checkpoint reuses its compressor instead of allocating one). The label streams a slice at a
+// time (Mask.WriteTo): a snapshot costs one slice's buffer, whatever the volume's size.
+func writeSnapshot(w io.Writer, gz *gzip.Writer, h autosaveHeader, m *scan.Mask) error {
+	gz.Reset(w)
 	hb := make([]byte, snapHdrLen)
 	putHeader(hb, snapshotMagic, h)
 	if _, err := gz.Write(hb); err != nil {
 		return err
 	}
-	if _, err := gz.Write(voxels); err != nil {
+	if _, err := m.WriteTo(gz); err != nil {
 		return err
 	}
 	return gz.Close()
+}
+
+// newSnapshotWriter is the compressor of snapshots. BestSpeed: a label compresses well at any
+// level, and this runs while the user edits.
+func newSnapshotWriter() *gzip.Writer {
+	gz, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return gz
 }
 
 // genFits says whether a journal of generation jgen can be replayed over the snapshot of

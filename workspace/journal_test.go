@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -41,6 +43,14 @@ func TestAutosaveHostileFiles(t *testing.T) {
 	gz.Write(make([]byte, 32))
 	gz.Close()
 	putHeader(hb, snapshotMagic, autosaveHeader{gen: 1, dims: dims})
+	var longSnap bytes.Buffer
+	gz = gzip.NewWriter(&longSnap)
+	gz.Write(hb)
+	gz.Write(make([]byte, 33))
+	gz.Close()
+	// gzip's trailer is CRC-32 then length: a flipped CRC byte is content that is not what was written
+	badCRC := append([]byte(nil), snap.Bytes()...)
+	badCRC[len(badCRC)-8] ^= 0xff
 	otherBase := journalHeader(autosaveHeader{base: 5, dims: dims})
 
 	for _, tc := range []struct {
@@ -60,6 +70,8 @@ func TestAutosaveHostileFiles(t *testing.T) {
 		{"a snapshot that is not gzip", valid, []byte("nope"), spath},
 		{"a truncated snapshot", valid, snap.Bytes()[:snap.Len()-10], spath},
 		{"a snapshot short of voxels", valid, shortSnap.Bytes(), spath},
+		{"a snapshot with voxels to spare", valid, longSnap.Bytes(), spath},
+		{"a snapshot whose checksum fails", valid, badCRC, spath},
 		{"a snapshot of another version", otherBase, snap.Bytes(), jpath},
 	} {
 		os.Remove(jpath)
@@ -99,6 +111,69 @@ func TestAutosaveHostileFiles(t *testing.T) {
 	}
 	if p, _ := w.Pending(context.Background()); !reflect.DeepEqual(p, []string{"c1"}) {
 		t.Fatalf("pending with a snapshot alone: %v", p)
+	}
+}
+
+// The snapshot's format is what it was when labels were a byte a voxel (gzip of the header and
+// the dense voxels): a snapshot written by hand that way reads back as its label, and a checkpoint
+// of a compact mask writes exactly those bytes, so autosaves on disk from before still recover.
+func TestSnapshotFormat(t *testing.T) {
+	w, _ := openTest(t)
+	dims := [3]int{9, 7, 4}
+	dense := make([]uint8, dims[0]*dims[1]*dims[2])
+	for o := range dense {
+		if (o*31)%11 < 4 && o/(dims[0]*dims[1]) != 2 { // slice 2 left empty
+			dense[o] = scan.Liver
+		}
+	}
+	want, err := scan.MaskFromVoxels(dims, dense)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := autosaveHeader{gen: 1, base: 2, dims: dims}
+	hb := make([]byte, snapHdrLen)
+	putHeader(hb, snapshotMagic, h)
+	var old bytes.Buffer
+	gz := gzip.NewWriter(&old)
+	gz.Write(hb)
+	gz.Write(dense)
+	gz.Close()
+	if err := os.MkdirAll(filepath.Dir(w.snapshotPath("c1")), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(w.snapshotPath("c1"), old.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.Recover("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.BaseVersion != 2 || r.Dims != dims || r.Snapshot == nil || !r.Snapshot.Equal(want) {
+		t.Fatalf("a snapshot written the old way: base %d dims %v, label equal %v", r.BaseVersion, r.Dims, r.Snapshot != nil && r.Snapshot.Equal(want))
+	}
+	a, err := w.OpenAutosave("c1", 2, dims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Checkpoint(want); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(w.snapshotPath("c1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err == nil {
+		got, err = io.ReadAll(zr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	putHeader(hb, snapshotMagic, autosaveHeader{gen: 2, base: 2, dims: dims})
+	if !bytes.Equal(got, append(hb, dense...)) {
+		t.Fatalf("a checkpoint wrote %d bytes, not the header and the dense label (%d)", len(got), snapHdrLen+len(dense))
 	}
 }
 

@@ -35,7 +35,7 @@ func testMask(dims [3]int, seed int) *scan.Mask {
 		for j := 0; j < dims[1]; j++ {
 			for i := 0; i < dims[0]; i++ {
 				if ((i+1)*(j+2)*(k+3)+seed*13)%7 < 3 {
-					m.Voxels[(k*dims[1]+j)*dims[0]+i] = scan.Liver
+					m.SetIJK(i, j, k, scan.Liver)
 				}
 			}
 		}
@@ -43,7 +43,7 @@ func testMask(dims [3]int, seed int) *scan.Mask {
 	return m
 }
 
-func addCase(t *testing.T, w *Workspace, uid string) *Case {
+func addCase(t testing.TB, w *Workspace, uid string) *Case {
 	t.Helper()
 	c, err := w.EnsureCase(context.Background(), Case{SeriesPath: "/data/" + uid, SeriesUID: uid, Patient: "Test^Patient"})
 	if err != nil {
@@ -133,7 +133,7 @@ func TestLabelVersions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(m.Voxels, testMask(dims, seed).Voxels) {
+		if !m.Equal(testMask(dims, seed)) {
 			t.Errorf("version %d: voxels differ from what was saved", version)
 		}
 	}
@@ -194,7 +194,7 @@ func TestSaveLabelConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 		seed := int(v.Author[len(v.Author)-1] - 'a')
-		if !bytes.Equal(m.Voxels, testMask(dims, seed).Voxels) {
+		if !m.Equal(testMask(dims, seed)) {
 			t.Errorf("version %d by %s holds another mask", v.Version, v.Author)
 		}
 	}

@@ -102,7 +102,7 @@ func (w *Workspace) Recover(caseID string) (*Recovery, error) {
 	}
 	r := &Recovery{CaseID: caseID, Journal: w.journalPath(caseID)}
 	snapPath := w.snapshotPath(caseID)
-	sh, snap, serr := readSnapshotFile(snapPath)
+	sh, snap, serr := readSnapshotFile(snapPath, true)
 	if serr != nil && !errors.Is(serr, os.ErrNotExist) {
 		return nil, serr
 	}
@@ -145,7 +145,7 @@ func (r *Recovery) Restore(base *scan.Mask) (*scan.Mask, error) {
 	case r.Snapshot != nil:
 		m = r.Snapshot.Clone()
 	case base != nil:
-		if base.Dims != r.Dims || len(base.Voxels) != base.Dims[0]*base.Dims[1]*base.Dims[2] {
+		if !base.Valid() || base.Dims != r.Dims {
 			return nil, fmt.Errorf("%s: a %dx%dx%d base label for %dx%dx%d edits", r.Journal, base.Dims[0], base.Dims[1], base.Dims[2], r.Dims[0], r.Dims[1], r.Dims[2])
 		}
 		m = base.Clone()

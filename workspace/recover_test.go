@@ -241,7 +241,7 @@ wait:
 		if steps < reported+1 {
 			t.Fatalf("%s: %d steps back, the editor reported %d durable", stage, steps, reported+1)
 		}
-		if want := expected(t, killDims, steps); !bytes.Equal(got.Voxels, want.Voxels) {
+		if want := expected(t, killDims, steps); !got.Equal(want) {
 			t.Fatalf("%s: the label of %d steps differs from the one edited", stage, steps)
 		}
 		t.Logf("%s: %d steps back (%d reported), %d in the journal after the snapshot, %d bytes dropped", stage, steps, reported+1, len(r.Records), r.Dropped)
