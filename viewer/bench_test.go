@@ -10,6 +10,12 @@ import (
 
 func benchRenderer(b *testing.B) *Renderer {
 	v, truth, pred := benchVolume(512, 512, 16)
+	return overlayRenderer(b, v, truth, pred)
+}
+
+// overlayRenderer is an axial renderer of v with the liver window, the truth outlined and the
+// prediction filled, as the review shows them, that has drawn slice 0.
+func overlayRenderer(b *testing.B, v *scan.Volume, truth, pred *scan.Mask) *Renderer {
 	r, err := NewRenderer(v)
 	if err != nil {
 		b.Fatal(err)

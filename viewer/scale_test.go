@@ -118,13 +118,7 @@ func BenchmarkNextSlice(b *testing.B) {
 	for _, n := range scaleSlices {
 		b.Run(fmt.Sprintf("slices=%d", n), func(b *testing.B) {
 			v, truth, pred := thinVolume(b, n, true)
-			r, err := NewRenderer(v)
-			if err != nil {
-				b.Fatal(err)
-			}
-			r.Window = WindowLiver
-			r.Truth = Overlay{Mask: truth, Mode: Outline, Color: ColorTruth, Opacity: 1}
-			r.Prediction = Overlay{Mask: pred, Mode: Fill, Color: ColorPrediction, Opacity: 0.4}
+			r := overlayRenderer(b, v, truth, pred)
 			k := 0
 			b.ReportAllocs()
 			b.ResetTimer()
