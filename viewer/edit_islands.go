@@ -52,32 +52,40 @@ type component struct{ seed, size int }
 
 // components finds the 6-connected components of the label: a first voxel (lowest offset) and a
 // size each. Connectivity does not depend on axis order, so it walks volume order directly,
-// from the label's voxels (scan.Mask.Each) through their neighbours; the visited voxels are
-// marked in a bitset over each stored slice's rectangle (every labelled voxel lies in it), so
-// its memory follows the liver, not the volume. The queue is iterative, never recursion.
+// from the label's voxels (the rows each slice keeps) through their neighbours; the visited
+// voxels are marked in a bitset over each stored slice's rectangle (every labelled voxel lies in
+// it), so its memory follows the liver, not the volume. The queue is iterative, never recursion.
 func (e *Editor) components() []component {
 	m, l := e.mask, e.label
 	seen := newVoxelBits(m)
 	var comps []component
 	var queue []int32
-	m.Each(func(start int, v uint8) {
-		if v != l || !seen.mark(m.Dims, start) {
-			return
-		}
-		queue = append(queue[:0], int32(start))
-		size := 0
-		for len(queue) > 0 {
-			o := int(queue[len(queue)-1])
-			queue = queue[:len(queue)-1]
-			size++
-			e.neighbours(o, func(n, i, j, k int) {
-				if m.AtIJK(i, j, k) == l && seen.markIJK(i, j, k) {
-					queue = append(queue, int32(n))
+	cols, sl := m.Dims[0], m.SliceLen()
+	for k := 0; k < m.Dims[2]; k++ {
+		r := m.Bounds(k)
+		for j := r.Min.Y; j < r.Max.Y; j++ {
+			x0, row := m.Row(k, j)
+			for x, v := range row {
+				if v != l || !seen.markIJK(x0+x, j, k) {
+					continue
 				}
-			})
+				start := k*sl + j*cols + x0 + x
+				queue = append(queue[:0], int32(start))
+				size := 0
+				for len(queue) > 0 {
+					o := int(queue[len(queue)-1])
+					queue = queue[:len(queue)-1]
+					size++
+					e.neighbours(o, func(n, i, j, k int) {
+						if m.AtIJK(i, j, k) == l && seen.markIJK(i, j, k) {
+							queue = append(queue, int32(n))
+						}
+					})
+				}
+				comps = append(comps, component{seed: start, size: size})
+			}
 		}
-		comps = append(comps, component{seed: start, size: size})
-	})
+	}
 	return comps
 }
 
@@ -139,11 +147,6 @@ func newVoxelBits(m *scan.Mask) *voxelBits {
 		b.rects[k], b.bits[k] = r, make([]uint64, (r.Dx()*r.Dy()+63)/64)
 	}
 	return b
-}
-
-// mark marks the voxel at volume offset o of a mask of dims d; it says whether it was unmarked.
-func (b *voxelBits) mark(d [3]int, o int) bool {
-	return b.markIJK(o%d[0], o/d[0]%d[1], o/(d[0]*d[1]))
 }
 
 // markIJK marks voxel (i, j, k), which must lie in slice k's rectangle; it says whether it was
