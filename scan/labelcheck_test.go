@@ -65,7 +65,7 @@ func TestSEGDuplicateSOPInstanceUID(t *testing.T) {
 	// whose UIDs take as many bytes, so that one can be written over the other in place.
 	k := 0
 	for ; k+1 < truth.Dims[2]; k++ {
-		if count(truth.Slice(k)) > 0 && count(truth.Slice(k+1)) > 0 &&
+		if truth.SliceCount(k) > 0 && truth.SliceCount(k+1) > 0 &&
 			len(padded(s.Series.SOPInstanceUIDs[k])) == len(padded(s.Series.SOPInstanceUIDs[k+1])) {
 			break
 		}
@@ -112,9 +112,9 @@ func TestSEGDuplicateSOPInstanceUID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got.Voxels, truth.Voxels) {
+	if !got.Equal(truth) {
 		t.Errorf("SEG round trip: slice %d holds %d voxels (want %d), slice %d %d (want %d)", k,
-			count(got.Slice(k)), count(truth.Slice(k)), k+1, count(got.Slice(k+1)), count(truth.Slice(k+1)))
+			got.SliceCount(k), truth.SliceCount(k), k+1, got.SliceCount(k+1), truth.SliceCount(k+1))
 	}
 }
 

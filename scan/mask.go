@@ -301,21 +301,19 @@ func (m *Mask) Write(o int, vals []uint8) {
 	i, j, k := m.split(o)
 	for len(vals) > 0 {
 		run := vals[:min(cols-i, len(vals))]
-		if lo := bytes.IndexFunc(run, nonzeroRune); lo >= 0 || (image.Point{i, j}).In(m.slices[k].Rect) {
-			if lo >= 0 {
-				hi := len(run)
-				for run[hi-1] == 0 {
-					hi--
-				}
-				m.Grow(k, image.Rect(i+lo, j, i+hi, j+1))
+		if lo := bytes.IndexFunc(run, nonzeroRune); lo >= 0 {
+			hi := len(run)
+			for run[hi-1] == 0 {
+				hi--
 			}
-			s := &m.slices[k]
-			r := s.Rect
-			if j >= r.Min.Y && j < r.Max.Y {
-				lo, hi := max(i, r.Min.X), min(i+len(run), r.Max.X)
-				if lo < hi {
-					copy(s.Pix[(j-r.Min.Y)*r.Dx()+lo-r.Min.X:], run[lo-i:hi-i])
-				}
+			m.Grow(k, image.Rect(i+lo, j, i+hi, j+1))
+		}
+		// Zeros outside the rectangle are there already; inside it they overwrite.
+		s := &m.slices[k]
+		if r := s.Rect; j >= r.Min.Y && j < r.Max.Y {
+			lo, hi := max(i, r.Min.X), min(i+len(run), r.Max.X)
+			if lo < hi {
+				copy(s.Pix[(j-r.Min.Y)*r.Dx()+lo-r.Min.X:], run[lo-i:hi-i])
 			}
 		}
 		vals = vals[len(run):]

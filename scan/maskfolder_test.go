@@ -33,7 +33,7 @@ func TestReadMaskFolderIRCAD(t *testing.T) {
 			}
 			withLiver := 0
 			for k := 0; k < m.Dims[2]; k++ {
-				for _, x := range m.Slice(k) {
+				for _, x := range m.SliceInto(k, nil) {
 					if x != 0 {
 						withLiver++
 						break

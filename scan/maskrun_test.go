@@ -11,8 +11,8 @@ func TestApplyRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []uint8{0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
-	if !bytes.Equal(m.Voxels, want) {
-		t.Fatalf("%v", m.Voxels)
+	if !bytes.Equal(m.Dense(), want) {
+		t.Fatalf("%v", m.Dense())
 	}
 	for _, bad := range [][]MaskRun{
 		{{Offset: 0, Values: []uint8{1}}, {Offset: -1, Values: []uint8{1}}},
@@ -23,15 +23,15 @@ func TestApplyRuns(t *testing.T) {
 		if err := ApplyRuns(m, bad); err == nil {
 			t.Errorf("applied %v", bad)
 		}
-		if !bytes.Equal(m.Voxels, want) {
-			t.Fatalf("a refused edit changed the mask: %v", m.Voxels)
+		if !bytes.Equal(m.Dense(), want) {
+			t.Fatalf("a refused edit changed the mask: %v", m.Dense())
 		}
 	}
 	if err := ApplyRuns(m, []MaskRun{{Offset: 16, Values: nil}}); err != nil {
 		t.Errorf("an empty run at the end: %v", err)
 	}
-	if err := ApplyRuns(&Mask{Dims: [3]int{4, 2, 2}, Voxels: make([]uint8, 3)}, nil); err == nil {
-		t.Error("a mask whose voxels do not match its dimensions")
+	if err := ApplyRuns(&Mask{Dims: [3]int{4, 2, 2}}, nil); err == nil {
+		t.Error("a mask not made by NewMask (no slices for its dimensions)")
 	}
 	if err := ApplyRuns(nil, nil); err == nil {
 		t.Error("nil mask accepted")

@@ -9,7 +9,7 @@ import (
 func maskOf(dims [3]int, liver ...int) *Mask {
 	m := NewMask(dims)
 	for _, i := range liver {
-		m.Voxels[i] = 1
+		m.Set(i, 1)
 	}
 	return m
 }

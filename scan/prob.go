@@ -138,3 +138,25 @@ func (p *Prob) Bytes() int {
 	}
 	return n
 }
+
+// VolumeSlice writes slice k of the volume as stored (not canonical: cols x rows bytes of the
+// volume's own slice k, row by row) into dst and returns it; dst is allocated when short. A
+// writer that streams the map in the volume's order reads it slice by slice with this, instead
+// of a dense copy of the whole map.
+func (p *Prob) VolumeSlice(k int, dst []uint8) []uint8 {
+	cols, rows := p.Dims[0], p.Dims[1]
+	if len(dst) < cols*rows {
+		dst = make([]uint8, cols*rows)
+	}
+	dst = dst[:cols*rows]
+	for j := range rows {
+		row := dst[j*cols : (j+1)*cols]
+		for i := range row {
+			ci, cj, ck := p.Canon.FromVolume([3]int{i, j, k})
+			row[i] = p.slices[ck].at(ci, cj)
+		}
+	}
+	return dst
+}
+
+func (s *ProbSlice) at(i, j int) uint8 { return (*MaskSlice)(s).at(i, j) }

@@ -37,6 +37,12 @@ func TestProbRoundTrip(t *testing.T) {
 			if got := p.Voxels(); string(got) != string(voxels) {
 				t.Fatal("the map changed on its way through the sparse form")
 			}
+			sl := dims[0] * dims[1]
+			for k := range dims[2] {
+				if got := p.VolumeSlice(k, nil); string(got) != string(voxels[k*sl:(k+1)*sl]) {
+					t.Fatalf("VolumeSlice(%d) differs from the volume's slice", k)
+				}
+			}
 			if p.Bytes() != 3*4*4 {
 				t.Errorf("holds %d bytes, want the 48 of three 4x4 rectangles", p.Bytes())
 			}

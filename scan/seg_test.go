@@ -83,7 +83,7 @@ type pydicomCount struct {
 func sliceCounts(m *Mask) []int {
 	c := make([]int, m.Dims[2])
 	for k := range c {
-		for _, v := range m.Slice(k) {
+		for _, v := range m.SliceInto(k, nil) {
 			if v != 0 {
 				c[k]++
 			}
@@ -355,8 +355,8 @@ func TestReadSEGCompressed(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if !bytes.Equal(m.Voxels, want.Voxels) {
-			t.Errorf("%s: mask differs from liver.dcm's (%d voxels against %d)", name, count(m.Voxels), count(want.Voxels))
+		if !m.Equal(want) {
+			t.Errorf("%s: mask differs from liver.dcm's (%d voxels against %d)", name, int(m.Count()), int(want.Count()))
 		}
 	}
 }
@@ -427,8 +427,8 @@ func segTestBytes(t testing.TB) (*Volume, *Mask, []byte) {
 	t.Helper()
 	ref := segTestVolume([3]int{13, 7, 6})
 	m := NewMask(ref.Dims)
-	for i := range m.Voxels {
-		m.Voxels[i] = uint8(i % 3 % 2)
+	for i := range m.Len() {
+		m.Set(i, uint8(i % 3 % 2))
 	}
 	ds, err := buildSEG(ref, m, LabelMeta{}, time.Unix(0, 0))
 	if err != nil {
@@ -446,7 +446,7 @@ func segTestBytes(t testing.TB) (*Volume, *Mask, []byte) {
 func TestReadSEGHostileHeader(t *testing.T) {
 	ref, m, src := segTestBytes(t)
 	got, err := readSEGBytes("own.dcm", src, ref, 0)
-	if err != nil || !bytes.Equal(got.Voxels, m.Voxels) {
+	if err != nil || !got.Equal(m) {
 		t.Fatalf("unpatched: err = %v", err)
 	}
 	// patchStr replaces a string value of the same length.
@@ -501,7 +501,7 @@ func TestWriteSEGSynthetic(t *testing.T) {
 		for j := 0; j < dims[1]; j++ {
 			for i := 0; i < dims[0]; i++ {
 				if (i*7+j*3+k)%5 < 2 {
-					full.Voxels[(k*dims[1]+j)*dims[0]+i] = 1
+					full.SetIJK(i, j, k, 1)
 				}
 			}
 		}
@@ -534,7 +534,7 @@ func TestWriteSEGSynthetic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got.Voxels, tc.m.Voxels) {
+			if !got.Equal(tc.m) {
 				t.Errorf("read back %v, wrote %v", sliceCounts(got), sliceCounts(tc.m))
 			}
 			df, err := readDICOMFile(p)
@@ -650,7 +650,7 @@ func TestWriteSEGIRCAD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got.Voxels, m.Voxels) {
+	if !got.Equal(m) {
 		t.Fatalf("read back differs: %v\nwrote %v", sliceCounts(got), sliceCounts(m))
 	}
 	voxels, withLiver := 0, 0
@@ -767,7 +767,7 @@ func FuzzReadSEG(f *testing.F) {
 			}
 			return
 		}
-		if m.Dims != ref.Dims || len(m.Voxels) != ref.Len() {
+		if m.Dims != ref.Dims || m.Len() != ref.Len() {
 			t.Fatalf("mask %v for a volume %v", m.Dims, ref.Dims)
 		}
 	})

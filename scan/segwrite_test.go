@@ -51,7 +51,7 @@ func segSourceMask(t testing.TB, dir string, ref *Volume) *Mask {
 	m := NewMask(ref.Dims)
 	for i, v := range ref.Voxels {
 		if v >= 40 && v <= 200 {
-			m.Voxels[i] = 1
+			m.Set(i, 1)
 		}
 	}
 	return m
@@ -145,7 +145,7 @@ func TestSourceUID(t *testing.T) {
 		// A second run: the series read again, a different label.
 		again := loadSEGSource(t, segSourceIRCAD7(t))
 		m2 := m.Clone()
-		m2.Voxels[len(m2.Voxels)/2] ^= 1
+		m2.Set(m2.Len()/2, m2.At(m2.Len()/2)^1)
 		_, b := writeTestSEG(t, again, m2, LabelMeta{AlgorithmType: AlgorithmAutomatic})
 		fa, fb := a.str(tag.FrameOfReferenceUID), b.str(tag.FrameOfReferenceUID)
 		if fa == "" || fa != fb {
@@ -287,8 +287,8 @@ func TestSEGFramePositions(t *testing.T) {
 			dir := tc.dir(t)
 			ref := loadSEGSource(t, dir)
 			m := NewMask(ref.Dims)
-			for i := range m.Voxels {
-				m.Voxels[i] = 1 // a frame for every slice
+			for i := range m.Len() {
+				m.Set(i, 1) // a frame for every slice
 			}
 			_, seg := writeTestSEG(t, ref, m, LabelMeta{})
 			where := map[string][]float64{}

@@ -17,7 +17,7 @@ func bruteSurface(truth, pred *Mask, sp [3]float64) (hd95, assd, nsd float64) {
 	surf := func(m *Mask) [][3]int {
 		nx, ny, nz := m.Dims[0], m.Dims[1], m.Dims[2]
 		at := func(x, y, z int) bool {
-			return x >= 0 && y >= 0 && z >= 0 && x < nx && y < ny && z < nz && m.Voxels[x+nx*(y+ny*z)] != 0
+			return x >= 0 && y >= 0 && z >= 0 && x < nx && y < ny && z < nz && m.AtIJK(x, y, z) != 0
 		}
 		var out [][3]int
 		for z := range nz {
@@ -72,7 +72,7 @@ func blob(r *rand.Rand, dims [3]int, balls int) *Mask {
 				for x := range dims[0] {
 					dx, dy, dz := float64(x)-c[0], float64(y)-c[1], float64(z)-c[2]
 					if dx*dx+dy*dy+dz*dz <= rad*rad {
-						m.Voxels[x+dims[0]*(y+dims[1]*z)] = Liver
+						m.SetIJK(x, y, z, Liver)
 					}
 				}
 			}
@@ -87,7 +87,7 @@ func TestCompareSurfacesMatchesBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	one := func(dims [3]int, x, y, z int) *Mask {
 		m := NewMask(dims)
-		m.Voxels[x+dims[0]*(y+dims[1]*z)] = Liver
+		m.SetIJK(x, y, z, Liver)
 		return m
 	}
 	type pair struct {
@@ -100,8 +100,8 @@ func TestCompareSurfacesMatchesBruteForce(t *testing.T) {
 		{"the same voxel", one([3]int{4, 4, 4}, 2, 1, 3), one([3]int{4, 4, 4}, 2, 1, 3), [3]float64{1, 1, 1}},
 		{"a full volume against one voxel", func() *Mask {
 			m := NewMask([3]int{6, 5, 4})
-			for i := range m.Voxels {
-				m.Voxels[i] = Liver
+			for i := range m.Len() {
+				m.Set(i, Liver)
 			}
 			return m
 		}(), one([3]int{6, 5, 4}, 3, 2, 2), [3]float64{0.78, 0.78, 1.6}},
@@ -138,7 +138,7 @@ func TestCompareSurfacesMatchesBruteForce(t *testing.T) {
 func TestCompareSurfacesEmptyAndMismatched(t *testing.T) {
 	dims := [3]int{4, 4, 3}
 	empty, full := NewMask(dims), NewMask(dims)
-	full.Voxels[5] = Liver
+	full.Set(5, Liver)
 	for _, c := range []struct {
 		name        string
 		truth, pred *Mask
@@ -175,12 +175,12 @@ func distorted(truth *Mask) *Mask {
 	for z := range d[2] {
 		for y := range d[1] {
 			for x := range d[0] {
-				if truth.Voxels[x+d[0]*(y+d[1]*z)] == 0 {
+				if truth.AtIJK(x, y, z) == 0 {
 					continue
 				}
 				c[0], c[1], c[2], n = c[0]+float64(x), c[1]+float64(y), c[2]+float64(z), n+1
 				if x+2 < d[0] && z+1 < d[2] {
-					m.Voxels[(x+2)+d[0]*(y+d[1]*(z+1))] = Liver
+					m.SetIJK(x+2, y, z+1, Liver)
 				}
 			}
 		}
@@ -192,11 +192,11 @@ func distorted(truth *Mask) *Mask {
 				dx, dy, dz := float64(x)-c[0], float64(y)-c[1], 4*(float64(z)-c[2])
 				r2 := dx*dx + dy*dy + dz*dz
 				if r2 < 30*30 {
-					m.Voxels[x+d[0]*(y+d[1]*z)] = 0
+					m.SetIJK(x, y, z, 0)
 				}
 				dx -= 90
 				if dx*dx+dy*dy+dz*dz < 15*15 {
-					m.Voxels[x+d[0]*(y+d[1]*z)] = Liver
+					m.SetIJK(x, y, z, Liver)
 				}
 			}
 		}
@@ -226,7 +226,7 @@ func TestCompareSurfacesMatchesSciPy(t *testing.T) {
 	if err != nil || got.HD95 == nil {
 		t.Fatalf("%+v, %v", got, err)
 	}
-	want := surfaceref.SciPy(t, truth.Voxels, pred.Voxels, v.Dims, v.Spacing)
+	want := surfaceref.SciPy(t, truth.Dense(), pred.Dense(), v.Dims, v.Spacing)
 	t.Logf("IRCAD 17, distorted: liverseg HD95 %.4f ASSD %.4f NSD %.5f; SciPy %.4f %.4f %.5f",
 		*got.HD95, *got.ASSD, *got.NSD2mm, want.HD95, want.ASSD, want.NSD)
 	if math.Abs(*got.HD95-want.HD95) > 0.1 || math.Abs(*got.ASSD-want.ASSD) > 0.02 || math.Abs(*got.NSD2mm-want.NSD) > 1e-4 {

@@ -86,9 +86,8 @@ type view3DPane struct {
 	gen        int       // counts changes of the masks shown (edits included)
 	built      int       // gen of the surfaces in the scene
 	building   bool      // a build is running
-	snapshot   *scan.Mask
-	whenBuilt  []func() // called once the scene is up to date (the startup's ready file)
-	distColour bool     // the prediction is coloured by distance (there is a truth)
+	whenBuilt  []func()  // called once the scene is up to date (the startup's ready file)
+	distColour bool      // the prediction is coloured by distance (there is a truth)
 	err        error
 }
 
@@ -167,12 +166,8 @@ func (p *view3DPane) build() {
 	}
 	if r.editor != nil && in.truth == r.editor.ed.Mask() {
 		// The editor changes its mask on this goroutine while the build reads it: build from a
-		// copy (one buffer, reused).
-		if p.snapshot == nil || p.snapshot.Dims != in.truth.Dims {
-			p.snapshot = scan.NewMask(in.truth.Dims)
-		}
-		copy(p.snapshot.Voxels, in.truth.Voxels)
-		in.truth = p.snapshot
+		// copy (the liver's rectangles only).
+		in.truth = in.truth.Clone()
 	}
 	vol := r.vol
 	p.building = true

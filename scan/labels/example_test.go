@@ -25,7 +25,9 @@ func ExampleLoad() {
 	ct := &scan.Volume{Dims: [3]int{4, 3, 2}, Spacing: [3]float64{0.8, 0.8, 2.5},
 		Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}, Voxels: make([]int16, 24)}
 	liver := scan.NewMask(ct.Dims)
-	liver.Voxels[5], liver.Voxels[6], liver.Voxels[17] = scan.Liver, scan.Liver, scan.Liver
+	for _, o := range []int{5, 6, 17} {
+		liver.Set(o, scan.Liver)
+	}
 	path := filepath.Join(dir, "liver.nii.gz")
 	if err := labels.Write(path, labels.FormatNIfTI, ct, liver, scan.LabelMeta{}); err != nil {
 		log.Fatal(err)

@@ -5,7 +5,6 @@ package labels
 // given as labels (2, 8), and a SEG written from a NIfTI label (12).
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"image"
@@ -109,7 +108,7 @@ func TestGeometryRefusedEveryFormat(t *testing.T) {
 			}
 			t.Log(msg)
 			// The same label on its own CT reads.
-			if m, err := Load(tc.path, v7, Options{}); err != nil || !bytes.Equal(m.Voxels, m7.Voxels) {
+			if m, err := Load(tc.path, v7, Options{}); err != nil || !m.Equal(m7) {
 				t.Errorf("on its own CT: err = %v", err)
 			}
 		})
@@ -160,7 +159,7 @@ func TestFolderStrayFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(m.Voxels, truth.Voxels) {
+			if !m.Equal(truth) {
 				t.Errorf("the mask differs from the truth")
 			}
 			if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], tc.stray) || !strings.HasPrefix(m.Warnings[0], tc.dir) {
@@ -220,7 +219,7 @@ func TestFIFO(t *testing.T) {
 			m, err = Load(folder, v, Options{})
 			return err
 		})
-		if err != nil || !bytes.Equal(m.Voxels, truth.Voxels) {
+		if err != nil || !m.Equal(truth) {
 			t.Errorf("%s with a FIFO inside: err = %v", folder, err)
 		}
 	}
@@ -253,7 +252,7 @@ func TestSEGThroughNIfTI(t *testing.T) {
 	m := scan.NewMask(siemens.Dims)
 	for i, v := range siemens.Voxels {
 		if v >= 40 && v <= 200 {
-			m.Voxels[i] = scan.Liver
+			m.Set(i, scan.Liver)
 		}
 	}
 	tmp := t.TempDir()
@@ -270,7 +269,7 @@ func TestSEGThroughNIfTI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(fromNIfTI.Voxels, m.Voxels) {
+	if !fromNIfTI.Equal(m) {
 		t.Fatal("the NIfTI label differs from the mask written")
 	}
 	segPath := filepath.Join(tmp, "from-nifti.dcm")

@@ -69,6 +69,33 @@ func WriteVolume(path string, v *scan.Volume) error {
 	})
 }
 
+// WriteProbability writes the liver probability p (0..255) of ref as int16 NIfTI on ref's grid,
+// as WriteVolume writes a CT, streaming it a slice at a time (never a dense copy of the map).
+func WriteProbability(path string, ref *scan.Volume, p *scan.Prob) error {
+	if p == nil || p.Dims != ref.Dims {
+		return fmt.Errorf("%s: %w: probability map of another volume", path, scan.ErrGeometry)
+	}
+	if err := checkWritable(path, ref); err != nil {
+		return err
+	}
+	return writeFile(path, output{
+		dims: ref.Dims, datatype: typeInt16, ras: rasOf(ref), descrip: "liverseg liver probability",
+		calMin: 0, calMax: 255,
+	}, func(w io.Writer) error {
+		plane := make([]uint8, ref.SliceLen())
+		buf := make([]byte, 2*ref.SliceLen())
+		for k := range ref.Dims[2] {
+			for i, b := range p.VolumeSlice(k, plane) {
+				binary.LittleEndian.PutUint16(buf[2*i:], uint16(b))
+			}
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // output is what a written file states besides its voxels.
 type output struct {
 	dims     [3]int

@@ -16,7 +16,6 @@ import (
 
 	"liverseg/internal/testenv"
 	"liverseg/scan"
-	"liverseg/scan/internal/scantest"
 )
 
 func testVolume(w, h, n int) *scan.Volume {
@@ -77,7 +76,7 @@ func TestNaturalOrderAndColours(t *testing.T) {
 			img = c
 		}
 		writeTestPNG(t, filepath.Join(dir, fmt.Sprintf("image_%d.png", k+1)), img)
-		want.Voxels[(k*h+y)*w+x] = scan.Liver
+		want.Set((k*h+y)*w+x, scan.Liver)
 	}
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o644)
 	os.WriteFile(filepath.Join(dir, "._image_1.png"), []byte("macOS metadata, ignored"), 0o644)
@@ -86,8 +85,8 @@ func TestNaturalOrderAndColours(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k := 0; k < n; k++ {
-		if !bytes.Equal(got.Slice(k), want.Slice(k)) {
-			t.Errorf("slice %d: %v, want %v", k, got.Slice(k), want.Slice(k))
+		if !bytes.Equal(got.SliceInto(k, nil), want.SliceInto(k, nil)) {
+			t.Errorf("slice %d: %v, want %v", k, got.SliceInto(k, nil), want.SliceInto(k, nil))
 		}
 	}
 }
@@ -176,7 +175,7 @@ func TestRealMasks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		counts := []int{scantest.Count(m.Slice(0)), scantest.Count(m.Slice(1))}
+		counts := []int{m.SliceCount(0), m.SliceCount(1)}
 		t.Logf("%s: liver pixels per slice %v", kind, counts)
 		if counts[0] == 0 || counts[1] == 0 {
 			t.Fatalf("empty slices: %v", counts)

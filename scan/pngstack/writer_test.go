@@ -33,7 +33,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got.Voxels, m.Voxels) {
+	if !got.Equal(m) {
 		t.Fatal("stack differs after the round trip")
 	}
 	rev, err := Read(dir, ref, true)
@@ -41,7 +41,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k := 0; k < 12; k++ {
-		if !bytes.Equal(rev.Slice(k), m.Slice(11-k)) {
+		if !bytes.Equal(rev.SliceInto(k, nil), m.SliceInto(11-k, nil)) {
 			t.Fatalf("reverse: slice %d is not file %d", k, 11-k)
 		}
 	}
@@ -57,7 +57,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("written as %T, want *image.Gray", img)
 	}
 	for i, p := range g.Pix {
-		if want := m.Slice(2)[i] * 255; p != want {
+		if want := m.SliceInto(2, nil)[i] * 255; p != want {
 			t.Fatalf("pixel %d = %d, want %d", i, p, want)
 		}
 	}
@@ -68,7 +68,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err = Read(dir, testVolume(7, 5, 3), false)
-	if err != nil || !bytes.Equal(got.Voxels, short.Voxels) {
+	if err != nil || !got.Equal(short) {
 		t.Fatalf("rewritten stack: %v", err)
 	}
 	// More than 9999 slices would need five digits: names stay sortable either way.

@@ -42,14 +42,14 @@ func Masks(v *scan.Volume) (truth, pred *scan.Mask) {
 		}
 		for j := 8; j <= 21; j++ {
 			for i := 10; i <= 29; i++ {
-				truth.Voxels[v.Index(i, j, k)] = scan.Liver
-				pred.Voxels[v.Index(i+shift, j, k)] = scan.Liver
+				truth.SetIJK(i, j, k, scan.Liver)
+				pred.SetIJK(i+shift, j, k, scan.Liver)
 			}
 		}
 	}
 	for j := 2; j < 4; j++ {
 		for i := 2; i < 4; i++ {
-			pred.Voxels[v.Index(i, j, 10)] = scan.Liver
+			pred.SetIJK(i, j, 10, scan.Liver)
 		}
 	}
 	return truth, pred
