@@ -49,6 +49,7 @@ func Threshold(prob *scan.Prob, t float64) *scan.Mask {
 		return m
 	}
 	sl := m.SliceLen()
+	step := can.Offset(1, 0, 0) - can.Offset(0, 0, 0) // along a canonical row
 	workers := min(runtime.GOMAXPROCS(0), max(1, prob.Bytes()>>20))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -67,17 +68,19 @@ func Threshold(prob *scan.Prob, t float64) *scan.Mask {
 				kv := can.Offset(0, 0, k) / sl
 				base := kv * sl
 				dx := s.Rect.Dx()
-				liver := false
+				liver := 0
 				for j := s.Rect.Min.Y; j < s.Rect.Max.Y; j++ {
 					row := s.Pix[(j-s.Rect.Min.Y)*dx:][:dx]
-					for i, p := range row {
+					o := can.Offset(s.Rect.Min.X, j, k) - base
+					for _, p := range row {
 						if p >= q {
-							plane[can.Offset(s.Rect.Min.X+i, j, k)-base] = scan.Liver
-							liver = true
+							plane[o] = scan.Liver
+							liver++
 						}
+						o += step
 					}
 				}
-				if liver {
+				if liver > 0 {
 					m.SetSlice(kv, plane)
 					clear(plane)
 				}
