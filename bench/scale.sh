@@ -7,8 +7,8 @@
 # Per N it runs
 #   - `liverseg segment` on the CPU under GNU time: segment_s (its total_s) and its peak RSS;
 #   - the application under Xvfb with the truth and the model (prediction and probability map),
-#     four-up, until its ready file: the time to the first image (first_image_s of the ready file,
-#     from the process start) and the peak RSS of the whole review;
+#     four-up, until its ready file: the time from launch to the first image (--first-image-file)
+#     and the peak RSS of the whole review;
 #   - bench/scale (one Go process): load, next slice, brush stroke, undo, the undo history of
 #     1000 strokes, autosave snapshot, version save, SEG and NIfTI write (each read back and
 #     compared voxel for voxel).
@@ -65,15 +65,17 @@ series() {
   echo "$dir/PATIENT_DICOM $dir/MASKS_DICOM/liver"
 }
 
-# gui SERIES MASK OUT.json: the application with truth and model until ready; writes the ready
-# file to OUT.json and prints the peak RSS in KiB.
+# gui SERIES MASK OUT.json FIRST.json: the application with truth and model until ready; writes
+# the ready file to OUT.json, the first image's (with the launch time added) to FIRST.json, and
+# prints the peak RSS in KiB.
 gui() {
-  local s=$1 m=$2 out=$3 run=$work/gui
+  local s=$1 m=$2 out=$3 first=$4 run=$work/gui
   rm -rf "$run"; mkdir -p "$run"
   cat >"$run/run.sh" <<INNER
 set -euo pipefail
+date +%s.%N >"$run/launched"
 /usr/bin/time -f '%M' -o "$run/rss" "$bin" --workspace "$run/ws" --truth "$m" --infer --layout four-up \
-  --ready-file "$out" "$s" 2>"$run/app.log" &
+  --first-image-file "$run/first.json" --ready-file "$out" "$s" 2>"$run/app.log" &
 app=\$!
 for i in \$(seq 1 3000); do
   [ -f "$out" ] && break
@@ -85,6 +87,8 @@ pkill -TERM -P \$app
 wait \$app || true
 INNER
   xvfb-run -a -s "-screen 0 1600x1000x24" bash "$run/run.sh" >&2
+  python3 -c 'import json,sys; f=json.load(open(sys.argv[1])); f["first_image_s"]=f["unix"]-float(open(sys.argv[2]).read()); print(json.dumps(f))' \
+    "$run/first.json" "$run/launched" >"$first"
   tail -1 "$run/rss"
 }
 
@@ -95,17 +99,17 @@ for n in "${sizes[@]}"; do
   echo "scale: N=$n: segment" >&2
   /usr/bin/time -f '%M' -o "$work/seg.rss" "$bin" segment --device cpu --in "$s" --out "$work/pred-$n.nii.gz" --json >"$work/seg-$n.json"
   echo "scale: N=$n: the application" >&2
-  gui_kib=$(gui "$s" "$m" "$work/ready-$n.json")
+  gui_kib=$(gui "$s" "$m" "$work/ready-$n.json" "$work/first-$n.json")
   echo "scale: N=$n: load, review, edit, save" >&2
   "$work/scale" --series "$s" --truth "$m" --pred "$work/pred-$n.nii.gz" --json >"$work/scale-$n.json"
-  python3 - "$work/scale-$n.json" "$work/seg-$n.json" "$(tail -1 "$work/seg.rss")" "$work/ready-$n.json" "$gui_kib" >>"$rows" <<'PY'
+  python3 - "$work/scale-$n.json" "$work/seg-$n.json" "$(tail -1 "$work/seg.rss")" "$work/first-$n.json" "$gui_kib" >>"$rows" <<'PY'
 import json, sys
 row = json.load(open(sys.argv[1]))
 seg = json.load(open(sys.argv[2]))
-ready = json.load(open(sys.argv[4]))
+first = json.load(open(sys.argv[4]))
 row["segment_s"] = seg["total_s"]
 row["segment_peak_mb"] = int(sys.argv[3]) * 1024 / 1e6
-row["first_image_s"] = ready.get("first_image_s")
+row["first_image_s"] = first["first_image_s"]
 row["gui_peak_mb"] = int(sys.argv[5]) * 1024 / 1e6
 print(json.dumps(row))
 PY

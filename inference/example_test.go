@@ -42,10 +42,7 @@ func ExampleSegment() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	liver := 0
-	for _, x := range mask.Voxels {
-		liver += int(x)
-	}
+	liver := mask.Count()
 	fmt.Printf("\nliver %.0f mL on %s in %.1f s; probability map %v\n",
 		float64(liver)*v.VoxelVolumeML(), m.Provider(), tm.Infer+tm.Post, prob.Dims)
 }

@@ -65,15 +65,8 @@ func (s *Interactive) SliceLen() int { return s.pre.Canonical.Dims[0] * s.pre.Ca
 // LabelSlice copies canonical axial slice k of a label mask (1 where the mask is nonzero) into a
 // new slice of SliceLen bytes, row by row. It only reads: it may run beside Redraw.
 func (s *Interactive) LabelSlice(label *scan.Mask, k int) []uint8 {
-	can := s.pre.Canonical
-	cols, rows := can.Dims[0], can.Dims[1]
-	out := make([]uint8, cols*rows)
-	for j := 0; j < rows; j++ {
-		row := out[j*cols : (j+1)*cols]
-		for i := range row {
-			row[i] = min(label.Voxels[can.Offset(i, j, k)], 1)
-		}
-	}
+	out := make([]uint8, s.SliceLen())
+	canonicalMaskSlice(label, s.pre.Canonical, k, out)
 	return out
 }
 

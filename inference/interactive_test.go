@@ -26,7 +26,7 @@ func clickVolume() (*scan.Volume, *scan.Mask) {
 		for j := 0; j < dims[1]; j++ {
 			for i := 0; i < dims[0]; i++ {
 				if (i-20)*(i-20)+(j-18)*(j-18) <= 64 {
-					m.Voxels[v.Index(i, j, k)] = scan.Liver
+					m.SetIJK(i, j, k, scan.Liver)
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ func maskFrom(slices ...string) *scan.Mask {
 		for j, r := range sl {
 			for i, ch := range r {
 				if ch == '#' {
-					m.Voxels[(k*dims[1]+j)*dims[0]+i] = 1
+					m.Set((k*dims[1]+j)*dims[0]+i, 1)
 				}
 			}
 		}
@@ -32,7 +33,7 @@ func drawMask(m *scan.Mask) string {
 	for k := 0; k < m.Dims[2]; k++ {
 		for j := 0; j < m.Dims[1]; j++ {
 			for i := 0; i < m.Dims[0]; i++ {
-				if m.Voxels[(k*m.Dims[1]+j)*m.Dims[0]+i] != 0 {
+				if m.AtIJK(i, j, k) != 0 {
 					b.WriteByte('#')
 				} else {
 					b.WriteByte('.')
@@ -75,7 +76,7 @@ func TestThresholdByte(t *testing.T) {
 		t.Fatalf("extremes: %d %d", ThresholdByte(0.001), ThresholdByte(0.999))
 	}
 	prob := probOf(t, [3]int{4, 1, 1}, []uint8{0, 127, 128, 255})
-	if got := Threshold(prob, 0.5).Voxels; string(got) != string([]uint8{0, 0, 1, 1}) {
+	if got := Threshold(prob, 0.5).Dense(); string(got) != string([]uint8{0, 0, 1, 1}) {
 		t.Fatalf("threshold %v", got)
 	}
 }
@@ -106,15 +107,15 @@ func TestKeepLargestComponent(t *testing.T) {
 		t.Fatal("empty mask")
 	}
 	m = maskFrom("##. ... ...")
-	m.Voxels[1] = 7
+	m.Set(1, 7)
 	KeepLargestComponent(m)
-	if m.Voxels[0] != 1 || m.Voxels[1] != 1 {
-		t.Fatalf("labels %v", m.Voxels[:3])
+	if m.At(0) != 1 || m.At(1) != 1 {
+		t.Fatalf("labels %v", m.Dense()[:3])
 	}
 	// A large component (a whole 64^3 cube) does not recurse or overflow.
 	big := scan.NewMask([3]int{64, 64, 64})
-	for i := range big.Voxels {
-		big.Voxels[i] = 1
+	for k := 0; k < 64; k++ {
+		big.SetSlice(k, bytes.Repeat([]uint8{1}, 64*64))
 	}
 	if n := KeepLargestComponent(big); n != 64*64*64 {
 		t.Fatalf("cube: %d", n)
@@ -155,7 +156,7 @@ func TestFillHolesAxialSagittal(t *testing.T) {
 		for j := 1; j <= 3; j++ {
 			for i := 1; i <= 3; i++ {
 				if i != 2 || j != 2 {
-					m.Voxels[(k*dims[1]+j)*dims[0]+i] = 1
+					m.Set((k*dims[1]+j)*dims[0]+i, 1)
 				}
 			}
 		}

@@ -17,6 +17,8 @@ type Preprocessor struct {
 	plane     []float32 // one canonical slice, windowed
 	restored  []float32 // a probability slice at canonical size
 	restoredB []uint8   // the same, scaled to bytes
+	label     []uint8   // MaskSlice: a canonical label slice (allocated on first use)
+	small     []float32 // MaskSlice: the label at the input size, before its threshold
 	// cache holds the last Channels resized slices: with 2.5D input, neighbouring slices share
 	// their planes (slice k is a channel of k-1, k and k+1), so each is windowed and resized once.
 	cache []cachedPlane
@@ -150,20 +152,39 @@ func (p *Preprocessor) restoreBytes(probHW []float32) []uint8 {
 
 // MaskSlice writes canonical slice k of a volume-shaped mask into dst (H x W bytes, 0 or 1),
 // resized as the image is (bilinear) and thresholded at one half: the training target that
-// matches Input(k), and the inverse of how Restore brings a prediction back.
+// matches Input(k), and the inverse of how Restore brings a prediction back. The mask is read a
+// row at a time (Mask.Line), never whole.
 func (p *Preprocessor) MaskSlice(m *scan.Mask, k int, dst []uint8) {
 	c := p.Contract
 	cols, rows := p.Canonical.Dims[0], p.Canonical.Dims[1]
-	p.Canonical.SliceOffsets(k, p.offsets)
-	for i, o := range p.offsets {
-		p.plane[i] = float32(min(m.Voxels[o], 1))
+	if len(p.label) < cols*rows {
+		p.label = make([]uint8, cols*rows)
+		p.small = make([]float32, c.InputH*c.InputW)
 	}
-	small := make([]float32, c.InputH*c.InputW)
-	Resize(p.plane, cols, rows, small, c.InputW, c.InputH)
-	for i, v := range small {
+	canonicalMaskSlice(m, p.Canonical, k, p.label)
+	for i, v := range p.label {
+		p.plane[i] = float32(v)
+	}
+	Resize(p.plane, cols, rows, p.small, c.InputW, c.InputH)
+	for i, v := range p.small {
 		dst[i] = 0
 		if v >= 0.5 {
 			dst[i] = 1
+		}
+	}
+}
+
+// canonicalMaskSlice writes canonical slice k of m into dst (the canonical columns x rows, row by
+// row), 1 where the mask is nonzero: a row at a time, each a Mask.Line along the volume axis the
+// canonical columns run on.
+func canonicalMaskSlice(m *scan.Mask, can scan.Canonical, k int, dst []uint8) {
+	cols, rows := can.Dims[0], can.Dims[1]
+	step := can.Offset(1, 0, 0) - can.Offset(0, 0, 0)
+	for j := 0; j < rows; j++ {
+		row := dst[j*cols : (j+1)*cols]
+		m.Line(can.Offset(0, j, k), step, row)
+		for i, v := range row {
+			row[i] = min(v, 1)
 		}
 	}
 }

@@ -153,13 +153,13 @@ func TestSegmentEveryOrientation(t *testing.T) {
 		t.Fatalf("timings %+v: want 3 batches of 4", tm)
 	}
 	dense0 := prob0.Voxels()
-	lo, hi, liver := 255, 0, 0
-	for i, x := range dense0 {
+	lo, hi := 255, 0
+	for _, x := range dense0 {
 		lo, hi = min(lo, int(x)), max(hi, int(x))
-		liver += int(mask0.Voxels[i])
 	}
-	t.Logf("contract %s; probabilities %d..%d; %d of %d voxels liver", c, lo, hi, liver, len(mask0.Voxels))
-	if hi-lo < 100 || liver == 0 || liver == len(mask0.Voxels) {
+	liver := int(mask0.Count())
+	t.Logf("contract %s; probabilities %d..%d; %d of %d voxels liver", c, lo, hi, liver, mask0.Len())
+	if hi-lo < 100 || liver == 0 || liver == mask0.Len() {
 		t.Fatal("a flat probability map or a trivial mask tests nothing")
 	}
 	cases := []struct {
@@ -200,7 +200,7 @@ func TestSegmentEveryOrientation(t *testing.T) {
 				if d := int(dense[ni]) - int(dense0[oi]); d < -1 || d > 1 {
 					t.Fatalf("probability at voxel %d: %d, stored axially %d", ni, dense[ni], dense0[oi])
 				}
-				if mask.Voxels[ni] != mask0.Voxels[oi] && dense0[oi] != 127 && dense0[oi] != 128 {
+				if mask.At(ni) != mask0.At(oi) && dense0[oi] != 127 && dense0[oi] != 128 {
 					t.Fatalf("mask at voxel %d differs", ni)
 				}
 			}

@@ -82,35 +82,19 @@ func Build(m *scan.Mask, v *scan.Volume, opts Options) (*Mesh, error) {
 // voxelBox is a box of voxels: lo inclusive, hi exclusive.
 type voxelBox struct{ lo, hi [3]int }
 
-// maskBox is the smallest box holding every nonzero voxel of m; false when there is none.
+// maskBox is the smallest box holding every nonzero voxel of m; false when there is none. It
+// reads each slice's liver bounds (what the mask keeps), not the volume.
 func maskBox(m *scan.Mask) (voxelBox, bool) {
-	nx, ny, nz := m.Dims[0], m.Dims[1], m.Dims[2]
 	b := voxelBox{lo: m.Dims}
 	found := false
-	for z := range nz {
-		for y := range ny {
-			row := m.Voxels[(z*ny+y)*nx : (z*ny+y+1)*nx]
-			first := -1
-			for x, val := range row {
-				if val != 0 {
-					first = x
-					break
-				}
-			}
-			if first < 0 {
-				continue
-			}
-			last := first
-			for x := nx - 1; x > first; x-- {
-				if row[x] != 0 {
-					last = x
-					break
-				}
-			}
-			found = true
-			b.lo = [3]int{min(b.lo[0], first), min(b.lo[1], y), min(b.lo[2], z)}
-			b.hi = [3]int{max(b.hi[0], last+1), max(b.hi[1], y+1), max(b.hi[2], z+1)}
+	for z := range m.Dims[2] {
+		r := m.LiverBounds(z)
+		if r.Empty() {
+			continue
 		}
+		found = true
+		b.lo = [3]int{min(b.lo[0], r.Min.X), min(b.lo[1], r.Min.Y), min(b.lo[2], z)}
+		b.hi = [3]int{max(b.hi[0], r.Max.X), max(b.hi[1], r.Max.Y), max(b.hi[2], z+1)}
 	}
 	return b, found
 }
@@ -119,18 +103,18 @@ func maskBox(m *scan.Mask) (voxelBox, bool) {
 // resolution a surface makes about two triangles per exposed voxel face (one counted in each
 // axis direction per face), and a step s divides that by s².
 func stepFor(m *scan.Mask, b voxelBox, budget int) int {
-	nx, ny := m.Dims[0], m.Dims[1]
 	faces := 0
 	at := func(x, y, z int) bool {
-		return x >= 0 && y >= 0 && z >= 0 && x < m.Dims[0] && y < m.Dims[1] && z < m.Dims[2] && m.Voxels[(z*ny+y)*nx+x] != 0
+		return x >= 0 && y >= 0 && z >= 0 && x < m.Dims[0] && y < m.Dims[1] && z < m.Dims[2] && m.AtIJK(x, y, z) != 0
 	}
 	for z := b.lo[2]; z < b.hi[2]; z++ {
 		for y := b.lo[1]; y < b.hi[1]; y++ {
-			row := m.Voxels[(z*ny+y)*nx:]
-			for x := b.lo[0]; x < b.hi[0]; x++ {
-				if row[x] == 0 {
+			x0, row := m.Row(z, y)
+			for i, val := range row {
+				if val == 0 {
 					continue
 				}
+				x := x0 + i
 				// Only the faces toward +x, +y and +z and their opposites on the way in.
 				if !at(x-1, y, z) {
 					faces++
@@ -194,17 +178,21 @@ func (g *grid) fill(layer []uint16, k int) {
 		return
 	}
 	m := g.m
-	nx, ny := m.Dims[0], m.Dims[1]
 	w := g.n[0] + 2
 	z0 := g.box.lo[2] + k*g.step
 	z1 := min(z0+g.step, g.box.hi[2])
 	for z := z0; z < z1; z++ {
 		for y := g.box.lo[1]; y < g.box.hi[1]; y++ {
-			row := m.Voxels[(z*ny+y)*nx+g.box.lo[0] : (z*ny+y)*nx+g.box.hi[0]]
+			x0, row := m.Row(z, y)
+			if row == nil {
+				continue
+			}
+			// The box holds every nonzero voxel: the row's columns outside it are 0.
+			lo, hi := max(x0, g.box.lo[0]), min(x0+len(row), g.box.hi[0])
 			out := layer[((y-g.box.lo[1])/g.step+1)*w:]
-			for x, val := range row {
-				if val != 0 {
-					out[g.xcol[x]]++
+			for x := lo; x < hi; x++ {
+				if row[x-x0] != 0 {
+					out[g.xcol[x-g.box.lo[0]]]++
 				}
 			}
 		}

@@ -21,7 +21,7 @@ func maskOf(dims [3]int, set func(x, y, z int) bool) *scan.Mask {
 		for y := range dims[1] {
 			for x := range dims[0] {
 				if set(x, y, z) {
-					m.Voxels[x+dims[0]*(y+dims[1]*z)] = scan.Liver
+					m.SetIJK(x, y, z, scan.Liver)
 				}
 			}
 		}
@@ -39,7 +39,7 @@ func checkInsideOut(t *testing.T, s *Mesh, m *scan.Mask) {
 			for x := range d[0] {
 				w := winding(s, [3]float64{float64(x), float64(y), float64(z)})
 				want := 0.0
-				if m.Voxels[x+d[0]*(y+d[1]*z)] != 0 {
+				if m.AtIJK(x, y, z) != 0 {
 					want = 1
 				}
 				if math.Abs(w-want) > 1e-3 {
@@ -104,7 +104,7 @@ func TestDiagonalContacts(t *testing.T) {
 			dims := [3]int{2, 2, 2}
 			m := scan.NewMask(dims)
 			for _, p := range set {
-				m.Voxels[p[0]+2*(p[1]+2*p[2])] = 1
+				m.SetIJK(p[0], p[1], p[2], 1)
 			}
 			s, err := Build(m, unitVolume(dims), Options{})
 			if err != nil {
@@ -126,7 +126,7 @@ func TestAllCubeCases(t *testing.T) {
 		m := scan.NewMask(dims)
 		for k := range 8 {
 			if c>>k&1 == 1 {
-				m.Voxels[k] = 1
+				m.Set(k, 1)
 			}
 		}
 		s, err := Build(m, unitVolume(dims), Options{})

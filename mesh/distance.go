@@ -63,22 +63,33 @@ func SignedDistance(m *Mesh, truth *scan.Mask, v *scan.Volume) ([]float32, error
 		b.hi[a] = min(b.hi[a], v.Dims[a]+margin)
 	}
 	d := [3]int{b.hi[0] - b.lo[0], b.hi[1] - b.lo[1], b.hi[2] - b.lo[2]}
-	nx, ny := v.Dims[0], v.Dims[1]
+	// Boundary voxels on either side of the truth's surface, as offsets into the box. The
+	// truth is read a row at a time (the row and its four neighbours), one column wider on
+	// either side of the box.
 	in := func(x, y, z int) bool {
-		return x >= 0 && y >= 0 && z >= 0 && x < v.Dims[0] && y < v.Dims[1] && z < v.Dims[2] && truth.Voxels[(z*ny+y)*nx+x] != 0
+		return x >= 0 && y >= 0 && z >= 0 && x < v.Dims[0] && y < v.Dims[1] && z < v.Dims[2] && truth.AtIJK(x, y, z) != 0
 	}
-	// Boundary voxels on either side of the truth's surface, as offsets into the box.
+	rows := [5][]uint8{}
+	for r := range rows {
+		rows[r] = make([]uint8, d[0]+2)
+	}
 	var inner, outer []int
 	for z := b.lo[2]; z < b.hi[2]; z++ {
 		for y := b.lo[1]; y < b.hi[1]; y++ {
-			for x := b.lo[0]; x < b.hi[0]; x++ {
-				here := in(x, y, z)
-				if in(x-1, y, z) == here && in(x+1, y, z) == here && in(x, y-1, z) == here &&
-					in(x, y+1, z) == here && in(x, y, z-1) == here && in(x, y, z+1) == here {
+			boxRow(truth, b.lo[0]-1, y, z, rows[0])
+			boxRow(truth, b.lo[0]-1, y-1, z, rows[1])
+			boxRow(truth, b.lo[0]-1, y+1, z, rows[2])
+			boxRow(truth, b.lo[0]-1, y, z-1, rows[3])
+			boxRow(truth, b.lo[0]-1, y, z+1, rows[4])
+			cur := rows[0]
+			for i := 1; i <= d[0]; i++ {
+				here := cur[i]
+				if cur[i-1] == here && cur[i+1] == here && rows[1][i] == here &&
+					rows[2][i] == here && rows[3][i] == here && rows[4][i] == here {
 					continue
 				}
-				o := (x - b.lo[0]) + d[0]*((y-b.lo[1])+d[1]*(z-b.lo[2]))
-				if here {
+				o := (i - 1) + d[0]*((y-b.lo[1])+d[1]*(z-b.lo[2]))
+				if here != 0 {
 					inner = append(inner, o)
 				} else {
 					outer = append(outer, o)
@@ -154,4 +165,18 @@ func voxelMap(v *scan.Volume) (func([3]float32) [3]float64, error) {
 		}
 		return out
 	}, nil
+}
+
+// boxRow writes into dst whether each voxel of row y of slice z, from column x0 on, is set (1)
+// or not (0); voxels outside the volume are not.
+func boxRow(m *scan.Mask, x0, y, z int, dst []uint8) {
+	clear(dst)
+	if y < 0 || z < 0 || y >= m.Dims[1] || z >= m.Dims[2] {
+		return
+	}
+	rx, row := m.Row(z, y)
+	lo, hi := max(x0, rx), min(x0+len(dst), rx+len(row))
+	for x := lo; x < hi; x++ {
+		dst[x-x0] = min(row[x-rx], 1)
+	}
 }

@@ -89,11 +89,11 @@ func BenchmarkBuildIRCAD7(b *testing.B) {
 func shifted(m *scan.Mask, dx int) *scan.Mask {
 	out := scan.NewMask(m.Dims)
 	nx := m.Dims[0]
-	for o, val := range m.Voxels {
-		if x := o%nx + dx; val != 0 && x >= 0 && x < nx {
-			out.Voxels[o+dx] = val
+	m.Each(func(o int, val uint8) {
+		if x := o%nx + dx; x >= 0 && x < nx {
+			out.Set(o+dx, val)
 		}
-	}
+	})
 	return out
 }
 

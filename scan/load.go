@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"liverseg/scan/codec"
 
@@ -19,68 +16,17 @@ import (
 // goroutines.
 type Progress func(done, total int)
 
-// Load reads the pixels of the series into an HU volume. Slices are decoded in parallel straight
-// from the files into the volume, one read buffer per worker, so memory peaks at the volume plus
-// a few slices.
+// Load reads the pixels of the series into an HU volume and returns once every slice is in.
+// Slices are decoded in parallel straight from the files into the volume, one read buffer per
+// worker, so memory peaks at the volume plus a few slices. The first slice that fails ends the
+// load with its error. LoadProgressive is the load a view can show while it runs.
 func (s *SeriesEntry) Load(ctx context.Context, progress Progress) (*Volume, error) {
-	if s.Compressed {
-		if err := checkCodec(s.Series.TransferSyntax); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Series.Path, err)
-		}
-	}
-	v := &Volume{
-		Voxels:    make([]int16, s.Dims[0]*s.Dims[1]*s.Dims[2]),
-		Dims:      s.Dims,
-		Spacing:   s.Spacing,
-		Origin:    s.Origin,
-		Direction: s.Direction,
-		Series:    s.Series,
-		Warnings:  append([]string(nil), s.Warnings...),
-	}
-	n := len(s.frames)
-	var next, done atomic.Int64
-	var firstErr error
-	var errOnce sync.Once
-	var failed atomic.Bool
-	fail := func(err error) {
-		errOnce.Do(func() { firstErr = err })
-		failed.Store(true)
-	}
-	workers := runtime.GOMAXPROCS(0)
-	if workers > n {
-		workers = n
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf []byte
-			cache := &frameCache{}
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= n || ctx.Err() != nil || failed.Load() {
-					return
-				}
-				var err error
-				buf, err = s.loadSliceCached(v.Slice(k), k, buf, cache)
-				if err != nil {
-					fail(err)
-					return
-				}
-				d := int(done.Add(1))
-				if progress != nil {
-					progress(d, n)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	v, l, err := s.LoadProgressive(ctx, LoadOptions{First: 0, Progress: progress, failFast: true})
+	if err != nil {
 		return nil, err
 	}
-	if firstErr != nil {
-		return nil, firstErr
+	if err := l.Wait(context.Background()); err != nil {
+		return nil, errFirstSlice(err)
 	}
 	return v, nil
 }

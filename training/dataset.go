@@ -606,15 +606,17 @@ func sliceVolume(s SliceSet, p pair) (*scan.Volume, *scan.Mask, error) {
 		lut[i] = int16(math.Round(s.HU[0] + float64(i)*(s.HU[1]-s.HU[0])/255))
 	}
 	thr := uint8(s.MaskThreshold)
+	plane := make([]uint8, w*h) // the one slice
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			v.Voxels[y*w+x] = lut[img.Pix[y*img.Stride+x]]
 			mv := msk.Pix[y*msk.Stride+x]
 			if (thr == 0 && mv != 0) || (thr > 0 && mv >= thr) {
-				m.Voxels[y*w+x] = scan.Liver
+				plane[y*w+x] = scan.Liver
 			}
 		}
 	}
+	m.SetSlice(0, plane)
 	return v, m, nil
 }
 

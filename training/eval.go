@@ -59,8 +59,12 @@ func evalDataset(ctx context.Context, m *inference.Model, dsDir string, man *Man
 			return nil, fmt.Errorf("%s: arrays of %s do not match the manifest", dsDir, mc.Name)
 		}
 		dims := [3]int{c.InputW, c.InputH, n}
-		truth := &scan.Mask{Voxels: msk.U8, Dims: dims}
+		truth, err := scan.MaskFromVoxels(dims, msk.U8)
+		if err != nil {
+			return nil, fmt.Errorf("%s: masks of %s: %w", dsDir, mc.Name, err)
+		}
 		pred := scan.NewMask(dims)
+		plane := make([]uint8, hw)
 		batch := m.BatchSize()
 		in := make([]float32, batch*chw)
 		logits := make([]float32, batch*hw)
@@ -77,10 +81,14 @@ func evalDataset(ctx context.Context, m *inference.Model, dsDir string, man *Man
 				return nil, err
 			}
 			thr := logit(c.Threshold)
-			for i, v := range logits[:k*hw] {
-				if v > thr {
-					pred.Voxels[s*hw+i] = 1
+			for j := 0; j < k; j++ {
+				for i, v := range logits[j*hw : (j+1)*hw] {
+					plane[i] = 0
+					if v > thr {
+						plane[i] = 1
+					}
 				}
+				pred.SetSlice(s+j, plane)
 			}
 		}
 		met, err := scan.Compare(truth, pred, 0)

@@ -297,7 +297,7 @@ func writePanel(path string, c *CaseEval, k int) error {
 	for i := range img.Pix {
 		img.Pix[i] = 255
 	}
-	truth, pred := c.truth.Slice(k), c.pred.Slice(k)
+	truth, pred := c.truth.SliceInto(k, nil), c.pred.SliceInto(k, nil)
 	for y := 0; y < H; y++ {
 		for x := 0; x < W; x++ {
 			i := (y/z)*w + x/z

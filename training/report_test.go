@@ -18,7 +18,7 @@ func box(dims [3]int, x0, x1, y0, y1, z0, z1 int) *scan.Mask {
 	for z := z0; z <= z1; z++ {
 		for y := y0; y <= y1; y++ {
 			for x := x0; x <= x1; x++ {
-				m.Voxels[x+dims[0]*(y+dims[1]*z)] = scan.Liver
+				m.SetIJK(x, y, z, scan.Liver)
 			}
 		}
 	}

@@ -91,12 +91,16 @@ type session struct {
 	// progress is the bar and the Cancel button of the running load (nil when none).
 	progress  *widget.ProgressBar
 	cancelBtn *widget.Button
+	loading   *loadingView // the screen of the series whose slices are still loading, nil when none
+	// memAvailable says how much memory a series may take (scan.AvailableMemory; tests set a
+	// figure): a series whose review would not fit is refused before it is read.
+	memAvailable func() (int64, error)
 
 	hooks hooks // for tests; see hooks
 }
 
 func newSession(ctx context.Context, a fyne.App) *session {
-	s := &session{jobs: jobs.New(ctx), app: a, do: fyne.Do}
+	s := &session{jobs: jobs.New(ctx), app: a, do: fyne.Do, memAvailable: scan.AvailableMemory}
 	s.ctx = s.jobs.Context()
 	s.win = a.NewWindow("liverseg")
 	s.win.Resize(fyne.NewSize(1400, 900))
@@ -454,7 +458,8 @@ func (s *session) setRight(o fyne.CanvasObject) {
 }
 
 // loadSeries loads series i of the catalog in the background, with a progress bar and a Cancel
-// button, and shows it when done. Choosing another series cancels it.
+// button. The first slice shows as soon as it is read (the slices follow outward from it), and
+// the review starts once every slice is in. Choosing another series cancels it.
 func (s *session) loadSeries(i int) {
 	e := s.cat.Series[i]
 	ctx, gen := s.begin()
@@ -475,34 +480,72 @@ func (s *session) loadSeries(i int) {
 		bar.SetValue(float64(done) / float64(max(total, 1)))
 		label.SetText(fmt.Sprintf("Loading %s: %d of %d slices", name, done, total))
 	})
-	var r *viewer.Renderer
+	first := firstSlice(e)
+	shown := make(chan struct{}) // closed once the first slice is done
+	var once sync.Once
+	arrived := func(k int) {
+		if k == first {
+			once.Do(func() { close(shown) })
+		}
+		s.do(func() {
+			if gen == s.gen && s.loading != nil {
+				s.loading.sv.SliceArrived(k)
+			}
+		})
+	}
+	avail := s.memAvailable
 	s.background(gen, func() error {
-		v, err := e.Load(ctx, progress)
+		v, l, err := e.LoadProgressive(ctx, scan.LoadOptions{First: first, Progress: progress, Arrived: arrived, Available: avail})
 		if err != nil {
 			return namePath(e.Series.Path, err)
 		}
-		r, err = viewer.NewRenderer(v)
+		select {
+		case <-shown:
+		case <-l.Done():
+		}
+		r, err := viewer.NewRenderer(v)
 		if err != nil {
+			l.Cancel()
 			return fmt.Errorf("%s: %w", e.Series.Path, err)
+		}
+		s.do(func() {
+			if gen == s.gen {
+				s.showLoading(e, r, l, label, bar, btn)
+			}
+		})
+		if err := l.Wait(ctx); err != nil {
+			return err
 		}
 		debug.FreeOSMemory() // the load's scratch, before the review's jobs add to the volume
 		return nil
 	}, func(err error) {
 		s.progress, s.cancelBtn = nil, nil
-		if err != nil {
+		lv := s.loading
+		se, someFailed := errSlices(err)
+		switch {
+		case err == nil && lv != nil:
+			s.loading = nil
+			lv.sv.SetLoading(nil)
+			s.showView(e, lv.sv)
+		case someFailed && lv != nil:
+			// The slices read stay on show; what needs every slice does not start.
+			s.showError(fmt.Errorf("%s: %s", e.Series.Path, lv.failed(se)))
+		case errors.Is(err, context.Canceled):
+			s.loading, s.view = nil, nil
 			s.table.UnselectAll()
-			if errors.Is(err, context.Canceled) {
-				s.setRight(container.NewCenter(widget.NewLabel("Loading cancelled. Choose a series to load it.")))
-				if s.hooks.onCancel != nil {
-					s.hooks.onCancel()
-				}
-				return
+			s.setRight(container.NewCenter(widget.NewLabel("Loading cancelled. Choose a series to load it.")))
+			if s.hooks.onCancel != nil {
+				s.hooks.onCancel()
 			}
+		default:
+			if err == nil {
+				err = fmt.Errorf("%s: the series loaded but its view was not shown", e.Series.Path)
+			}
+			s.loading, s.view = nil, nil
+			s.table.UnselectAll()
 			s.setRight(container.NewCenter(widget.NewLabel("The series could not be loaded.")))
 			s.showError(err)
-			return
 		}
-		s.showView(e, sliceview.NewWithRenderer(r))
 	})
 }
 
@@ -551,7 +594,7 @@ func (s *session) leaveReview() {
 	if s.review != nil {
 		s.review.close()
 	}
-	s.review, s.view = nil, nil
+	s.review, s.view, s.loading = nil, nil, nil
 }
 
 // errorText is err as "FILE: reason", like the command line says it.

@@ -13,7 +13,8 @@ import (
 // nothing it does depends on them.
 type hooks struct {
 	onCatalog     func(*scan.Catalog)            // the series list of a path is shown
-	onView        func(*sliceview.View)          // a loaded series is shown
+	onFirstImage  func(*sliceview.View)          // the first slice of a series still loading is shown
+	onView        func(*sliceview.View)          // a loaded series is shown, its review started
 	onError       func(error)                    // an error dialog is shown
 	onCancel      func()                         // a series load was cancelled
 	onWorkDone    func(what string, err error)   // a review's background job ended

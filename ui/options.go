@@ -24,6 +24,9 @@ type Options struct {
 	Workspace  string         // the workspace folder; "" is workspace.DefaultDir
 	ReadyFile  string         // written (with the figures) once the series is shown and the first actions are done
 	FullScreen bool           // the window fills the screen
+	// FirstImageFile is written once the first slice of the series is shown (its load still
+	// running), with the time: for scripts that time the start.
+	FirstImageFile string
 }
 
 // ErrUsage marks a bad command line of the GUI.
@@ -44,6 +47,7 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Workspace, "workspace", "", "workspace folder (default: the user's data folder)")
 	fs.BoolVar(&o.FullScreen, "fullscreen", false, "fill the screen")
 	fs.StringVar(&o.ReadyFile, "ready-file", "", "write this file once the series is shown and the first actions are done")
+	fs.StringVar(&o.FirstImageFile, "first-image-file", "", "write this file (with the time) once the first slice is shown")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: liverseg [flags] [PATH]   (the GUI; `liverseg help` lists the commands)")
 		fs.PrintDefaults()
@@ -72,8 +76,8 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	if o.TruthOpts.Segment < 0 {
 		return o, fmt.Errorf("%w: --segment %d: a segment number is 1 or more (0: the liver)", ErrUsage, o.TruthOpts.Segment)
 	}
-	if (o.Truth != "" || o.Infer || o.ReadyFile != "") && o.Path == "" {
-		return o, fmt.Errorf("%w: --truth, --infer and --ready-file need a PATH", ErrUsage)
+	if (o.Truth != "" || o.Infer || o.ReadyFile != "" || o.FirstImageFile != "") && o.Path == "" {
+		return o, fmt.Errorf("%w: --truth, --infer, --ready-file and --first-image-file need a PATH", ErrUsage)
 	}
 	return o, nil
 }

@@ -130,7 +130,7 @@ func bench(ctx context.Context, series, truthPath, modelPath, autoPath string, m
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Series: series, StartDice: dice(start.Voxels, truth.Voxels), DiceAt: map[string]float64{},
+	rep := &Report{Series: series, StartDice: maskDice(start, truth), DiceAt: map[string]float64{},
 		BrushDiceAt: map[string]float64{}, Model: modelPath, AutoModel: autoPath, Threads: threads}
 	say("start Dice %.4f", rep.StartDice)
 	if err := clickRun(ctx, sess, vol, start, truth, maxClicks, rep, say); err != nil {
@@ -222,7 +222,7 @@ func clickRun(ctx context.Context, sess *inference.Interactive, vol *scan.Volume
 			}
 			propagation = append(propagation, ms(time.Since(t1)))
 		}
-		d := dice(ed.Mask().Voxels, truth.Voxels)
+		d := maskDice(ed.Mask(), truth)
 		rep.Clicks = n
 		record(rep.DiceAt, n, d)
 		if d >= 0.98 && rep.NoC98 == nil {
@@ -255,7 +255,7 @@ func brushRun(vol *scan.Volume, start, truth *scan.Mask, maxClicks int, rep *Rep
 			viewer.Point{X: float64(t.i) + 0.5, Y: float64(t.j) + 0.5}); err != nil {
 			return err
 		}
-		record(rep.BrushDiceAt, n, dice(ed.Mask().Voxels, truth.Voxels))
+		record(rep.BrushDiceAt, n, maskDice(ed.Mask(), truth))
 	}
 	return nil
 }
@@ -312,7 +312,7 @@ func pick(label, truth *scan.Mask, can scan.Canonical) (target, bool) {
 	for j := 0; j < rows; j++ {
 		for i := 0; i < cols; i++ {
 			o := can.Offset(i, j, k)
-			ls[j*cols+i], ts[j*cols+i] = label.Voxels[o], truth.Voxels[o]
+			ls[j*cols+i], ts[j*cols+i] = label.At(o), truth.At(o)
 		}
 	}
 	i, j, positive, ok := sliceTarget(ls, ts, cols, rows, spacingOr1(can.Spacing[0]), spacingOr1(can.Spacing[1]))

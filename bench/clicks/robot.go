@@ -23,11 +23,17 @@ func worstSlice(label, truth *scan.Mask, can scan.Canonical) (int, int) {
 	best, bestN := -1, 0
 	for k := 0; k < can.Dims[2]; k++ {
 		n := 0
-		for j := 0; j < rows; j++ {
-			for i := 0; i < cols; i++ {
-				o := can.Offset(i, j, k)
-				if (label.Voxels[o] != 0) != (truth.Voxels[o] != 0) {
-					n++
+		if can.Axis[2] == 2 {
+			// The canonical slice is a volume slice: count in the rectangles the masks keep.
+			c := scan.SliceConfusion(truth, label, can.Offset(0, 0, k)/label.SliceLen())
+			n = int(c.FP + c.FN)
+		} else {
+			for j := 0; j < rows; j++ {
+				for i := 0; i < cols; i++ {
+					o := can.Offset(i, j, k)
+					if (label.At(o) != 0) != (truth.At(o) != 0) {
+						n++
+					}
 				}
 			}
 		}
@@ -156,7 +162,18 @@ func edt(in []bool, cols, rows int, sx, sy float64) []float64 {
 	return out
 }
 
-// dice is 2|A∩B| / (|A| + |B|) of two masks or slices (nonzero meaning liver); 1 when both are
+// maskDice is the Dice of two masks of one volume, counted slice by slice (scan.SliceConfusion);
+// 1 when both are empty.
+func maskDice(a, b *scan.Mask) float64 {
+	var c scan.Confusion
+	for k := 0; k < a.Dims[2]; k++ {
+		s := scan.SliceConfusion(a, b, k)
+		c.TP, c.FP, c.FN = c.TP+s.TP, c.FP+s.FP, c.FN+s.FN
+	}
+	return c.Dice()
+}
+
+// dice is 2|A∩B| / (|A| + |B|) of two slices (nonzero meaning liver); 1 when both are
 // empty.
 func dice(a, b []uint8) float64 {
 	inter, sum := 0, 0

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"liverseg/scan"
 )
 
 // TestEDT: the two-pass transform equals the brute-force distance to the nearest outside pixel
@@ -66,5 +68,56 @@ func TestSliceTarget(t *testing.T) {
 	}
 	if d := dice(label, truth); d != 1 {
 		t.Errorf("dice of equal slices %v", d)
+	}
+}
+
+// TestMaskDiceWorstSlice: the robot's Dice and worst slice, counted on the compact masks, are
+// what counting every voxel of the dense labels gives, for an axial and a sagittal storage.
+func TestMaskDiceWorstSlice(t *testing.T) {
+	r := rand.New(rand.NewSource(24))
+	dims := [3]int{14, 11, 9}
+	random := func() *scan.Mask {
+		vox := make([]uint8, dims[0]*dims[1]*dims[2])
+		for i := range vox {
+			if r.Intn(4) == 0 {
+				vox[i] = scan.Liver
+			}
+		}
+		m, err := scan.MaskFromVoxels(dims, vox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	label, truth := random(), random()
+	if got, want := maskDice(label, truth), dice(label.Dense(), truth.Dense()); math.Abs(got-want) > 1e-12 || want == 1 {
+		t.Fatalf("Dice %v, dense %v", got, want)
+	}
+	if d := maskDice(scan.NewMask(dims), scan.NewMask(dims)); d != 1 {
+		t.Fatalf("two empty masks: Dice %v", d)
+	}
+	for name, dir := range map[string][3][3]float64{
+		"axial":    {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}},
+		"sagittal": {{0, 1, 0}, {0, 0, -1}, {1, 0, 0}},
+	} {
+		can := scan.NewCanonical(dims, [3]float64{1, 1, 1}, dir)
+		l, tr := label.Dense(), truth.Dense()
+		best, bestN := -1, 0
+		for k := 0; k < can.Dims[2]; k++ {
+			n := 0
+			for j := 0; j < can.Dims[1]; j++ {
+				for i := 0; i < can.Dims[0]; i++ {
+					if o := can.Offset(i, j, k); l[o] != tr[o] {
+						n++
+					}
+				}
+			}
+			if n > bestN {
+				best, bestN = k, n
+			}
+		}
+		if k, n := worstSlice(label, truth, can); k != best || n != bestN || n == 0 {
+			t.Fatalf("%s: worst slice %d (%d voxels), dense count %d (%d)", name, k, n, best, bestN)
+		}
 	}
 }

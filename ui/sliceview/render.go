@@ -31,7 +31,7 @@ var (
 // view, into the image on screen: what a brush stroke changed (Renderer.RenderRect gives each
 // pixel exactly what a whole render would). The other linked views are not redrawn.
 func (sv *View) RedrawRect(rect image.Rectangle) {
-	if rect.Empty() {
+	if rect.Empty() || sv.notice != "" {
 		return
 	}
 	sv.r.Window = sv.vp.win
@@ -54,6 +54,13 @@ func (sv *View) refresh() {
 func (sv *View) draw() {
 	sv.r.Window = sv.vp.win
 	next := 1 - sv.cur
+	if note, ok := sv.readable(sv.vp.k); !ok {
+		drawPlaceholder(sv.bufs[next])
+		sv.notice, sv.err = note, nil
+		sv.cur = next
+		return
+	}
+	sv.notice = ""
 	if err := sv.r.RenderTo(sv.bufs[next], sv.vp.k); err != nil {
 		sv.err = err
 		return
@@ -97,6 +104,7 @@ func (sv *View) CreateRenderer() fyne.WidgetRenderer {
 	}
 	r.caption = canvas.NewText("", captionColor)
 	r.caption.TextStyle = fyne.TextStyle{Bold: true}
+	r.notice = canvas.NewText("", captionColor)
 	r.cross[0] = canvas.NewLine(crosshairColor)
 	r.cross[1] = canvas.NewLine(crosshairColor)
 	r.cursor = canvas.NewCircle(color.Transparent)
@@ -115,6 +123,7 @@ type viewRenderer struct {
 	bg      *canvas.Rectangle
 	letters [4]*canvas.Text // left, right, top, bottom
 	caption *canvas.Text
+	notice  *canvas.Text    // in place of a slice not shown: loading, or why it failed
 	cross   [2]*canvas.Line // horizontal, vertical
 	cursor  *canvas.Circle  // the brush around the pointer
 	path    []*canvas.Line  // the lasso's segments (a pool: those past the lasso are hidden)
@@ -149,6 +158,9 @@ func (r *viewRenderer) Layout(size fyne.Size) {
 	place(b, cx-b.MinSize().Width/2, y1-pad-b.MinSize().Height)
 	r.caption.Text = sv.Caption
 	place(r.caption, pad, pad)
+	r.notice.Text = sv.notice
+	r.notice.Hidden = sv.notice == ""
+	place(r.notice, max(x0+pad, cx-r.notice.MinSize().Width/2), cy-r.notice.MinSize().Height/2)
 	r.layoutScaleBar(rc, cw)
 	r.layoutCrosshair(rc)
 	r.layoutCursor(rc, cw, ch)
@@ -280,7 +292,7 @@ func (r *viewRenderer) Refresh() {
 
 func (r *viewRenderer) Objects() []fyne.CanvasObject {
 	objs := []fyne.CanvasObject{r.bg, r.sv.img, r.letters[0], r.letters[1], r.letters[2], r.letters[3],
-		r.caption, r.cross[0], r.cross[1], r.cursor, r.bar, r.barText}
+		r.caption, r.notice, r.cross[0], r.cross[1], r.cursor, r.bar, r.barText}
 	for _, l := range r.path {
 		objs = append(objs, l)
 	}

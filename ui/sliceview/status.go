@@ -41,7 +41,7 @@ func (vp *viewport) updateStatus() {
 	if vp.zoom > 1 {
 		s += fmt.Sprintf("   zoom %.1f×", vp.zoom)
 	}
-	if vp.hoverOK && vp.hover != nil {
+	if vp.hoverOK && vp.hover != nil && vp.hover.notice == "" {
 		// The display pixel (hx, hy) of slice k of the hovered view is the volume's voxel (i, j, kv).
 		if i, j, kv, hu, ok := vp.hover.r.Probe(vp.hover.vp.k, vp.hx, vp.hy); ok {
 			s += fmt.Sprintf("   voxel (%d, %d, %d)   %d HU", i, j, kv, hu)
@@ -50,6 +50,12 @@ func (vp *viewport) updateStatus() {
 	if len(vp.views) > 0 {
 		if o := vp.views[0].r.Orientation(); o.Oblique > obliqueDegrees {
 			s += fmt.Sprintf("   oblique %.0f°", o.Oblique)
+		}
+	}
+	for _, v := range vp.views {
+		if v.notice != "" {
+			s += "   " + v.notice
+			break
 		}
 	}
 	for _, v := range vp.views {

@@ -84,6 +84,9 @@ type View struct {
 
 	pointerIn bool // the pointer is over the view (on the image or beside it)
 
+	loading *scan.Loading // the load still filling the volume, nil when every slice is in
+	notice  string        // what is shown in place of the current slice, "" when it is shown
+
 	planes *Planes // the linked planes this view is one of (LinkPlanes), nil when none
 
 	// OnChanged, when set, is called after the slice or the window changed.
@@ -118,9 +121,12 @@ func New(v *scan.Volume) (*View, error) {
 
 // NewWithRenderer makes a view around a prepared renderer (made off the Fyne goroutine, since
 // preparing one reorders the whole volume), starting at its middle slice in the liver window.
-func NewWithRenderer(r *viewer.Renderer) *View {
+func NewWithRenderer(r *viewer.Renderer) *View { return newView(r, nil) }
+
+// newView makes a view around r, whose volume l (nil: none) is still filling.
+func newView(r *viewer.Renderer, l *scan.Loading) *View {
 	w, h := r.Size()
-	sv := &View{r: r}
+	sv := &View{r: r, loading: l}
 	sv.bufs[0] = image.NewRGBA(image.Rect(0, 0, w, h))
 	sv.bufs[1] = image.NewRGBA(image.Rect(0, 0, w, h))
 	sv.img = canvas.NewImageFromImage(sv.bufs[0])
