@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,14 +97,14 @@ func TestAIClickRedrawsUndoJournal(t *testing.T) {
 	added := 0
 	for j := 0; j < 30; j++ {
 		for i := 0; i < 40; i++ {
-			want := start.Voxels[v.Index(i, j, 5)]
+			want := start.At(v.Index(i, j, 5))
 			if inClickDisk(i, j, 34, 15) {
 				want = scan.Liver
 			}
-			if got := m.Voxels[v.Index(i, j, 5)]; got != want {
+			if got := m.At(v.Index(i, j, 5)); got != want {
 				t.Fatalf("slice 6 pixel (%d, %d) = %d, want %d", i, j, got, want)
 			}
-			if want != start.Voxels[v.Index(i, j, 5)] {
+			if want != start.At(v.Index(i, j, 5)) {
 				added++
 			}
 		}
@@ -114,7 +113,7 @@ func TestAIClickRedrawsUndoJournal(t *testing.T) {
 		t.Errorf("the click added %d voxels, want the 21 of its disk", added)
 	}
 	// The rules model copies the neighbour's label: the disk reached slice 7 in the same step.
-	if m.Voxels[v.Index(34, 15, 6)] != scan.Liver || m.Voxels[v.Index(34, 15, 4)] != scan.Liver {
+	if m.At(v.Index(34, 15, 6)) != scan.Liver || m.At(v.Index(34, 15, 4)) != scan.Liver {
 		t.Error("the change did not propagate to slices 5 and 7")
 	}
 	if u, _ := le.ed.History().Len(); u != 1 {
@@ -126,11 +125,11 @@ func TestAIClickRedrawsUndoJournal(t *testing.T) {
 	settle(t, q, ct)
 	for j := 0; j < 30; j++ {
 		for i := 0; i < 40; i++ {
-			want := afterFirst.Voxels[v.Index(i, j, 5)]
+			want := afterFirst.At(v.Index(i, j, 5))
 			if inClickDisk(i, j, 15, 15) {
 				want = 0
 			}
-			if got := m.Voxels[v.Index(i, j, 5)]; got != want {
+			if got := m.At(v.Index(i, j, 5)); got != want {
 				t.Fatalf("after the negative click, slice 6 pixel (%d, %d) = %d, want %d", i, j, got, want)
 			}
 		}
@@ -209,7 +208,7 @@ func TestAIClickQueue(t *testing.T) {
 		if math.Abs(c.p[0]-(xs[n]+0.5)) > 1e-3 || c.step == nil {
 			t.Errorf("click %d at %v (step %v), want x %v: out of order or lost", n, c.p, c.step != nil, xs[n]+0.5)
 		}
-		if le.ed.Mask().Voxels[r.vol.Index(int(xs[n]), 26, 5)] != scan.Liver {
+		if le.ed.Mask().At(r.vol.Index(int(xs[n]), 26, 5)) != scan.Liver {
 			t.Errorf("click %d did not add liver", n)
 		}
 	}
@@ -255,7 +254,7 @@ func TestAIClickRefusals(t *testing.T) {
 	}
 }
 
-func sameVoxels(a, b *scan.Mask) bool { return a.Dims == b.Dims && slices.Equal(a.Voxels, b.Voxels) }
+func sameVoxels(a, b *scan.Mask) bool { return a.Equal(b) }
 
 // TestAIClickWorkspaceModel: without $LIVERSEG_INTERACTIVE_MODEL the tool runs the workspace's
 // active interactive model, and its version goes into the audit log.

@@ -51,7 +51,7 @@ func autosaved(t *testing.T, s *session, le *labelEditor) (*workspace.Workspace,
 
 func count(m *scan.Mask) int {
 	n := 0
-	for _, v := range m.Voxels {
+	for _, v := range m.Dense() {
 		if v != 0 {
 			n++
 		}
@@ -82,7 +82,7 @@ func TestEditPaintUndoRedoSave(t *testing.T) {
 	// A 2 mm brush on 0.8 x 1.6 mm pixels: along the 10-pixel stroke, rows 9..11 at least.
 	v := r.vol
 	for _, px := range [][2]int{{10, 10}, {15, 10}, {20, 10}, {15, 9}, {15, 11}} {
-		if le.ed.Mask().Voxels[v.Index(px[0], px[1], 5)] == 0 {
+		if le.ed.Mask().At(v.Index(px[0], px[1], 5)) == 0 {
 			t.Errorf("pixel %v of slice 6 not painted", px)
 		}
 	}
@@ -148,16 +148,16 @@ func TestEditPaintUndoRedoSave(t *testing.T) {
 		t.Errorf("after saving, the autosave holds %d steps on version %d", len(rec.Records), rec.BaseVersion)
 	}
 	// Running the model never touches the label being edited.
-	before := append([]uint8(nil), le.ed.Mask().Voxels...)
+	before := le.ed.Mask().Dense()
 	_, pred := synthvol.Masks(v)
 	r.pred = pred
 	r.apply()
-	if string(before) != string(le.ed.Mask().Voxels) {
+	if string(before) != string(le.ed.Mask().Dense()) {
 		t.Error("a new prediction changed the label")
 	}
 	// Accept the prediction on one slice.
 	typeRune(sv, 'v')
-	if got := le.ed.Mask().Voxels[v.Index(20, 12, 5)]; got == 0 {
+	if got := le.ed.Mask().At(v.Index(20, 12, 5)); got == 0 {
 		t.Error("v did not accept the prediction on the slice")
 	}
 	typeRune(r.main, 'e')

@@ -49,7 +49,7 @@ func TestLabelDialogReadsReversedPNGStack(t *testing.T) {
 	for k := 0; k < truth.Dims[2]; k++ {
 		for j := 0; j <= k; j++ {
 			for i := 0; i <= k; i++ {
-				truth.Voxels[r.vol.Index(i+2, j+2, k)] = scan.Liver
+				truth.Set(r.vol.Index(i+2, j+2, k), scan.Liver)
 			}
 		}
 	}
@@ -94,14 +94,14 @@ func TestLabelDialogReadsReversedPNGStack(t *testing.T) {
 	}
 	s.win.Canvas().Overlays().Remove(s.win.Canvas().Overlays().Top())
 
-	if upside, err := labels.Load(masks, r.vol, labels.Options{}); err != nil || string(upside.Voxels) == string(truth.Voxels) {
+	if upside, err := labels.Load(masks, r.vol, labels.Options{}); err != nil || upside.Equal(truth) {
 		t.Fatalf("read as it lies, the stack must differ from the truth (%v): the test would prove nothing", err)
 	}
 	check, _, beside = dialogParts()
 	test.Tap(check)
 	test.Tap(beside)
 	drain(t, q, 20*time.Second, "the reversed truth", func() bool { return r.truth != nil })
-	if string(r.truth.Voxels) != string(truth.Voxels) {
+	if !r.truth.Equal(truth) {
 		t.Error("the reversed PNG stack was read upside down")
 	}
 	if !r.labelOpts.Reverse {

@@ -99,25 +99,25 @@ func TestFourUpSagittalBrushUndo(t *testing.T) {
 			d := math.Hypot(px-u*sx, py-u*sy)
 			vi, vj, vk, _, _ := rd.Probe(sag.Slice(), x, y)
 			o := r.vol.Index(vi, vj, vk)
-			on := le.ed.Mask().Voxels[o] != 0
+			on := le.ed.Mask().At(o) != 0
 			if d <= 2-1e-6 && !on {
 				t.Errorf("sagittal pixel (%d, %d), %.2f mm from the stroke, not painted", x, y, d)
 			}
-			if d > 2+1e-6 && on != (before.Voxels[o] != 0) {
+			if d > 2+1e-6 && on != (before.At(o) != 0) {
 				t.Errorf("sagittal pixel (%d, %d), %.2f mm from the stroke, changed", x, y, d)
 			}
-			if on != (before.Voxels[o] != 0) {
+			if on != (before.At(o) != 0) {
 				changed++
 			}
-			if d <= 2-1e-6 && before.Voxels[o] == 0 {
+			if d <= 2-1e-6 && before.At(o) == 0 {
 				want++
 			}
 		}
 	}
 	// Nothing outside the sagittal slice changed.
 	total := 0
-	for o := range before.Voxels {
-		if before.Voxels[o] != le.ed.Mask().Voxels[o] {
+	for o := range before.Len() {
+		if before.At(o) != le.ed.Mask().At(o) {
 			total++
 		}
 	}
@@ -128,9 +128,9 @@ func TestFourUpSagittalBrushUndo(t *testing.T) {
 		t.Fatalf("one stroke made %d steps", u)
 	}
 	le.undo()
-	for o := range before.Voxels {
-		if before.Voxels[o] != le.ed.Mask().Voxels[o] {
-			t.Fatalf("after one undo voxel %d is %d, was %d", o, le.ed.Mask().Voxels[o], before.Voxels[o])
+	for o := range before.Len() {
+		if before.At(o) != le.ed.Mask().At(o) {
+			t.Fatalf("after one undo voxel %d is %d, was %d", o, le.ed.Mask().At(o), before.At(o))
 		}
 	}
 	// The axial pane shows the label as it is: its image is what a fresh render gives.

@@ -26,10 +26,10 @@ func benchView(b *testing.B) (*View, fyne.Window) {
 				o := v.Index(i, j, k)
 				v.Voxels[o] = int16((i*7+j*3+k*11)%400 - 100)
 				if (i-200)*(i-200)+(j-260)*(j-260) < 110*110 {
-					truth.Voxels[o] = scan.Liver
+					truth.Set(o, scan.Liver)
 				}
 				if (i-206)*(i-206)+(j-256)*(j-256) < 108*108 {
-					pred.Voxels[o] = scan.Liver
+					pred.Set(o, scan.Liver)
 				}
 			}
 		}
