@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"liverseg/internal/gcpace"
 	"liverseg/scan"
 	"liverseg/scan/labels"
 )
@@ -23,7 +24,11 @@ func loadSeries(ctx context.Context, path, uid string, stderr io.Writer) (*scan.
 		warn(stderr, w)
 	}
 	bar := newProgress(stderr, "reading "+path)
-	return s.Load(ctx, bar.report())
+	v, err := s.Load(ctx, bar.report())
+	if err == nil {
+		gcpace.ForVolume(2 * int64(len(v.Voxels)))
+	}
+	return v, err
 }
 
 // warnings is v's warnings for --json: an empty list, not null, when there are none.

@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"liverseg/inference"
+	"liverseg/internal/gcpace"
 	"liverseg/scan"
 	"liverseg/ui/jobs"
 	"liverseg/ui/sliceview"
@@ -499,6 +500,7 @@ func (s *session) loadSeries(i int) {
 		if err != nil {
 			return namePath(e.Series.Path, err)
 		}
+		gcpace.ForVolume(2 * int64(len(v.Voxels)))
 		select {
 		case <-shown:
 		case <-l.Done():

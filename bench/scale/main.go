@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"liverseg/internal/gcpace"
 	"liverseg/scan"
 	"liverseg/scan/labels"
 	"liverseg/viewer"
@@ -76,6 +77,7 @@ func measure(ctx context.Context, series, truthPath, predPath string) (*Row, err
 		return nil, err
 	}
 	row.LoadS, row.Slices = time.Since(t0).Seconds(), vol.Dims[2]
+	gcpace.ForVolume(2 * int64(len(vol.Voxels))) // as the application does after a load
 
 	t0 = time.Now()
 	truth, err := labels.Load(truthPath, vol, labels.Options{})
