@@ -73,7 +73,7 @@ func SignedDistance(m *Mesh, truth *scan.Mask, v *scan.Volume) ([]float32, error
 	for r := range rows {
 		rows[r] = make([]uint8, d[0]+2)
 	}
-	var inner, outer []int
+	var inner, outer []int32 // a box holds fewer than 2^31 voxels (scan.MaxVoxels)
 	for z := b.lo[2]; z < b.hi[2]; z++ {
 		for y := b.lo[1]; y < b.hi[1]; y++ {
 			boxRow(truth, b.lo[0]-1, y, z, rows[0])
@@ -88,7 +88,7 @@ func SignedDistance(m *Mesh, truth *scan.Mask, v *scan.Volume) ([]float32, error
 					rows[2][i] == here && rows[3][i] == here && rows[4][i] == here {
 					continue
 				}
-				o := (i - 1) + d[0]*((y-b.lo[1])+d[1]*(z-b.lo[2]))
+				o := int32((i - 1) + d[0]*((y-b.lo[1])+d[1]*(z-b.lo[2])))
 				if here != 0 {
 					inner = append(inner, o)
 				} else {
@@ -100,7 +100,7 @@ func SignedDistance(m *Mesh, truth *scan.Mask, v *scan.Volume) ([]float32, error
 	acc := make([]float64, len(m.Vertices))
 	// One distance field at a time, in one box of float32.
 	var sq []float32
-	for _, features := range [][]int{inner, outer} {
+	for _, features := range [][]int32{inner, outer} {
 		sq = scan.SquaredDistancesInto(sq, features, d, v.Spacing)
 		for i, p := range idx {
 			var base [3]int

@@ -58,10 +58,10 @@ func CompareSurfaces(truth, pred *Mask, spacing [3]float64) (SurfaceFigures, err
 	hd95 := max(percentile(dp, 95), percentile(dt, 95))
 	var sum float64
 	within := 0
-	for _, d := range [][]float64{dp, dt} {
+	for _, d := range [][]float32{dp, dt} {
 		for _, x := range d {
-			sum += x
-			if x <= NSDTolerance {
+			sum += float64(x)
+			if float64(x) <= NSDTolerance {
 				within++
 			}
 		}
@@ -101,14 +101,16 @@ func boundingBox(m *Mask) (box, bool) {
 	return b, found
 }
 
-// surfaceVoxels lists m's surface voxels (see CompareSurfaces) as offsets into the box.
-func surfaceVoxels(m *Mask, b box) []int {
+// surfaceVoxels lists m's surface voxels (see CompareSurfaces) as offsets into the box: int32,
+// since a 1000-slice liver has millions of them and a box holds fewer than 2^31 voxels
+// (MaxVoxels).
+func surfaceVoxels(m *Mask, b box) []int32 {
 	nx, ny, nz := m.Dims[0], m.Dims[1], m.Dims[2]
 	bd := b.dims()
 	in := func(x, y, z int) bool {
 		return x >= 0 && y >= 0 && z >= 0 && x < nx && y < ny && z < nz && m.AtIJK(x, y, z) != 0
 	}
-	var out []int
+	var out []int32
 	for z := b.lo[2]; z < b.hi[2]; z++ {
 		for y := b.lo[1]; y < b.hi[1]; y++ {
 			for x := b.lo[0]; x < b.hi[0]; x++ {
@@ -118,7 +120,7 @@ func surfaceVoxels(m *Mask, b box) []int {
 				if in(x-1, y, z) && in(x+1, y, z) && in(x, y-1, z) && in(x, y+1, z) && in(x, y, z-1) && in(x, y, z+1) {
 					continue
 				}
-				out = append(out, (x-b.lo[0])+bd[0]*((y-b.lo[1])+bd[1]*(z-b.lo[2])))
+				out = append(out, int32((x-b.lo[0])+bd[0]*((y-b.lo[1])+bd[1]*(z-b.lo[2]))))
 			}
 		}
 	}
@@ -128,11 +130,12 @@ func surfaceVoxels(m *Mask, b box) []int {
 // distancesTo is, for each voxel of from (offsets into the box), the distance in mm to the
 // nearest voxel of to; grid is scratch for the distance transform (nil: made). Every voxel of both lies in the box, so the distance transform of the box
 // alone is exact.
-func distancesTo(grid []float32, to, from []int, b box, spacing [3]float64) []float64 {
+// The distances are float32, as the squared distances of the grid are.
+func distancesTo(grid []float32, to, from []int32, b box, spacing [3]float64) []float32 {
 	sq := squaredDistanceTransform(grid, to, b.dims(), spacing)
-	d := make([]float64, len(from))
+	d := make([]float32, len(from))
 	for i, o := range from {
-		d[i] = math.Sqrt(float64(sq[o]))
+		d[i] = float32(math.Sqrt(float64(sq[o])))
 	}
 	return d
 }
@@ -141,13 +144,13 @@ func distancesTo(grid []float32, to, from []int, b box, spacing [3]float64) []fl
 // dims (columns fastest) to the nearest of the feature voxels (offsets into the grid), through
 // spacing; +Inf everywhere where there is no feature. For measuring on a box of one's own (the
 // mesh package's signed distances to a truth).
-func SquaredDistances(features []int, dims [3]int, spacing [3]float64) []float32 {
+func SquaredDistances(features []int32, dims [3]int, spacing [3]float64) []float32 {
 	return squaredDistanceTransform(nil, features, dims, spacing)
 }
 
 // SquaredDistancesInto is SquaredDistances written into grid when it holds dims voxels (a
 // buffer reused from one transform to the next), else into a new grid; it returns the grid.
-func SquaredDistancesInto(grid []float32, features []int, dims [3]int, spacing [3]float64) []float32 {
+func SquaredDistancesInto(grid []float32, features []int32, dims [3]int, spacing [3]float64) []float32 {
 	return squaredDistanceTransform(grid, features, dims, spacing)
 }
 
@@ -156,7 +159,7 @@ func SquaredDistancesInto(grid []float32, features []int, dims [3]int, spacing [
 // lower envelope of parabolas, one axis after the other ("Distance Transforms of Sampled
 // Functions", 2012). The grid holds float32 to halve the memory of a large box; the envelope is
 // computed in float64.
-func squaredDistanceTransform(grid []float32, features []int, dims [3]int, spacing [3]float64) []float32 {
+func squaredDistanceTransform(grid []float32, features []int32, dims [3]int, spacing [3]float64) []float32 {
 	n := dims[0] * dims[1] * dims[2]
 	if len(grid) != n {
 		grid = make([]float32, n)
@@ -248,12 +251,12 @@ func (e *envelope) transform(f, out []float64, s float64) {
 }
 
 // percentile is the p-th percentile of d with linear interpolation between the closest ranks
-// (numpy's default), as the reference implementations compute HD95.
-func percentile(d []float64, p float64) float64 {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	pos := p / 100 * float64(len(s)-1)
+// (numpy's default), as the reference implementations compute HD95. It sorts d in place (a
+// 1000-slice surface has millions of distances: no copy).
+func percentile[F float32 | float64](d []F, p float64) float64 {
+	slices.Sort(d)
+	pos := p / 100 * float64(len(d)-1)
 	lo := int(math.Floor(pos))
-	hi := min(lo+1, len(s)-1)
-	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
+	hi := min(lo+1, len(d)-1)
+	return float64(d[lo]) + float64(d[hi]-d[lo])*(pos-float64(lo))
 }
