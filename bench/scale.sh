@@ -73,16 +73,12 @@ gui() {
   rm -rf "$run"; mkdir -p "$run"
   cat >"$run/run.sh" <<INNER
 set -euo pipefail
+. "$repo/scripts/app-ready.sh"
 date +%s.%N >"$run/launched"
 /usr/bin/time -f '%M' -o "$run/rss" "$bin" --workspace "$run/ws" --truth "$m" --infer --layout four-up \
   --first-image-file "$run/first.json" --ready-file "$out" "$s" 2>"$run/app.log" &
 app=\$!
-for i in \$(seq 1 3000); do
-  [ -f "$out" ] && break
-  kill -0 \$app 2>/dev/null || { echo "scale: the application ended before it was ready" >&2; cat "$run/app.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -f "$out" ] || { echo "scale: the application was not ready after 300 s" >&2; kill \$app; exit 1; }
+wait_ready scale "$out" \$app "$run/app.log" 300
 pkill -TERM -P \$app
 wait \$app || true
 INNER

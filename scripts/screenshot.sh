@@ -29,15 +29,11 @@ work=$(mktemp -d); keep=${KEEP:-}
 trap 'rm -rf "$work"' EXIT
 cat >"$work/run.sh" <<INNER
 set -euo pipefail
+. "$repo/scripts/app-ready.sh"
 /usr/bin/time -f '%M' -o "$work/rss" "$bin" --fullscreen --workspace "$work/ws" --truth "$case7/MASKS_DICOM/liver" --infer \
   --layout "$layout" --ready-file "$work/ready.json" "$case7/PATIENT_DICOM" 2>"$work/app.log" &
 app=\$!
-for i in \$(seq 1 1200); do
-  [ -f "$work/ready.json" ] && break
-  kill -0 \$app 2>/dev/null || { echo "screenshot: the application ended before it was ready" >&2; cat "$work/app.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -f "$work/ready.json" ] || { echo "screenshot: not ready after 120 s" >&2; kill \$app; exit 1; }
+wait_ready screenshot "$work/ready.json" \$app "$work/app.log" 120
 sleep 1.5   # let the last frame reach the screen
 import -window root "$out"
 pkill -TERM -P \$app   # the application, child of time: time then writes its figure
