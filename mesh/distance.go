@@ -97,48 +97,72 @@ func SignedDistance(m *Mesh, truth *scan.Mask, v *scan.Volume) ([]float32, error
 			}
 		}
 	}
-	acc := make([]float64, len(m.Vertices))
-	// One distance field at a time, in one box of float32.
-	var sq []float32
-	for _, features := range [][]int32{inner, outer} {
-		sq = scan.SquaredDistancesInto(sq, features, d, v.Spacing)
-		for i, p := range idx {
-			var base [3]int
-			var f [3]float64
-			for a := range 3 {
-				x := float64(p[a]) - float64(b.lo[a])
-				base[a] = min(max(int(math.Floor(x)), 0), d[a]-2)
-				f[a] = min(max(x-float64(base[a]), 0), 1)
-			}
-			var s float64
-			for c := range 8 {
-				w := 1.0
-				var at [3]int
-				for a := range 3 {
-					if c>>a&1 == 1 {
-						w *= f[a]
-						at[a] = base[a] + 1
-					} else {
-						w *= 1 - f[a]
-						at[a] = base[a]
-					}
-				}
-				if w == 0 {
-					continue
-				}
-				dist := math.Sqrt(float64(sq[at[0]+d[0]*(at[1]+d[1]*at[2])]))
-				if in(at[0]+b.lo[0], at[1]+b.lo[1], at[2]+b.lo[2]) {
-					dist = -dist
-				}
-				s += w * dist
-			}
-			acc[i] += s / 2
+	// Each vertex's lower interpolation corner in the box and its weights there.
+	base := make([][3]int, len(idx))
+	frac := make([][3]float64, len(idx))
+	for i, p := range idx {
+		for a := range 3 {
+			x := float64(p[a]) - float64(b.lo[a])
+			base[i][a] = min(max(int(math.Floor(x)), 0), d[a]-2)
+			frac[i][a] = min(max(x-float64(base[i][a]), 0), 1)
 		}
+	}
+	// The vertices by the slice of their lower corners: the transform comes a slice at a time
+	// (the box of a 1000-slice liver is 130-200 MB of float32, a slice a few hundred KB), and a
+	// vertex is interpolated once its two slices have come.
+	byZ := make([][]int32, d[2])
+	for i := range base {
+		byZ[base[i][2]] = append(byZ[base[i][2]], int32(i))
+	}
+	inside := func(at [3]int) bool { return in(at[0]+b.lo[0], at[1]+b.lo[1], at[2]+b.lo[2]) }
+	prev := make([]float32, d[0]*d[1])
+	acc := make([]float64, len(m.Vertices))
+	for _, features := range [][]int32{inner, outer} {
+		scan.SquaredDistanceSlices(features, d, v.Spacing, func(z int, sq []float32) {
+			if z > 0 {
+				for _, i := range byZ[z-1] {
+					acc[i] += interpolate(prev, sq, base[i], frac[i], d, inside) / 2
+				}
+			}
+			copy(prev, sq)
+		})
 	}
 	for i, x := range acc {
 		out[i] = float32(x)
 	}
 	return out, nil
+}
+
+// interpolate is the trilinear interpolation, at the corner base plus f, of the distance to a
+// feature (the square root of the squared distances lower, of slice base[2], and upper, of the
+// slice after it), negative at the corners inside the truth.
+func interpolate(lower, upper []float32, base [3]int, f [3]float64, d [3]int, inside func([3]int) bool) float64 {
+	var s float64
+	for c := range 8 {
+		w := 1.0
+		at := base
+		for a := range 3 {
+			if c>>a&1 == 1 {
+				w *= f[a]
+				at[a]++
+			} else {
+				w *= 1 - f[a]
+			}
+		}
+		if w == 0 {
+			continue
+		}
+		sl := lower
+		if at[2] > base[2] {
+			sl = upper
+		}
+		dist := math.Sqrt(float64(sl[at[0]+d[0]*at[1]]))
+		if inside(at) {
+			dist = -dist
+		}
+		s += w * dist
+	}
+	return s
 }
 
 // voxelMap is the inverse of v.Position: LPS mm to fractional voxel indices.

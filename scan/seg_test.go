@@ -428,7 +428,7 @@ func segTestBytes(t testing.TB) (*Volume, *Mask, []byte) {
 	ref := segTestVolume([3]int{13, 7, 6})
 	m := NewMask(ref.Dims)
 	for i := range m.Len() {
-		m.Set(i, uint8(i % 3 % 2))
+		m.Set(i, uint8(i%3%2))
 	}
 	ds, err := buildSEG(ref, m, LabelMeta{}, time.Unix(0, 0))
 	if err != nil {

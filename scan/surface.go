@@ -49,11 +49,8 @@ func CompareSurfaces(truth, pred *Mask, spacing [3]float64) (SurfaceFigures, err
 	box = box.union(pbox)
 	ts, ps := surfaceVoxels(truth, box), surfaceVoxels(pred, box)
 	// Distances from the prediction's surface to the truth's, and back.
-	// One box of float32 serves both transforms: the GUI measures with a volume, two masks and
-	// a probability map in memory.
-	grid := make([]float32, box.dims()[0]*box.dims()[1]*box.dims()[2])
-	dp := distancesTo(grid, ts, ps, box, spacing)
-	dt := distancesTo(grid, ps, ts, box, spacing)
+	dp := distancesTo(ts, ps, box, spacing)
+	dt := distancesTo(ps, ts, box, spacing)
 
 	hd95 := max(percentile(dp, 95), percentile(dt, 95))
 	var sum float64
@@ -127,72 +124,102 @@ func surfaceVoxels(m *Mask, b box) []int32 {
 	return out
 }
 
-// distancesTo is, for each voxel of from (offsets into the box), the distance in mm to the
-// nearest voxel of to; grid is scratch for the distance transform (nil: made). Every voxel of both lies in the box, so the distance transform of the box
-// alone is exact.
-// The distances are float32, as the squared distances of the grid are.
-func distancesTo(grid []float32, to, from []int32, b box, spacing [3]float64) []float32 {
-	sq := squaredDistanceTransform(grid, to, b.dims(), spacing)
+// distancesTo is, for each voxel of from (offsets into the box, ascending), the distance in mm
+// to the nearest voxel of to. Every voxel of both lies in the box, so the distance transform of
+// the box alone is exact. It takes the transform a slice at a time (SquaredDistanceSlices): a
+// 1000-slice liver's box is 130-200 MB of float32, a slice of it a few hundred KB. The
+// distances are float32, as the transform's squared distances are.
+func distancesTo(to, from []int32, b box, spacing [3]float64) []float32 {
 	d := make([]float32, len(from))
-	for i, o := range from {
-		d[i] = float32(math.Sqrt(float64(sq[o])))
-	}
+	bd := b.dims()
+	area := bd[0] * bd[1]
+	i := 0
+	SquaredDistanceSlices(to, bd, spacing, func(z int, sq []float32) {
+		for ; i < len(from) && int(from[i])/area == z; i++ {
+			d[i] = float32(math.Sqrt(float64(sq[int(from[i])%area])))
+		}
+	})
 	return d
 }
 
-// SquaredDistances is the exact squared Euclidean distance, in mm², from every voxel of a grid of
-// dims (columns fastest) to the nearest of the feature voxels (offsets into the grid), through
-// spacing; +Inf everywhere where there is no feature. For measuring on a box of one's own (the
-// mesh package's signed distances to a truth).
-func SquaredDistances(features []int32, dims [3]int, spacing [3]float64) []float32 {
-	return squaredDistanceTransform(nil, features, dims, spacing)
-}
-
-// SquaredDistancesInto is SquaredDistances written into grid when it holds dims voxels (a
-// buffer reused from one transform to the next), else into a new grid; it returns the grid.
-func SquaredDistancesInto(grid []float32, features []int32, dims [3]int, spacing [3]float64) []float32 {
-	return squaredDistanceTransform(grid, features, dims, spacing)
-}
-
-// squaredDistanceTransform is the exact squared Euclidean distance, in mm², from every voxel of a
-// grid of dims to the nearest of the feature voxels (offsets), by Felzenszwalb and Huttenlocher's
-// lower envelope of parabolas, one axis after the other ("Distance Transforms of Sampled
-// Functions", 2012). The grid holds float32 to halve the memory of a large box; the envelope is
-// computed in float64.
-func squaredDistanceTransform(grid []float32, features []int32, dims [3]int, spacing [3]float64) []float32 {
-	n := dims[0] * dims[1] * dims[2]
-	if len(grid) != n {
-		grid = make([]float32, n)
-	}
-	inf := float32(math.Inf(1))
-	for i := range grid {
-		grid[i] = inf
-	}
+// SquaredDistanceSlices calls visit(z, sq) for every slice z of a grid of dims, in order, with sq
+// the exact squared Euclidean distance, in mm², from every voxel of slice z (dims[0]*dims[1],
+// columns fastest) to the nearest of the feature voxels (offsets into the grid), through
+// spacing; +Inf everywhere where there is no feature. It is SquaredDistances a slice at a time,
+// without the grid: the pass along the slices comes first, straight from each column's features
+// (the nearest above and below, found as z advances), then the passes along the rows and the
+// columns of the slice, which need that slice only. The separable transform is exact in any
+// order of the axes. sq is reused from one call of visit to the next.
+func SquaredDistanceSlices(features []int32, dims [3]int, spacing [3]float64, visit func(z int, sq []float32)) {
+	area := dims[0] * dims[1]
+	// The features by column: start[c]..start[c+1] index zs, each column's slices ascending.
+	start := make([]int32, area+1)
 	for _, o := range features {
-		grid[o] = 0
+		start[int(o)%area+1]++
 	}
-	longest := max(dims[0], dims[1], dims[2])
-	line := make([]float64, longest)
-	out := make([]float64, longest)
+	for c := range area {
+		start[c+1] += start[c]
+	}
+	zs := make([]int32, len(features))
+	fill := slices.Clone(start[:area])
+	for _, o := range features {
+		c := int(o) % area
+		zs[fill[c]] = o / int32(area)
+		fill[c]++
+	}
+	for c := range area {
+		if col := zs[start[c]:start[c+1]]; !slices.IsSorted(col) {
+			slices.Sort(col)
+		}
+	}
+	next := fill // reused: next[c] is the first feature of column c at or beyond the slice
+	copy(next, start[:area])
+	sq := make([]float32, area)
+	longest := max(dims[0], dims[1])
+	line, out := make([]float64, longest), make([]float64, longest)
 	env := newEnvelope(longest)
-	strides := [3]int{1, dims[0], dims[0] * dims[1]}
-	for a := range 3 {
-		stride, length := strides[a], dims[a]
-		// The lines along axis a start at the offsets whose coordinate on a is 0: the first
-		// stride offsets of every block of stride*length.
-		for block := 0; block < n; block += stride * length {
-			for start := block; start < block+stride; start++ {
+	inf := float32(math.Inf(1))
+	for z := range dims[2] {
+		for c := range area {
+			lo, hi := start[c], start[c+1]
+			n := next[c]
+			for n < hi && int(zs[n]) < z {
+				n++
+			}
+			next[c] = n
+			best := math.Inf(1)
+			if n < hi {
+				d := float64(int(zs[n])-z) * spacing[2]
+				best = d * d
+			}
+			if n > lo {
+				d := float64(z-int(zs[n-1])) * spacing[2]
+				best = min(best, d*d)
+			}
+			sq[c] = inf
+			if !math.IsInf(best, 1) {
+				sq[c] = float32(best)
+			}
+		}
+		// Along the columns (stride dims[0]), then along the rows.
+		for a, stride := range [2]int{dims[0], 1} {
+			length, lines, step := dims[1], dims[0], 1
+			if a == 1 {
+				length, lines, step = dims[0], dims[1], dims[0]
+			}
+			for l := range lines {
+				s := l * step
 				for i := range length {
-					line[i] = float64(grid[start+i*stride])
+					line[i] = float64(sq[s+i*stride])
 				}
-				env.transform(line[:length], out[:length], spacing[a])
+				env.transform(line[:length], out[:length], spacing[1-a])
 				for i := range length {
-					grid[start+i*stride] = float32(out[i])
+					sq[s+i*stride] = float32(out[i])
 				}
 			}
 		}
+		visit(z, sq)
 	}
-	return grid
 }
 
 // envelope is the scratch of the 1D transform: the parabolas of the lower envelope (v) and the

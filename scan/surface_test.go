@@ -248,3 +248,78 @@ func BenchmarkSurfaceIRCAD17(b *testing.B) {
 		}
 	}
 }
+
+// TestSquaredDistanceSlicesMatchesGrid: the transform a slice at a time (the slice axis first)
+// gives the whole grid's transform (the column axis first), up to float32 rounding, with
+// features in any order and columns without any.
+func TestSquaredDistanceSlicesMatchesGrid(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, dims := range [][3]int{{7, 5, 9}, {1, 1, 6}, {12, 3, 1}, {16, 11, 14}} {
+		n := dims[0] * dims[1] * dims[2]
+		var features []int32
+		for o := range n {
+			if r.IntN(40) == 0 {
+				features = append(features, int32(o))
+			}
+		}
+		r.Shuffle(len(features), func(i, j int) { features[i], features[j] = features[j], features[i] })
+		spacing := [3]float64{0.78, 0.9, 2.5}
+		grid := gridTransform(features, dims, spacing)
+		area := dims[0] * dims[1]
+		seen := 0
+		SquaredDistanceSlices(features, dims, spacing, func(z int, sq []float32) {
+			if z != seen {
+				t.Fatalf("%v: slice %d visited after %d", dims, z, seen-1)
+			}
+			seen++
+			for c, got := range sq {
+				want := grid[z*area+c]
+				if math.IsInf(float64(want), 1) != math.IsInf(float64(got), 1) || math.Abs(float64(got-want)) > 1e-4*(1+float64(want)) {
+					t.Fatalf("%v: voxel %d of slice %d: %v, want %v", dims, c, z, got, want)
+				}
+			}
+		})
+		if seen != dims[2] {
+			t.Errorf("%v: %d slices visited", dims, seen)
+		}
+	}
+}
+
+// gridTransform is the reference for SquaredDistanceSlices: the exact squared Euclidean distance
+// (mm²) from every voxel of a grid of dims to the nearest feature voxel, by Felzenszwalb and
+// Huttenlocher's lower envelope of parabolas ("Distance Transforms of Sampled Functions", 2012)
+// over the whole grid, one axis after the other from the columns on, as CompareSurfaces computed
+// it before it went a slice at a time.
+func gridTransform(features []int32, dims [3]int, spacing [3]float64) []float32 {
+	n := dims[0] * dims[1] * dims[2]
+	grid := make([]float32, n)
+	inf := float32(math.Inf(1))
+	for i := range grid {
+		grid[i] = inf
+	}
+	for _, o := range features {
+		grid[o] = 0
+	}
+	longest := max(dims[0], dims[1], dims[2])
+	line := make([]float64, longest)
+	out := make([]float64, longest)
+	env := newEnvelope(longest)
+	strides := [3]int{1, dims[0], dims[0] * dims[1]}
+	for a := range 3 {
+		stride, length := strides[a], dims[a]
+		// The lines along axis a start at the offsets whose coordinate on a is 0: the first
+		// stride offsets of every block of stride*length.
+		for block := 0; block < n; block += stride * length {
+			for start := block; start < block+stride; start++ {
+				for i := range length {
+					line[i] = float64(grid[start+i*stride])
+				}
+				env.transform(line[:length], out[:length], spacing[a])
+				for i := range length {
+					grid[start+i*stride] = float32(out[i])
+				}
+			}
+		}
+	}
+	return grid
+}
