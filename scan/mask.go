@@ -301,12 +301,8 @@ func (m *Mask) Write(o int, vals []uint8) {
 	i, j, k := m.split(o)
 	for len(vals) > 0 {
 		run := vals[:min(cols-i, len(vals))]
-		if lo := bytes.IndexFunc(run, nonzeroRune); lo >= 0 {
-			hi := len(run)
-			for run[hi-1] == 0 {
-				hi--
-			}
-			m.Grow(k, image.Rect(i+lo, j, i+hi, j+1))
+		if r := nonzeroRect(run, len(run), 1); !r.Empty() {
+			m.Grow(k, r.Add(image.Pt(i, j)))
 		}
 		// Zeros outside the rectangle are there already; inside it they overwrite.
 		s := &m.slices[k]
@@ -323,10 +319,6 @@ func (m *Mask) Write(o int, vals []uint8) {
 		}
 	}
 }
-
-// nonzeroRune finds a nonzero byte for bytes.IndexFunc: the labels are bytes, and every byte
-// below 0x80 is a rune of its own; a byte at or above it reads as a non-zero rune too.
-func nonzeroRune(r rune) bool { return r != 0 }
 
 // Clear sets every voxel to 0.
 func (m *Mask) Clear() { clear(m.slices) }
@@ -379,6 +371,17 @@ func (m *Mask) Count() int64 {
 func (m *Mask) SliceCount(k int) int {
 	s := m.slices[k].Pix
 	return len(s) - bytes.Count(s, []byte{0})
+}
+
+// LiverSlices lists, in slice order, the stored slices that hold a nonzero voxel.
+func (m *Mask) LiverSlices() []int {
+	var ks []int
+	for k := range m.slices {
+		if m.SliceCount(k) > 0 {
+			ks = append(ks, k)
+		}
+	}
+	return ks
 }
 
 // Each calls f with the volume offset and label of every nonzero voxel, in offset order.
