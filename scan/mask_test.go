@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -138,6 +139,10 @@ func TestMaskCloneCopyAndStream(t *testing.T) {
 	}
 	if m.Equal(c) {
 		t.Error("Equal misses a differing voxel")
+	}
+	c.SetSlice(1, make([]uint8, 24))
+	if got := c.LiverSlices(); !slices.Equal(got, []int{0, 2}) {
+		t.Errorf("LiverSlices %v, want [0 2]", got)
 	}
 	other := NewMask(dims)
 	if err := other.CopyFrom(m); err != nil || !other.Equal(m) {

@@ -85,7 +85,7 @@ func buildSEG(ref *Volume, m *Mask, meta LabelMeta, now time.Time) (dicom.Datase
 	if frameOfRef == "" {
 		frameOfRef = sourceUID(ref, uidFrameOfReference)
 	}
-	frames := liverSlices(m)
+	frames := m.LiverSlices()
 	if len(frames) == 0 {
 		frames = []int{0}
 	}
@@ -229,17 +229,6 @@ func (b *segBuilder) studyContext(se Series) {
 	if !have[tag.StudyDescription] && se.StudyDescription != "" {
 		b.str(tag.StudyDescription, "LO", loText(se.StudyDescription))
 	}
-}
-
-// liverSlices lists, in slice order, the slices of m that hold liver.
-func liverSlices(m *Mask) []int {
-	var ks []int
-	for k := 0; k < m.Dims[2]; k++ {
-		if m.SliceCount(k) > 0 {
-			ks = append(ks, k)
-		}
-	}
-	return ks
 }
 
 // packFrames packs the given slices of m one bit a pixel, least significant bit first, the frames

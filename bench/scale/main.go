@@ -91,7 +91,7 @@ func measure(ctx context.Context, series, truthPath, predPath string) (*Row, err
 			return nil, err
 		}
 	}
-	liver := liverSlices(truth)
+	liver := truth.LiverSlices()
 	if len(liver) == 0 {
 		return nil, fmt.Errorf("%s: no liver", truthPath)
 	}
@@ -144,17 +144,6 @@ func measure(ctx context.Context, series, truthPath, predPath string) (*Row, err
 }
 
 func mb(b int64) float64 { return float64(b) / 1e6 }
-
-// liverSlices are the stored slices of m that hold liver.
-func liverSlices(m *scan.Mask) []int {
-	var ks []int
-	for k := range m.Dims[2] {
-		if m.SliceCount(k) > 0 {
-			ks = append(ks, k)
-		}
-	}
-	return ks
-}
 
 // nextSlice is the mean time to draw a slice of the liver with truth and prediction outlined over
 // it, stepping slice by slice as a reader scrolls (after one warm-up pass).
