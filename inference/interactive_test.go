@@ -197,9 +197,10 @@ func TestPropagationRule(t *testing.T) {
 	}
 }
 
-// TestPropagate: with the rules model a redrawn slice copies its label channel, the neighbour's
-// new label. A change larger than the rule's carries slice after slice until MaxSlices; a small
-// one stops at the first neighbour; apply's error and a cancel stop the walk.
+// TestPropagate: a change carries as clicks at its centre. With the rules model a carried
+// positive click adds its disk to the next slice, which carries it on until MaxSlices or the end
+// of the volume; a carried negative click removes its disk; a change the neighbour already has,
+// or one smaller than MinVoxels, carries nothing; apply's error and a cancel stop the walk.
 func TestPropagate(t *testing.T) {
 	v, label := clickVolume()
 	s, err := inference.NewInteractive(rulesModel(t, v), v)
@@ -207,18 +208,28 @@ func TestPropagate(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
+	cols := v.Dims[0]
 	current := func(j int) []uint8 { return s.LabelSlice(label, j) }
-	from := s.LabelSlice(label, 5)
-	for i := 0; i < 60; i++ { // 60 voxels more than slices 6, 7, 8 have
-		from[i] = 1
+	before := s.LabelSlice(label, 5)
+	p := [2]float64{40.5, 30.5} // outside the liver's disc
+	after := append([]uint8(nil), before...)
+	for i := range after {
+		if inDisk(i%cols, i/cols, p, 3) {
+			after[i] = 1
+		}
 	}
 	rule := inference.PropagationRule{MinVoxels: 20, MinFraction: 0.02, MaxSlices: 3}
 	var got []int
-	n, err := s.Propagate(ctx, 5, from, 1, rule, current, func(j int, mask []uint8) error {
+	n, err := s.Propagate(ctx, 5, before, after, 1, rule, current, func(j int, mask []uint8) error {
 		got = append(got, j)
+		cur := current(j)
 		for i := range mask {
-			if mask[i] != from[i] {
-				t.Fatalf("slice %d pixel %d: %d, want the copy of the clicked slice", j, i, mask[i])
+			want := cur[i]
+			if inDisk(i%cols, i/cols, p, 3) {
+				want = 1
+			}
+			if mask[i] != want {
+				t.Fatalf("slice %d pixel %d: %d, want its label and the carried disk", j, i, mask[i])
 			}
 		}
 		return nil
@@ -229,16 +240,50 @@ func TestPropagate(t *testing.T) {
 	// Downward, the end of the volume stops it: slices 4..0 are 5 slices, MaxSlices 8.
 	rule.MaxSlices = 8
 	got = got[:0]
-	n, err = s.Propagate(ctx, 5, from, -1, rule, current, func(j int, _ []uint8) error { got = append(got, j); return nil })
+	n, err = s.Propagate(ctx, 5, before, after, -1, rule, current, func(j int, _ []uint8) error { got = append(got, j); return nil })
 	if err != nil || n != 5 || got[4] != 0 {
 		t.Errorf("downward: %d slices %v (%v), want 4 to 0", n, got, err)
 	}
-	// 10 voxels more: the first neighbour's change is under MinVoxels; nothing is applied.
-	small := s.LabelSlice(label, 5)
+	// A negative change inside the liver: the next slice loses the same disk.
+	q := [2]float64{20.5, 18.5}
+	cut := append([]uint8(nil), before...)
+	for i := range cut {
+		if inDisk(i%cols, i/cols, q, 3) {
+			cut[i] = 0
+		}
+	}
+	rule.MaxSlices = 1
+	n, err = s.Propagate(ctx, 5, before, cut, 1, rule, current, func(j int, mask []uint8) error {
+		cur := current(j)
+		for i := range mask {
+			want := cur[i]
+			if inDisk(i%cols, i/cols, q, 3) {
+				want = 0
+			}
+			if mask[i] != want {
+				t.Fatalf("slice %d pixel %d: %d, want its label less the carried disk", j, i, mask[i])
+			}
+		}
+		return nil
+	})
+	if err != nil || n != 1 {
+		t.Errorf("negative: %d slices, %v", n, err)
+	}
+	// The neighbour already has the change: no click, nothing applied.
+	has := func(j int) []uint8 { return after }
+	n, err = s.Propagate(ctx, 5, before, after, 1, rule, has, func(j int, _ []uint8) error {
+		t.Errorf("slice %d applied for a change it already has", j)
+		return nil
+	})
+	if err != nil || n != 0 {
+		t.Errorf("change already there: %d slices, %v", n, err)
+	}
+	// 10 voxels more: a region under MinVoxels carries no click.
+	small := append([]uint8(nil), before...)
 	for i := 0; i < 10; i++ {
 		small[i] = 1
 	}
-	n, err = s.Propagate(ctx, 5, small, 1, rule, current, func(j int, _ []uint8) error {
+	n, err = s.Propagate(ctx, 5, before, small, 1, rule, current, func(j int, _ []uint8) error {
 		t.Errorf("slice %d applied for a change of 10 voxels", j)
 		return nil
 	})
@@ -246,16 +291,16 @@ func TestPropagate(t *testing.T) {
 		t.Errorf("small change: %d slices, %v", n, err)
 	}
 	stop := errors.New("stop")
-	n, err = s.Propagate(ctx, 5, from, 1, rule, current, func(int, []uint8) error { return stop })
+	n, err = s.Propagate(ctx, 5, before, after, 1, rule, current, func(int, []uint8) error { return stop })
 	if !errors.Is(err, stop) || n != 0 {
 		t.Errorf("apply's error: %d, %v", n, err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := s.Propagate(cctx, 5, from, 1, rule, current, func(int, []uint8) error { return nil }); !errors.Is(err, context.Canceled) {
+	if _, err := s.Propagate(cctx, 5, before, after, 1, rule, current, func(int, []uint8) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
-	if _, err := s.Propagate(ctx, 5, from, 0, rule, current, nil); err == nil {
+	if _, err := s.Propagate(ctx, 5, before, after, 0, rule, current, nil); err == nil {
 		t.Error("direction 0: no error")
 	}
 }

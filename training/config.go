@@ -182,14 +182,15 @@ type ClickTraining struct {
 	// pixels (2), and the label given elsewhere: a click corrects its region, and without
 	// clicks the model keeps its label.
 	LocalPX int `json:"local_px,omitempty"`
-	// RegionWeight: the cross-entropy on those regions weighs 1 + RegionWeight (10): they are a
-	// few per cent of the pixels.
+	// RegionWeight: the cross-entropy on those regions, averaged over them alone (they are a few
+	// per cent of the pixels), weighs RegionWeight (1) against the mean over the other pixels.
 	RegionWeight float64 `json:"region_weight,omitempty"`
 	// NoClickWeight weighs their loss against the loss of the samples with clicks (1).
 	NoClickWeight float64 `json:"no_click_weight,omitempty"`
-	// GuidanceLRMult: the first convolution's guidance weights (zero at the start) learn this many
-	// times faster than the rest of the network (10); its image weights stay the parent's.
-	GuidanceLRMult float64 `json:"guidance_lr_mult,omitempty"`
+	// HeadWidth is the channels of the click head (32): the network that reads the frozen
+	// automatic trunk's last features and logits with the guidance and corrects its logits
+	// (worker.py, build_click_unet).
+	HeadWidth int `json:"head_width,omitempty"`
 	// Of the samples with clicks, EmptyShare start from an empty label (0.1) and CorruptShare
 	// from the truth grown or shrunk by 1 to 6 pixels (0.2); the others from the automatic mask.
 	EmptyShare   float64 `json:"empty_share,omitempty"`
@@ -230,8 +231,10 @@ func (p Params) clickTraining(k inference.Contract) *ClickTraining {
 	}
 	def(&c.NoClickShare, 0.25)
 	def(&c.NoClickWeight, 1)
-	def(&c.RegionWeight, 10)
-	def(&c.GuidanceLRMult, 10)
+	def(&c.RegionWeight, 1)
+	if c.HeadWidth == 0 {
+		c.HeadWidth = 32
+	}
 	def(&c.EmptyShare, 0.1)
 	def(&c.CorruptShare, 0.2)
 	if c.ValClicks == 0 {
@@ -431,8 +434,10 @@ func (c *ClickTraining) check() error {
 		return fmt.Errorf("interactive local_px %d: want 0 to 64 pixels", c.LocalPX)
 	case c.RegionWeight < 0:
 		return fmt.Errorf("interactive region_weight %g: want at least 0", c.RegionWeight)
-	case c.NoClickWeight < 0 || c.GuidanceLRMult <= 0:
-		return fmt.Errorf("interactive no_click_weight %g and guidance_lr_mult %g: want a weight of at least 0 and a factor above 0", c.NoClickWeight, c.GuidanceLRMult)
+	case c.NoClickWeight < 0:
+		return fmt.Errorf("interactive no_click_weight %g: want at least 0", c.NoClickWeight)
+	case c.HeadWidth < 1 || c.HeadWidth > 256:
+		return fmt.Errorf("interactive head_width %d: want 1 to 256 channels", c.HeadWidth)
 	case c.EmptyShare+c.CorruptShare > 1:
 		return fmt.Errorf("interactive empty_share %g and corrupt_share %g: together at most 1", c.EmptyShare, c.CorruptShare)
 	case c.MaxClicks < 1 || c.MaxClicks > 100:

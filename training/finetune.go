@@ -93,20 +93,20 @@ func FineTuneParams() Params {
 }
 
 // InteractiveParams are the defaults of an interactive model trained from an automatic one on a
-// CPU, as assets/interactive-model.json trains the built-in one: Adam at 3e-5 for the network and
-// 500 times that for the guidance weights (which start at zero), batch norm frozen, batches of 8,
-// 40 steps an epoch, at most 12 epochs or 25 minutes, mild augmentation, and the click simulation's
+// CPU, as assets/interactive-model.json trains the built-in one: the automatic network frozen as
+// the trunk, Adam at 1e-3 for the click head alone (which starts at zero), batches of 8, 40 steps
+// an epoch, at most 30 epochs or 45 minutes, mild augmentation, and the click simulation's
 // defaults (ClickTraining).
 func InteractiveParams() Params {
 	p := DefaultParams()
-	p.Optimizer, p.LR, p.WeightDecay = "adam", 3e-5, 0
+	p.Optimizer, p.LR, p.WeightDecay = "adam", 1e-3, 0
 	p.Schedule, p.WarmupEpochs = "cosine", 0
-	p.Batch, p.Epochs, p.Patience, p.MaxStepsPerEpoch = 8, 12, 0, 40
+	p.Batch, p.Epochs, p.Patience, p.MaxStepsPerEpoch = 8, 30, 0, 40
 	p.Augment = Augment{RotateDeg: 8, Scale: 0.1, Intensity: 0.1}
 	p.FreezeBN = true
-	p.MaxSeconds = 1500
+	p.MaxSeconds = 2700
 	p.ReferenceSlices = 8
-	p.Interactive = &ClickTraining{NoClickShare: 0.3, NoClickWeight: 2, GuidanceLRMult: 500, RegionWeight: 10, ValSlices: 32}
+	p.Interactive = &ClickTraining{NoClickShare: 0.3, NoClickWeight: 2, RegionWeight: 1, ValSlices: 24}
 	return p
 }
 

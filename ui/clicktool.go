@@ -245,7 +245,7 @@ func (ct *clickTool) redrawn(req clickRequest, before []uint8, red inference.Red
 	}
 	ct.note(fmt.Sprintf("AI click on slice %d: %d voxels changed, on screen in %d ms", req.k+1, changed, lat.Milliseconds()))
 	if ok, _ := ct.rule.Significant(before, red.Mask); ok && ed != nil && len(ct.queue) == 0 {
-		ct.propagate(req.k, red.Mask, ed)
+		ct.propagate(req.k, before, red.Mask, ed)
 	}
 	ct.pump()
 }
@@ -260,9 +260,9 @@ func (ct *clickTool) journal(runs []scan.MaskRun, tool string, slice, voxels int
 		Plane: scan.Axial.String(), Slice: slice, Voxels: voxels})
 }
 
-// propagate carries the click's change of slice k (mask) to the slices either side in the
-// background, each slice replaced joining the click's step.
-func (ct *clickTool) propagate(k int, mask []uint8, step *viewer.Edit) {
+// propagate carries the click's change of slice k (from before to mask) to the slices either
+// side in the background, each slice replaced joining the click's step.
+func (ct *clickTool) propagate(k int, before, mask []uint8, step *viewer.Edit) {
 	le := ct.le
 	s := le.r.s
 	current := map[int][]uint8{}
@@ -294,10 +294,10 @@ func (ct *clickTool) propagate(k int, mask []uint8, step *viewer.Edit) {
 			}
 		}
 		ct.mu.Lock()
-		n, err := ct.sess.Propagate(ctx, k, mask, 1, rule, func(j int) []uint8 { return current[j] }, apply)
+		n, err := ct.sess.Propagate(ctx, k, before, mask, 1, rule, func(j int) []uint8 { return current[j] }, apply)
 		if err == nil {
 			var down int
-			down, err = ct.sess.Propagate(ctx, k, mask, -1, rule, func(j int) []uint8 { return current[j] }, apply)
+			down, err = ct.sess.Propagate(ctx, k, before, mask, -1, rule, func(j int) []uint8 { return current[j] }, apply)
 			n += down
 		}
 		ct.mu.Unlock()

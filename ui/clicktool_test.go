@@ -112,7 +112,7 @@ func TestAIClickRedrawsUndoJournal(t *testing.T) {
 	if added != 21 {
 		t.Errorf("the click added %d voxels, want the 21 of its disk", added)
 	}
-	// The rules model copies the neighbour's label: the disk reached slice 7 in the same step.
+	// The change is carried as a click at its centre: the disk reached slices 5 and 7 in the same step.
 	if m.At(v.Index(34, 15, 6)) != scan.Liver || m.At(v.Index(34, 15, 4)) != scan.Liver {
 		t.Error("the change did not propagate to slices 5 and 7")
 	}

@@ -216,7 +216,7 @@ func clickRun(ctx context.Context, sess *inference.Interactive, vol *scan.Volume
 				if step == nil {
 					break
 				}
-				if _, err := sess.Propagate(ctx, t.k, red.Mask, dir, rule, current, apply); err != nil && !errors.Is(err, viewer.ErrNotLatest) {
+				if _, err := sess.Propagate(ctx, t.k, before, red.Mask, dir, rule, current, apply); err != nil && !errors.Is(err, viewer.ErrNotLatest) {
 					return err
 				}
 			}

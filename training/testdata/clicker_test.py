@@ -38,6 +38,21 @@ class ClickerTest(unittest.TestCase):
         self.assertFalse(bool(pos[0]))
         self.assertEqual((int(rows[0]), int(cols[0])), (22, 32))
 
+    def test_jittered_clicks_stay_inside(self):
+        # training's jittered clicks land in the inner half of the region clicked on, spread over it
+        truth = torch.zeros(1, 32, 48, dtype=torch.bool)
+        truth[0, 4:17, 10:23] = True  # 13x13: distances to the border 1..7
+        pred = torch.zeros_like(truth)
+        seen = set()
+        torch.manual_seed(5)
+        for _ in range(40):
+            rows, cols, pos, valid = clicker().next_clicks(pred, truth, jitter=True)
+            r, c = int(rows[0]), int(cols[0])
+            self.assertTrue(bool(valid[0]) and bool(pos[0]))
+            self.assertTrue(7 <= r <= 13 and 13 <= c <= 19, (r, c))
+            seen.add((r, c))
+        self.assertGreater(len(seen), 3, "the jitter moves the clicks")
+
     def test_no_error_no_click(self):
         truth = torch.zeros(2, 32, 48, dtype=torch.bool)
         truth[:, 5:10, 5:10] = True
@@ -82,12 +97,14 @@ class ClickerTest(unittest.TestCase):
         self.assertAlmostEqual(float(maps[0, 12, 10]), 0.6065306, places=5)
 
     def test_simulate_feeds_back_output(self):
-        # a "model" that returns the positive map as liver (logit +10) and else the label
-        class Echo(torch.nn.Module):
-            def forward(self, x):
-                lab, pos, neg = x[:, 3:4], x[:, 4:5], x[:, 5:6]
+        # a "network" of the guidance (label, positive, negative) that returns the positive map
+        # as liver (logit +10) and else the label
+        def Echo():
+            def net(which, g):
+                lab, pos, neg = g[:, 0:1], g[:, 1:2], g[:, 2:3]
                 on = ((lab > 0.5) | (pos > 0.5)) & ~(neg > 0.5)
                 return torch.where(on, torch.tensor(10.0), torch.tensor(-10.0))
+            return net
         c = clicker("disk", 3.0, size=(32, 48))
         truth = torch.zeros(1, 32, 48, dtype=torch.bool)
         truth[0, 2:30, 2:46] = True
