@@ -38,6 +38,15 @@ func openReview(t *testing.T) (*session, *review, chan func()) {
 // openReviewIn is openReview with the workspace in dir.
 func openReviewIn(t *testing.T, dir string) (*session, *review, chan func()) {
 	t.Helper()
+	v := synthvol.Volume()
+	v.Series.SeriesUID = "1.2.3.4"
+	v.Series.Path = "/synthetic"
+	return openReviewOfIn(t, v, dir)
+}
+
+// openReviewOfIn is openReviewIn of volume v.
+func openReviewOfIn(t *testing.T, v *scan.Volume, dir string) (*session, *review, chan func()) {
+	t.Helper()
 	a := test.NewTempApp(t)
 	s := newSession(context.Background(), a)
 	s.opts = Options{Workspace: dir, Layout: LayoutSingle}
@@ -50,9 +59,6 @@ func openReviewIn(t *testing.T, dir string) (*session, *review, chan func()) {
 	s.right = container.NewStack()
 	s.win.SetContent(s.right)
 	s.win.Resize(fyne.NewSize(1000, 600))
-	v := synthvol.Volume()
-	v.Series.SeriesUID = "1.2.3.4"
-	v.Series.Path = "/synthetic"
 	sv, err := sliceview.New(v)
 	if err != nil {
 		t.Fatal(err)
