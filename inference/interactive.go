@@ -71,9 +71,10 @@ func (s *Interactive) LabelSlice(label *scan.Mask, k int) []uint8 {
 }
 
 // Redrawn is a slice as the model redraws it, on the canonical axial slice (row by row, SliceLen
-// pixels): Mask 1 where the probability reaches the contract's threshold, else 0 (threshold
-// only: no largest component, no hole filling, so that a click is answered by the model alone);
-// Prob the probability scaled to 0..255, as inference stores it.
+// pixels): Mask is the label given with the regions the clicks are on changed as the model says
+// (1 where the probability reaches the contract's threshold, else 0; keepClickedRegions: no
+// largest component, no hole filling, nothing changed away from the clicks); Prob the model's
+// probability of the whole slice scaled to 0..255, as inference stores it.
 type Redrawn struct {
 	Mask, Prob []uint8
 }
@@ -118,13 +119,15 @@ func (s *Interactive) Redraw(ctx context.Context, k int, label []uint8, clicks C
 	}
 	prob := s.pre.restoreBytes(s.out)
 	r.Prob = append([]uint8(nil), prob...)
-	r.Mask = make([]uint8, len(prob))
+	mask := make([]uint8, len(prob))
 	q := ThresholdByte(c.Threshold)
 	for i, p := range prob {
 		if p >= q {
-			r.Mask[i] = 1
+			mask[i] = 1
 		}
 	}
+	can := s.pre.Canonical
+	r.Mask = keepClickedRegions(label, mask, clicks, can.Dims[0], can.Dims[1])
 	return r, nil
 }
 

@@ -199,7 +199,11 @@ def build_click_unet(nn, channels, base, depth, dropout, width):
             def near(m):
                 return self.pool_near(self.pool_near(m))
             extra = [alike(pos), alike(neg), near(pos), near(neg)]
-            return z + GAIN * self.click(torch_cat([f, z / GAIN, guidance] + extra))
+            # A slice without clicks keeps the parent's logits exactly: the runtime redraws only
+            # slices with clicks (a change propagates as clicks too), and the automatic mask must
+            # come back as it is without them.
+            clicked = ((pos.amax((2, 3), keepdim=True) + neg.amax((2, 3), keepdim=True)) > 0).float()
+            return z + GAIN * clicked * self.click(torch_cat([f, z / GAIN, guidance] + extra))
 
         def forward(self, x):
             f, z = self.features(x)
@@ -765,8 +769,9 @@ class Worker:
 
     def interactive_loss(self, model, idx):
         """One step's loss with simulated clicks (RITM, DeepEdit): a share of the samples have no
-        click, the automatic mask (the trunk's, on the augmented image) as label and as target, so
-        that without clicks the model keeps the label it is given; the others start from the
+        click, the automatic mask (the trunk's, on the augmented image) as label and as target
+        (the network keeps the parent's logits without clicks by construction, so these only
+        check it, at no cost of gradient); the others start from the
         automatic mask, an empty one or a corrupted truth, get 1..max_clicks clicks placed one at a
         time on the error left by the model's own previous output (fed back as the label), and
         learn the truth where they clicked."""
@@ -953,12 +958,18 @@ class Worker:
         os.replace(path + ".tmp", path)
 
     def export_again(self):
-        """model.onnx and the reference outputs from weights.pt, then "done" as training said it."""
+        """model.onnx and the reference outputs from weights.pt (an interactive model's click
+        curve too, from the automatic masks the job kept), then "done" as training said it."""
         ck = load(self.torch, os.path.join(self.out, "weights.pt"), "cpu")
         model = self.make_model()
         model.load_state_dict(ck["model"])
         done = ck.get("done") or {}
+        if self.interactive:
+            self.clicker = Clicker(self.torch, self.interactive, self.size)
+            self.prepare_interactive(model, None)
         self.export(model, done.get("best_epoch", -1))
+        if self.interactive:
+            self.events.emit("clicks", **self.click_curve(model))
         self.events.emit("done", **done)
 
     def _checkpoint(self, path, model, opt, state, losses):

@@ -1,0 +1,70 @@
+package inference
+
+// A click changes the region it is on: of what the model redraws, only the connected change under
+// each click is kept.
+
+// keepClickedRegions returns label with, for each positive click, the 8-connected region of
+// pixels the redrawn mask adds (liver in mask, not in label) that holds the click's pixel, and
+// for each negative click the region of pixels it removes that holds the click's pixel; every
+// other difference between mask and label is dropped. Slices are cols x rows, nonzero meaning
+// liver; clicks are in slice image coordinates (pixel (i, j) spans [i, i+1) x [j, j+1)). Why:
+// the model redraws the whole slice, and far from a click its output can differ from the label
+// by a pixel of boundary here and there, or, on a slice the model has not seen the like of, by
+// a lot (a change carried to the next slice where the liver ends); an annotator's click means
+// "this region", and the label stays what it was everywhere else.
+func keepClickedRegions(label, mask []uint8, clicks Clicks, cols, rows int) []uint8 {
+	out := make([]uint8, len(label))
+	for i, v := range label {
+		out[i] = min(v, 1)
+	}
+	seen := make([]bool, len(label))
+	var stack []int
+	grow := func(p [2]float64, add bool) {
+		x, y := int(p[0]), int(p[1])
+		if p[0] < 0 || p[1] < 0 || x >= cols || y >= rows {
+			return
+		}
+		changed := func(q int) bool {
+			if add {
+				return mask[q] != 0 && label[q] == 0
+			}
+			return mask[q] == 0 && label[q] != 0
+		}
+		start := y*cols + x
+		if seen[start] || !changed(start) {
+			return
+		}
+		seen[start] = true
+		stack = append(stack[:0], start)
+		for len(stack) > 0 {
+			q := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if add {
+				out[q] = 1
+			} else {
+				out[q] = 0
+			}
+			qx, qy := q%cols, q/cols
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					nx, ny := qx+dx, qy+dy
+					if nx < 0 || ny < 0 || nx >= cols || ny >= rows {
+						continue
+					}
+					n := ny*cols + nx
+					if !seen[n] && changed(n) {
+						seen[n] = true
+						stack = append(stack, n)
+					}
+				}
+			}
+		}
+	}
+	for _, p := range clicks.Positive {
+		grow(p, true)
+	}
+	for _, p := range clicks.Negative {
+		grow(p, false)
+	}
+	return out
+}
