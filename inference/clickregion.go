@@ -1,7 +1,40 @@
 package inference
 
-// A click changes the region it is on: of what the model redraws, only the connected change under
-// each click is kept.
+// A click changes the region it is on: the pixels under it take its side, and of what the model
+// redraws only the connected change under each click is kept.
+
+import "math"
+
+// stampClicks sets in mask (cols x rows, canonical slice) every pixel whose centre lies within
+// radiusMM of a positive click to liver and of a negative click to background (negative clicks
+// last), sx, sy mm per pixel: a click says what the pixels under it are, and the model, which
+// is not always sure, cannot overrule it (a click then does at least what a brush stamp of the
+// click's disk does; where the model is right, the rest of the region comes with it).
+func stampClicks(mask []uint8, clicks Clicks, cols, rows int, spacing [2]float64, radiusMM float64) {
+	sx, sy := spacing[0], spacing[1]
+	stamp := func(p [2]float64, v uint8) {
+		if math.IsNaN(p[0]+p[1]) || math.IsInf(p[0]+p[1], 0) {
+			return
+		}
+		ri, rj := radiusMM/sx, radiusMM/sy
+		i0, i1 := max(0, int(math.Floor(p[0]-ri))), min(cols-1, int(math.Ceil(p[0]+ri)))
+		j0, j1 := max(0, int(math.Floor(p[1]-rj))), min(rows-1, int(math.Ceil(p[1]+rj)))
+		for j := j0; j <= j1; j++ {
+			for i := i0; i <= i1; i++ {
+				dx, dy := (float64(i)+0.5-p[0])*sx, (float64(j)+0.5-p[1])*sy
+				if dx*dx+dy*dy <= radiusMM*radiusMM {
+					mask[j*cols+i] = v
+				}
+			}
+		}
+	}
+	for _, p := range clicks.Positive {
+		stamp(p, 1)
+	}
+	for _, p := range clicks.Negative {
+		stamp(p, 0)
+	}
+}
 
 // keepClickedRegions returns label with, for each positive click, the 8-connected region of
 // pixels the redrawn mask adds (liver in mask, not in label) that holds the click's pixel, and

@@ -65,6 +65,12 @@ func NewClickGeometry(c Contract, cols, rows int, sx, sy float64) ClickGeometry 
 		SX: sx * float64(cols) / float64(c.InputW), SY: sy * float64(rows) / float64(c.InputH)}
 }
 
+// CanonicalSpacing is the mm between the canonical slice's pixel centres (columns, rows), as
+// the geometry takes them (1 where the volume's is unknown).
+func (g ClickGeometry) CanonicalSpacing() [2]float64 {
+	return [2]float64{g.SX * float64(g.W) / float64(g.Cols), g.SY * float64(g.H) / float64(g.Rows)}
+}
+
 // ToInput turns a position in canonical slice image coordinates into input image coordinates
 // (the same convention: input pixel (x, y) has its centre at (x+0.5, y+0.5)). Both resize
 // directions use half-pixel centres (Resize), so the slice's edges map to the input's edges.

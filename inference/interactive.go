@@ -72,7 +72,8 @@ func (s *Interactive) LabelSlice(label *scan.Mask, k int) []uint8 {
 
 // Redrawn is a slice as the model redraws it, on the canonical axial slice (row by row, SliceLen
 // pixels): Mask is the label given with the regions the clicks are on changed as the model says
-// (1 where the probability reaches the contract's threshold, else 0; keepClickedRegions: no
+// (1 where the probability reaches the contract's threshold, else 0; each click's own disk of
+// the contract's radius on the click's side, stampClicks; keepClickedRegions: no
 // largest component, no hole filling, nothing changed away from the clicks); Prob the model's
 // probability of the whole slice scaled to 0..255, as inference stores it.
 type Redrawn struct {
@@ -87,6 +88,14 @@ type Redrawn struct {
 // (ClickGeometry.DrawClicks); the output goes through a sigmoid and is resized back as Segment
 // does, then thresholded.
 func (s *Interactive) Redraw(ctx context.Context, k int, label []uint8, clicks Clicks) (Redrawn, error) {
+	return s.redraw(ctx, k, label, clicks, true)
+}
+
+// redraw is Redraw; stamp says whether each click's own disk (the contract's radius) takes the
+// click's side whatever the model says (stampClicks): so for the annotator's clicks, which say
+// what the pixels under them are, not for the clicks a propagation carries (Propagate), which
+// only guess it.
+func (s *Interactive) redraw(ctx context.Context, k int, label []uint8, clicks Clicks, stamp bool) (Redrawn, error) {
 	var r Redrawn
 	if k < 0 || k >= s.Slices() {
 		return r, fmt.Errorf("%s: slice %d of %d", s.m.Path(), k, s.Slices())
@@ -127,6 +136,9 @@ func (s *Interactive) Redraw(ctx context.Context, k int, label []uint8, clicks C
 		}
 	}
 	can := s.pre.Canonical
+	if stamp {
+		stampClicks(mask, clicks, can.Dims[0], can.Dims[1], s.geom.CanonicalSpacing(), c.ClickRadiusMM)
+	}
 	r.Mask = keepClickedRegions(label, mask, clicks, can.Dims[0], can.Dims[1])
 	return r, nil
 }

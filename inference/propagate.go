@@ -109,7 +109,7 @@ func (s *Interactive) Propagate(ctx context.Context, k int, before, after []uint
 		if clicks.Len() == 0 {
 			break
 		}
-		r, err := s.Redraw(ctx, j, cur, clicks)
+		r, err := s.redraw(ctx, j, cur, clicks, false)
 		if err != nil {
 			return done, err
 		}
