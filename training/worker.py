@@ -120,7 +120,8 @@ def build_unet(nn, in_ch, base, depth, dropout):
             self.drop = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
             self.head = nn.Conv2d(ch[0], 1, 1)
 
-        def forward(self, x):
+        def features(self, x):
+            """The last decoder level's features and the logits."""
             skips = []
             for d in self.down:
                 x = d(x)
@@ -129,7 +130,10 @@ def build_unet(nn, in_ch, base, depth, dropout):
             x = self.drop(self.bottom(x))
             for up, dec, s in zip(self.up, self.dec, reversed(skips)):
                 x = self.drop(dec(torch_cat([up(x), s])))
-            return self.head(x)
+            return x, self.head(x)
+
+        def forward(self, x):
+            return self.features(x)[1]
 
     return UNet()
 
@@ -167,16 +171,7 @@ def build_click_unet(nn, channels, base, depth, dropout, width):
 
         def features(self, x):
             """The trunk's last features and logits of the image channels of x."""
-            skips = []
-            x = x[:, :self.channels]
-            for d in self.down:
-                x = d(x)
-                skips.append(x)
-                x = self.pool(x)
-            x = self.drop(self.bottom(x))
-            for up, dec, s in zip(self.up, self.dec, reversed(skips)):
-                x = self.drop(dec(torch_cat([up(x), s])))
-            return x, self.head(x)
+            return super().features(x[:, :self.channels])
 
         def decide(self, f, z, guidance):
             """The logits from the trunk's features f and logits z and the guidance channels
