@@ -3,7 +3,11 @@ package inference
 // A click changes the region it is on: the pixels under it take its side, and of what the model
 // redraws only the connected change under each click is kept.
 
-import "math"
+import (
+	"math"
+
+	"liverseg/viewer"
+)
 
 // stampClicks sets in mask (cols x rows, canonical slice) every pixel whose centre lies within
 // radiusMM of a positive click to liver and of a negative click to background (negative clicks
@@ -47,57 +51,32 @@ func stampClicks(mask []uint8, clicks Clicks, cols, rows int, spacing [2]float64
 // "this region", and the label stays what it was everywhere else.
 func keepClickedRegions(label, mask []uint8, clicks Clicks, cols, rows int) []uint8 {
 	out := make([]uint8, len(label))
+	added := make([]bool, len(label))
+	removed := make([]bool, len(label))
 	for i, v := range label {
 		out[i] = min(v, 1)
+		added[i] = mask[i] != 0 && v == 0
+		removed[i] = mask[i] == 0 && v != 0
 	}
+	// one seen for both: the added and removed pixels are apart, and a region two clicks are on
+	// is walked once
 	seen := make([]bool, len(label))
-	var stack []int
-	grow := func(p [2]float64, add bool) {
-		x, y := int(p[0]), int(p[1])
-		if p[0] < 0 || p[1] < 0 || x >= cols || y >= rows {
-			return
-		}
-		changed := func(q int) bool {
-			if add {
-				return mask[q] != 0 && label[q] == 0
+	var region, stack []int32
+	for _, side := range []struct {
+		clicks  [][2]float64
+		changed []bool
+		value   uint8
+	}{{clicks.Positive, added, 1}, {clicks.Negative, removed, 0}} {
+		for _, p := range side.clicks {
+			if !(p[0] >= 0 && p[1] >= 0 && p[0] < float64(cols) && p[1] < float64(rows)) {
+				continue // outside the slice, or not a number
 			}
-			return mask[q] == 0 && label[q] != 0
-		}
-		start := y*cols + x
-		if seen[start] || !changed(start) {
-			return
-		}
-		seen[start] = true
-		stack = append(stack[:0], start)
-		for len(stack) > 0 {
-			q := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if add {
-				out[q] = 1
-			} else {
-				out[q] = 0
-			}
-			qx, qy := q%cols, q/cols
-			for dy := -1; dy <= 1; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					nx, ny := qx+dx, qy+dy
-					if nx < 0 || ny < 0 || nx >= cols || ny >= rows {
-						continue
-					}
-					n := ny*cols + nx
-					if !seen[n] && changed(n) {
-						seen[n] = true
-						stack = append(stack, n)
-					}
-				}
+			seed := int32(int(p[1])*cols + int(p[0]))
+			region, stack = viewer.Region8(side.changed, seen, cols, rows, seed, region[:0], stack)
+			for _, q := range region {
+				out[q] = side.value
 			}
 		}
-	}
-	for _, p := range clicks.Positive {
-		grow(p, true)
-	}
-	for _, p := range clicks.Negative {
-		grow(p, false)
 	}
 	return out
 }

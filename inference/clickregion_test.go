@@ -51,7 +51,7 @@ func TestKeepClickedRegions(t *testing.T) {
 			"......##",
 			".......#")},
 		{"positive where nothing was added", Clicks{Positive: [][2]float64{{5.5, 0.5}}}, label},
-		{"both, and one outside", Clicks{Positive: [][2]float64{{0.5, 3.5}, {-1, 2}, {9, 1}}, Negative: [][2]float64{{1.5, 0.5}}}, parse(
+		{"both, and one outside", Clicks{Positive: [][2]float64{{0.5, 3.5}, {-1, 2}, {9, 1}, {math.Inf(1), 1}, {math.NaN(), 0}}, Negative: [][2]float64{{1.5, 0.5}}}, parse(
 			"#.......",
 			"##......",
 			"......##",

@@ -49,45 +49,47 @@ func fits(m *scan.Mask, c scan.Canonical) bool {
 // the pixel indices (y*w+x) of its members; nil when none is set. Ties go to the region met first
 // in row order.
 func LargestRegion(in []bool, w, h int) []int32 {
-	// region[p]: 0 unset, 1 set and not yet labelled, then 2+ the region's number.
-	region := make([]int32, w*h)
+	seen := make([]bool, w*h)
+	var best, stack, members []int32
 	for p, ok := range in {
-		if ok {
-			region[p] = 1
-		}
-	}
-	var best []int32
-	var stack, members []int32
-	next := int32(2)
-	for p := range region {
-		if region[p] != 1 {
+		if !ok || seen[p] {
 			continue
 		}
-		members = members[:0]
-		stack = append(stack[:0], int32(p))
-		region[p] = next
-		for len(stack) > 0 {
-			q := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			members = append(members, q)
-			x, y := int(q)%w, int(q)/w
-			for dy := -1; dy <= 1; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					nx, ny := x+dx, y+dy
-					if nx < 0 || ny < 0 || nx >= w || ny >= h {
-						continue
-					}
-					if r := int32(ny*w + nx); region[r] == 1 {
-						region[r] = next
-						stack = append(stack, r)
-					}
-				}
-			}
-		}
-		next++
+		members, stack = Region8(in, seen, w, h, int32(p), members[:0], stack)
 		if len(members) > len(best) {
 			best = append(best[:0], members...)
 		}
 	}
 	return best
+}
+
+// Region8 appends to dst the members of the 8-connected region of the pixels set in in (w x h,
+// row by row) that holds pixel seed, in the order a depth-first walk meets them, and marks them
+// in seen; it appends nothing when seed is not set or already seen (so that regions walked
+// before are not walked again). stack is scratch, returned for reuse.
+func Region8(in, seen []bool, w, h int, seed int32, dst, stack []int32) (members, scratch []int32) {
+	if !in[seed] || seen[seed] {
+		return dst, stack
+	}
+	seen[seed] = true
+	stack = append(stack[:0], seed)
+	for len(stack) > 0 {
+		q := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		dst = append(dst, q)
+		x, y := int(q)%w, int(q)/w
+		for dy := -1; dy <= 1; dy++ {
+			for dx := -1; dx <= 1; dx++ {
+				nx, ny := x+dx, y+dy
+				if nx < 0 || ny < 0 || nx >= w || ny >= h {
+					continue
+				}
+				if r := int32(ny*w + nx); in[r] && !seen[r] {
+					seen[r] = true
+					stack = append(stack, r)
+				}
+			}
+		}
+	}
+	return dst, stack
 }
