@@ -191,6 +191,11 @@ type ClickTraining struct {
 	// automatic trunk's last features and logits with the guidance and corrects its logits
 	// (worker.py, build_click_unet).
 	HeadWidth int `json:"head_width,omitempty"`
+	// Network is what learns the correction: "head" (the default), the click head above, or
+	// "copy", a trainable copy of the whole automatic U-Net (the parent's weights, zeros on the
+	// guidance channels' first-layer weights) whose logits replace the frozen parent's on a
+	// slice with clicks. The copy costs a full backward pass a step: for a GPU.
+	Network string `json:"network,omitempty"`
 	// Of the samples with clicks, EmptyShare start from an empty label (0.1) and CorruptShare
 	// from the truth grown or shrunk by 1 to 6 pixels (0.2); the others from the automatic mask.
 	EmptyShare   float64 `json:"empty_share,omitempty"`
@@ -234,6 +239,9 @@ func (p Params) clickTraining(k inference.Contract) *ClickTraining {
 	def(&c.RegionWeight, 1)
 	if c.HeadWidth == 0 {
 		c.HeadWidth = 32
+	}
+	if c.Network == "" {
+		c.Network = "head"
 	}
 	def(&c.EmptyShare, 0.1)
 	def(&c.CorruptShare, 0.2)
@@ -438,6 +446,8 @@ func (c *ClickTraining) check() error {
 		return fmt.Errorf("interactive no_click_weight %g: want at least 0", c.NoClickWeight)
 	case c.HeadWidth < 1 || c.HeadWidth > 256:
 		return fmt.Errorf("interactive head_width %d: want 1 to 256 channels", c.HeadWidth)
+	case c.Network != "head" && c.Network != "copy":
+		return fmt.Errorf("interactive network %q: want head or copy", c.Network)
 	case c.EmptyShare+c.CorruptShare > 1:
 		return fmt.Errorf("interactive empty_share %g and corrupt_share %g: together at most 1", c.EmptyShare, c.CorruptShare)
 	case c.MaxClicks < 1 || c.MaxClicks > 100:

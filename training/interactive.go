@@ -167,9 +167,14 @@ func writeInteractiveCard(path string, r *Report) error {
 	if ct != nil {
 		p("%.0f%% without a click (the automatic mask as label and as target, loss weight %g), the others 1 to %d clicks placed one at a time on the largest error region of the model's own previous output (fed back as the label), starting from the automatic mask, an empty label (%.0f%%) or the truth grown or shrunk by 1 to 6 pixels (%.0f%%). ",
 			100*ct.NoClickShare, ct.NoClickWeight, ct.MaxClicks, 100*ct.EmptyShare, 100*ct.CorruptShare)
-		p("The network is the automatic parent, frozen, with a click head of %d channels (dilated convolutions over the parent's last features and logits and the guidance) that adds a correction to the parent's logits; only the head trains, from zero. ", ct.HeadWidth)
+		if ct.Network == "copy" {
+			p("The network is the automatic parent, frozen, and a trainable copy of it (the parent's weights, zeros on the guidance channels of its first layer) whose logits replace the parent's on a slice with clicks; only the copy trains. ")
+		} else {
+			p("The network is the automatic parent, frozen, with a click head of %d channels (dilated convolutions over the parent's last features and logits and the guidance) that adds a correction to the parent's logits; only the head trains, from zero. ", ct.HeadWidth)
+		}
+		p("Loss: the cross-entropy on the clicked error regions (the truth there), averaged over them alone, at weight %g, plus the mean over the other pixels (the label there); ", ct.RegionWeight)
 	}
-	p("BCE + Dice loss; %s, lr %g, schedule %s, batch %d, batch norm frozen: %v; %d epochs of at most %d steps run, the weights of epoch %d (lowest validation loss) kept",
+	p("%s, lr %g, schedule %s, batch %d, batch norm frozen: %v; %d epochs of at most %d steps run, the weights of epoch %d (lowest validation loss) kept",
 		r.Params.Optimizer, r.Params.LR, r.Params.Schedule, r.Params.Batch, r.Params.FreezeBN, r.Epochs, r.Params.MaxStepsPerEpoch, r.BestEpoch)
 	if r.EarlyStop != "" {
 		p(" (stopped early: %s)", r.EarlyStop)

@@ -65,6 +65,7 @@ func TestInteractiveConfig(t *testing.T) {
 		{"shares", func(c *Config) { c.Train.Interactive = &ClickTraining{EmptyShare: 0.6, CorruptShare: 0.6} }, "together at most 1"},
 		{"max clicks", func(c *Config) { c.Train.Interactive = &ClickTraining{MaxClicks: 1000} }, "max_clicks"},
 		{"counts", func(c *Config) { c.Train.Interactive = &ClickTraining{ClickCounts: []int{0, -1}} }, "click_counts"},
+		{"network", func(c *Config) { c.Train.Interactive = &ClickTraining{Network: "unet3d"} }, "network \"unet3d\""},
 	} {
 		c := tinyConfig(t, 64)
 		c.Contract.Kind = inference.KindInteractive
@@ -220,7 +221,9 @@ func TestTinyInteractiveJob(t *testing.T) {
 
 // TestFineTuneInteractive: the retrain panel's request for an interactive model trains one from
 // the built-in automatic model on a workspace's corrected case, and registers it as interactive,
-// not active, the automatic registry untouched; an unknown kind is refused before any work.
+// not active, the automatic registry untouched; an unknown kind is refused before any work. It
+// trains the copy network (TestTinyInteractiveJob the click head), so that both export and pass
+// the ONNX Runtime check.
 func TestFineTuneInteractive(t *testing.T) {
 	py := torchPython(t)
 	ort := ortOptions(t)
@@ -231,13 +234,19 @@ func TestFineTuneInteractive(t *testing.T) {
 	}
 	p := InteractiveParams()
 	p.Epochs, p.MaxStepsPerEpoch, p.Batch, p.ReferenceSlices = 1, 1, 2, 2
-	p.Interactive.MaxClicks = 2
+	p.Interactive.MaxClicks, p.Interactive.Network = 2, "copy"
 	res, err := FineTune(ctx, FineTuneRequest{Workspace: ws, Train: []string{id}, Kind: inference.KindInteractive, Params: &p, Python: py, ORT: ort}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Model.Kind != workspace.KindInteractive || res.Model.Active || res.Parent != BuiltIn || res.Report.Kind != inference.KindInteractive || len(res.Scores) != 0 {
 		t.Errorf("result %+v, model %+v", res, res.Model)
+	}
+	if ct := res.Report.Params.Interactive; ct == nil || ct.Network != "copy" {
+		t.Errorf("the job's click training %+v, want the copy network", ct)
+	}
+	if card, err := os.ReadFile(filepath.Join(res.JobDir, "MODEL_CARD.md")); err != nil || !strings.Contains(string(card), "trainable copy") {
+		t.Errorf("the model card does not name the copy network (%v)", err)
 	}
 	m, err := inference.OpenModel(ctx, res.Model.Path, ort)
 	if err != nil {

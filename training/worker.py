@@ -141,7 +141,7 @@ def build_unet(nn, in_ch, base, depth, dropout):
 GAIN = 10.0
 
 
-def build_click_unet(nn, channels, base, depth, dropout, width):
+def build_click_unet(nn, channels, base, depth, dropout, width, copy=False):
     """The interactive network: the automatic U-Net, frozen, as its trunk (it sees the image
     channels only, and its weights are the parent's), and a click head beside it that reads the
     trunk's last features and logits with the guidance channels (label, positive and negative
@@ -150,7 +150,14 @@ def build_click_unet(nn, channels, base, depth, dropout, width):
     small and works at the input size, with dilated convolutions that see about 60 pixels either
     way (about 110 mm at 192 pixels), so that a click reaches the whole region it is on; a short
     CPU run trains it, since the trunk needs no gradient and runs once for all of a sample's
-    simulated clicks (ClickUNet.features, ClickUNet.decide)."""
+    simulated clicks (ClickUNet.features, ClickUNet.decide).
+
+    With copy, the correction comes instead from a trainable copy of the whole U-Net (the design
+    of DeepEdit and RITM, started as the issue asks: the parent's weights, zeros on the guidance
+    channels of the first layer), which reads the image, the guidance and where the clicks are
+    near; the network's logits are the copy's on a slice with clicks and the frozen trunk's on a
+    slice without, so that the parent's mask still comes back exactly without clicks. It costs
+    a full U-Net's backward pass a step: a network for a GPU (a CPU trains the head)."""
     trunk = build_unet(nn, channels, base, depth, dropout)
 
     class ClickUNet(type(trunk)):
@@ -168,10 +175,31 @@ def build_click_unet(nn, channels, base, depth, dropout, width):
             nn.init.zeros_(out.bias)
             self.click = nn.Sequential(*layers, out)
             self.pool_near = nn.MaxPool2d(17, 1, 8)
+            self.copy = build_unet(nn, channels + 5, base, depth, dropout) if copy else None
+
+        def start_copy(self):
+            """Gives the copy the trunk's weights (the parent's), with zeros for the weights of
+            its first layer on the guidance channels: the copy then computes the parent's
+            logits whatever the clicks."""
+            own = self.copy.state_dict()
+            import torch
+            with torch.no_grad():
+                for k, v in self.state_dict().items():
+                    if k.startswith(("click.", "copy.")):
+                        continue
+                    if tuple(own[k].shape) == tuple(v.shape):
+                        own[k].copy_(v)
+                        continue
+                    # the first convolution: the image channels' weights, zeros after them
+                    own[k].zero_()
+                    own[k][:, :v.shape[1]].copy_(v)
 
         def features(self, x):
-            """The trunk's last features and logits of the image channels of x."""
-            return super().features(x[:, :self.channels])
+            """The trunk's last features, with the image channels of x after them (decide's
+            copy reads the image), and the trunk's logits."""
+            img = x[:, :self.channels]
+            f, z = super().features(img)
+            return torch_cat([f, img]), z
 
         def decide(self, f, z, guidance):
             """The logits from the trunk's features f and logits z and the guidance channels
@@ -184,6 +212,11 @@ def build_click_unet(nn, channels, base, depth, dropout, width):
             the head reads them scaled down by GAIN and its correction is scaled up by GAIN, so
             that a step of the head's weights moves the logits as far as a decision needs."""
             pos, neg = guidance[:, 1:2], guidance[:, 2:3]
+            f, img = f[:, :-self.channels], f[:, -self.channels:]
+            clicked = ((pos.amax((2, 3), keepdim=True) + neg.amax((2, 3), keepdim=True)) > 0).float()
+            if self.copy is not None:
+                z2 = self.copy(torch_cat([img, guidance, self.pool_near(self.pool_near(pos)), self.pool_near(self.pool_near(neg))]))
+                return z + clicked * (z2 - z)
             fn = f / (f.pow(2).sum(1, keepdim=True).sqrt() + 1e-6)
 
             def alike(m):
@@ -197,7 +230,6 @@ def build_click_unet(nn, channels, base, depth, dropout, width):
             # A slice without clicks keeps the parent's logits exactly: the runtime redraws only
             # slices with clicks (a change propagates as clicks too), and the automatic mask must
             # come back as it is without them.
-            clicked = ((pos.amax((2, 3), keepdim=True) + neg.amax((2, 3), keepdim=True)) > 0).float()
             return z + GAIN * clicked * self.click(torch_cat([f, z / GAIN, guidance] + extra))
 
         def forward(self, x):
@@ -308,7 +340,8 @@ class Worker:
     def make_model(self):
         if self.interactive:
             width = int(self.interactive.get("head_width") or 32)
-            return build_click_unet(self.torch.nn, self.channels, self.base, self.depth, self.dropout, width).to(self.device)
+            copy = str(self.interactive.get("network") or "head") == "copy"
+            return build_click_unet(self.torch.nn, self.channels, self.base, self.depth, self.dropout, width, copy).to(self.device)
         return build_unet(self.torch.nn, self.in_channels, self.base, self.depth, self.dropout).to(self.device)
 
     def loss_fn(self, logits, target, weight=None):
@@ -424,12 +457,14 @@ class Worker:
                 if self.interactive:
                     # an automatic parent's weights are the trunk's: the click head starts at zero
                     missing, unexpected = model.load_state_dict(sd, strict=False)
-                    missing = [k for k in missing if not k.startswith("click.")]
+                    missing = [k for k in missing if not k.startswith(("click.", "copy."))]
                     if missing or unexpected:
                         fail(self.events, "init", "%s does not fit the interactive network's trunk: missing %s, unexpected %s" % (init, missing[:8], unexpected[:8]))
                 else:
                     model.load_state_dict(sd)
                 info = dict(source="weights", path=init)
+            if getattr(model, "copy", None) is not None:
+                model.start_copy()
             info.update(self.check_init(model))
             self.events.emit("init", **info)
         if job.get("resume") and os.path.exists(ckpt_path):
@@ -582,8 +617,8 @@ class Worker:
         mods = list(model.named_modules())
         new, used, folds = {}, set(), []
         for i, (name, mod) in enumerate(mods):
-            if name.startswith("click."):
-                continue  # the interactive network's click head: its own, from zero
+            if name.startswith(("click.", "copy.")):
+                continue  # the interactive network's click head (or copy): its own (start_copy)
             if isinstance(mod, nn.Conv2d) and mod.bias is None and i + 1 < len(mods) and isinstance(mods[i + 1][1], nn.BatchNorm2d):
                 w, b = tensors.get(name + ".weight"), tensors.get(name + ".bias")
                 if w is None or b is None:
@@ -599,7 +634,7 @@ class Worker:
         bad = ["%s %s (the network has %s)" % (k, tuple(v.shape), tuple(sd[k].shape)) for k, v in new.items() if tuple(v.shape) != tuple(sd[k].shape)]
         unused = sorted(set(tensors) - used)
         # the interactive network's click head is its own: it starts at zero (build_click_unet)
-        missing = sorted(k for k in sd if k not in new and k not in folded and not k.endswith("num_batches_tracked") and not k.startswith("click."))
+        missing = sorted(k for k in sd if k not in new and k not in folded and not k.endswith("num_batches_tracked") and not k.startswith(("click.", "copy.")))
         if bad or unused or missing:
             fail(self.events, "init", "%s does not fit a U-Net of base %d, depth %d: %s" % (
                 path, self.base, self.depth, "; ".join(filter(None, [
@@ -738,9 +773,11 @@ class Worker:
         network is the parent."""
         if name != "adam":
             fail(self.events, "config", "an interactive job trains with adam (not %r)" % name)
+        part = model.copy if model.copy is not None else model.click
+        prefix = "copy." if model.copy is not None else "click."
         for n, p in model.named_parameters():
-            p.requires_grad_(n.startswith("click."))
-        return self.torch.optim.Adam(model.click.parameters(), lr=lr, weight_decay=wd)
+            p.requires_grad_(n.startswith(prefix))
+        return self.torch.optim.Adam(part.parameters(), lr=lr, weight_decay=wd)
 
     def interactive_order(self, order):
         """The epoch's draws: slices with liver in the label or in the automatic mask (where clicks

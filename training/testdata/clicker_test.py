@@ -131,5 +131,46 @@ class ClickerTest(unittest.TestCase):
             clicker("disk", 0.0)
 
 
+class ClickNetTest(unittest.TestCase):
+    """build_click_unet: the parent's logits without clicks, exactly, for both networks."""
+
+    def net(self, copy):
+        torch.manual_seed(3)
+        m = worker.build_click_unet(torch.nn, 3, 4, 2, 0.0, 8, copy=copy)
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.1, 0.1)
+                mod.running_var.uniform_(0.5, 2.0)
+        if copy:
+            m.start_copy()
+        return m.eval()
+
+    def inputs(self):
+        x = torch.rand(2, 6, 32, 32)
+        x[:, 3] = (torch.rand(2, 32, 32) > 0.5).float()
+        x[:, 4:] = 0
+        x[0, 4, 10:14, 10:14] = 1  # a positive click on slice 0, none on slice 1
+        return x
+
+    def test_no_click_keeps_parent(self):
+        for copy in (False, True):
+            m, x = self.net(copy), self.inputs()
+            with torch.no_grad():
+                z = m.features(x)[1]
+                # a trained correction: the network must still keep slice 1 (no click) exact
+                for p in (m.copy if copy else m.click).parameters():
+                    p.add_(0.05)
+                out = m(x)
+            self.assertTrue(torch.equal(out[1], z[1]), "copy=%s: a slice without clicks changed" % copy)
+            self.assertGreater(float((out[0] - z[0]).abs().max()), 0, "copy=%s: the click did nothing" % copy)
+
+    def test_copy_starts_as_parent(self):
+        m, x = self.net(True), self.inputs()
+        with torch.no_grad():
+            self.assertLess(float((m(x) - m.features(x)[1]).abs().max()), 1e-5)
+        self.assertEqual(tuple(m.copy.down[0][0].weight.shape[1:2]), (3 + 5,))
+        self.assertEqual(float(m.copy.down[0][0].weight[:, 3:].abs().sum()), 0.0)
+
+
 if __name__ == "__main__":
     unittest.main()
