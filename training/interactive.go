@@ -43,6 +43,31 @@ type ClickSplit struct {
 	// the label it is given, as it must).
 	AutoDice         float64 `json:"auto_dice"`
 	NoClickAgreement float64 `json:"no_click_agreement"`
+	// FirstClick is what one click on the automatic mask does to the error region it is on, as
+	// the AI click tool applies it (worker.py, first_click), by the click's sign: "positive"
+	// (on missed liver) and "negative" (on a leak).
+	FirstClick map[string]ClickFix `json:"first_click,omitempty"`
+}
+
+// ClickFix sums the first clicks of one sign: their error regions' pixels, those the click
+// corrected, and those it changed outside its region (the click's side, connected to it).
+type ClickFix struct {
+	Clicks  int `json:"clicks"`
+	Region  int `json:"region"`
+	Fixed   int `json:"fixed"`
+	Outside int `json:"outside"`
+}
+
+// FixedShare is the share of the regions' pixels corrected; OutsideShare the pixels changed
+// outside them, per pixel of the regions (0 where there was no click).
+func (f ClickFix) FixedShare() float64   { return ratio(f.Fixed, f.Region) }
+func (f ClickFix) OutsideShare() float64 { return ratio(f.Outside, f.Region) }
+
+func ratio(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
 }
 
 // ClickCase is one case's curve.
@@ -125,6 +150,54 @@ func (r *Report) writeClickPlot(dir string) error {
 	return p.Save(6*vg.Inch, 3.5*vg.Inch, filepath.Join(dir, "clicks.png"))
 }
 
+// HasFirstClicks says whether the curve has first-click figures (a curve from an older worker
+// has none).
+func (c *ClickCurve) HasFirstClicks() bool {
+	for _, s := range c.Splits {
+		if s.FirstClick != nil {
+			return true
+		}
+	}
+	for _, cs := range c.Cases {
+		if cs.FirstClick != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// writeFirstClicks writes the table of what one click on the automatic mask does (ClickFix),
+// for the splits and the cases that have it.
+func writeFirstClicks(p func(string, ...any), c *ClickCurve) {
+	if !c.HasFirstClicks() {
+		return
+	}
+	type row struct {
+		name, split string
+		f           map[string]ClickFix
+	}
+	var rows []row
+	for _, split := range []string{"val", "train"} {
+		if s, ok := c.Splits[split]; ok && s.FirstClick != nil {
+			rows = append(rows, row{"all " + split, split, s.FirstClick})
+		}
+	}
+	for _, cs := range c.Cases {
+		if cs.FirstClick != nil {
+			rows = append(rows, row{cs.Name, cs.Split, cs.FirstClick})
+		}
+	}
+	p("\nOne click on each slice's automatic mask, at the centre of its largest error region, applied as the AI click tool applies it (its own disk stamped, then only the connected change under the click kept): the share of the regions' pixels corrected, and the pixels changed outside them per pixel of the regions.\n\n")
+	p("| case | split | click | clicks | region pixels | corrected | changed outside |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		for _, sign := range []string{"positive", "negative"} {
+			if f, ok := r.f[sign]; ok {
+				p("| %s | %s | %s | %d | %d | %.3f | %.3f |\n", r.name, r.split, sign, f.Clicks, f.Region, f.FixedShare(), f.OutsideShare())
+			}
+		}
+	}
+}
+
 // writeInteractiveCard writes the model card of an interactive model's report.
 func writeInteractiveCard(path string, r *Report) error {
 	var b strings.Builder
@@ -157,6 +230,7 @@ func writeInteractiveCard(path string, r *Report) error {
 		row(cs.Name, cs.Split, cs.ClickSplit)
 	}
 	p("\n\"agreement, 0 clicks\" is the Dice of the model without clicks, given the automatic mask as label, against that mask: it keeps the label it is given.\n")
+	writeFirstClicks(p, c)
 	p("\nONNX Runtime (%s) reproduces PyTorch's logits on %d validation slices with simulated guidance within %.2g.\n", r.ORTProvider, r.ORTSlices, r.ORTMaxDiff)
 	p("\n## Input (the contract in the model's metadata)\n\n")
 	p("%d image channels (slices k-1, k, k+1), window %g..%g HU scaled to 0..1, resized to %dx%d (bilinear), orientation %s; then 3 guidance channels: the slice's current label (0/1, resized as the image is, bilinear, then >= 0.5), the positive clicks' map and the negative clicks' map, each click a %s of %g mm (the distance in mm through the input's pixel spacing per axis). Output: the slice's logits; threshold 0.5 on the sigmoid.\n",

@@ -137,6 +137,17 @@ func TestTinyInteractiveJob(t *testing.T) {
 	if len(val.Dice) != 3 || val.NoClickAgreement < 0.999 || math.Abs(val.Dice[0]-val.AutoDice) > 0.002 {
 		t.Errorf("the untrained interactive model does not keep the automatic mask: %+v", val)
 	}
+	// one click: the untrained model adds nothing, the click's disk is all it corrects
+	clicks := 0
+	for sign, f := range val.FirstClick {
+		clicks += f.Clicks
+		if f.Fixed < 0 || f.Fixed > f.Region || f.Outside < 0 || f.Region < f.Clicks {
+			t.Errorf("first %s clicks %+v", sign, f)
+		}
+	}
+	if clicks == 0 || !r.Clicks.HasFirstClicks() {
+		t.Errorf("no first click on the validation slices: %+v", val.FirstClick)
+	}
 	if d, ok := r.Clicks.At("val", 2); !ok || d != val.Dice[2] {
 		t.Errorf("At(val, 2) = %v %v", d, ok)
 	}
@@ -145,11 +156,11 @@ func TestTinyInteractiveJob(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if card, _ := os.ReadFile(filepath.Join(dir, "MODEL_CARD.md")); !strings.Contains(string(card), "interactive model") || !strings.Contains(string(card), "2 clicks") {
+	if card, _ := os.ReadFile(filepath.Join(dir, "MODEL_CARD.md")); !strings.Contains(string(card), "interactive model") || !strings.Contains(string(card), "2 clicks") || !strings.Contains(string(card), "changed outside") {
 		t.Errorf("model card:\n%s", card)
 	}
-	if html, _ := os.ReadFile(filepath.Join(dir, "report", "index.html")); !strings.Contains(string(html), "Dice against the number of clicks") {
-		t.Error("the report has no click curve")
+	if html, _ := os.ReadFile(filepath.Join(dir, "report", "index.html")); !strings.Contains(string(html), "Dice against the number of clicks") || !strings.Contains(string(html), "<h2>One click</h2>") {
+		t.Error("the report has no click curve or no first-click table")
 	}
 
 	// registered as interactive and active beside the automatic model

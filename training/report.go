@@ -356,7 +356,13 @@ func (r *Report) writePlots(dir string) error {
 		return p.Save(6*vg.Inch, 3.5*vg.Inch, filepath.Join(dir, map[bool]string{true: "loss.png", false: "dice.png"}[ylabel == "loss"]))
 	}
 	f := func(v float64) *float64 { return &v }
-	if err := lines("Training and validation loss (BCE + Dice)", "loss", map[string]func(EpochRecord) *float64{
+	title := "Training and validation loss (BCE + Dice)"
+	if r.Clicks != nil {
+		// worker.py: interactive_loss trains on the clicked regions' cross-entropy, and
+		// validate_interactive scores BCE + Dice with clicks and without
+		title = "Loss: training (clicked regions' BCE), validation (BCE + Dice)"
+	}
+	if err := lines(title, "loss", map[string]func(EpochRecord) *float64{
 		"train":      func(h EpochRecord) *float64 { return f(h.TrainLoss) },
 		"validation": func(h EpochRecord) *float64 { return h.ValLoss },
 	}); err != nil {
@@ -412,7 +418,13 @@ img{max-width:100%} figure{display:inline-block;margin:.5em}
 {{end}}{{range .Cases}}<tr><td>{{.Name}}</td><td>{{.Split}}</td><td>{{.Slices}}</td><td>{{f4 .AutoDice}}</td><td>{{f4 .NoClickAgreement}}</td>{{range .Dice}}<td>{{f4 .}}</td>{{end}}</tr>
 {{end}}</table>
 <img src="clicks.png" alt="Dice against the number of clicks">
-{{end}}<p class="big">Validation Dice {{f4 .Val.Dice}}{{if .Clicks}} without clicks{{end}}</p>
+{{$c := .}}{{if $c.HasFirstClicks}}<h2>One click</h2>
+<p>One click on each slice's automatic mask, at the centre of its largest error region, applied as the AI click tool applies it (its own disk stamped, then only the connected change under the click kept): the share of the regions' pixels corrected, and the pixels changed outside them per pixel of the regions.</p>
+<table><tr><th>case</th><th>split</th><th>click</th><th>clicks</th><th>region pixels</th><th>corrected</th><th>changed outside</th></tr>
+{{range $n, $s := $c.Splits}}{{range $sign, $f := $s.FirstClick}}<tr class="val"><td>all {{$n}}</td><td>{{$n}}</td><td>{{$sign}}</td><td>{{$f.Clicks}}</td><td>{{$f.Region}}</td><td>{{printf "%.3f" $f.FixedShare}}</td><td>{{printf "%.3f" $f.OutsideShare}}</td></tr>
+{{end}}{{end}}{{range $c.Cases}}{{$cs := .}}{{range $sign, $f := .FirstClick}}<tr><td>{{$cs.Name}}</td><td>{{$cs.Split}}</td><td>{{$sign}}</td><td>{{$f.Clicks}}</td><td>{{$f.Region}}</td><td>{{printf "%.3f" $f.FixedShare}}</td><td>{{printf "%.3f" $f.OutsideShare}}</td></tr>
+{{end}}{{end}}</table>
+{{end}}{{end}}<p class="big">Validation Dice {{f4 .Val.Dice}}{{if .Clicks}} without clicks{{end}}</p>
 <p>The Dice of all validation voxels at once, {{if eq .ValLevel "volume"}}by the whole segmentation pipeline (resize back, largest component, holes filled) on the original series against its label{{else}}at the model's input size, threshold only{{end}}.
 mIoU {{f4 .Val.MIoU}}, mPA {{f4 .Val.MPA}}; the original study's per-slice figures: mIoU {{f4 .Val.StudyMIoU}}, mPA {{f4 .Val.StudyMPA}}.
 ONNX Runtime ({{.ORTProvider}}) against PyTorch on {{.ORTSlices}} validation slices: largest logit difference {{printf "%.2g" .ORTMaxDiff}}.</p>

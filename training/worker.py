@@ -928,7 +928,13 @@ class Worker:
         the automatic mask, each click goes to the interior-most point of the largest error region
         left by the model's previous output, and a slice without error gets no more clicks. At 0
         clicks the model runs with the automatic mask as label and no click, and its agreement with
-        that mask is the check that it keeps it."""
+        that mask is the check that it keeps it.
+
+        Beside the curve, first_click: what one click on the automatic mask does to the region it
+        is on, as the AI click tool applies it (the click's own disk stamped, then only the
+        8-connected change under the click kept): per sign, the clicks, the pixels of their error
+        regions, those corrected and those changed outside the region. A curve that rises little
+        shows here whether the click corrects too little of its region or too much around it."""
         torch = self.torch
         t0 = time.time()
         model = model.to(self.device).eval()
@@ -945,6 +951,7 @@ class Worker:
             for name, kind, lo, hi in ranges:
                 st = [[0, 0, 0] for _ in counts]
                 agree, auto_st = [0, 0, 0], [0, 0, 0]
+                first = {"positive": [0, 0, 0, 0], "negative": [0, 0, 0, 0]}
                 with torch.no_grad():
                     for i in range(lo, hi, 16):
                         j = min(hi, i + 16)
@@ -956,6 +963,7 @@ class Worker:
                         p0 = model.decide(f, zl, torch.cat([a, z, z], 1))[:, 0] > 0
                         add(agree, p0, a[:, 0] > 0.5)
                         add(auto_st, a[:, 0] > 0.5, y)
+                        self.first_click(net, a, y, sps[i:j], first)
                         preds = {}
 
                         def keep(r, lab):
@@ -967,19 +975,53 @@ class Worker:
                         preds[0] = p0
                         for c_i, c in enumerate(counts):
                             add(st[c_i], preds[c], y)
+                first = {k: dict(clicks=v[0], region=v[1], fixed=v[2], outside=v[3]) for k, v in first.items()}
                 cases.append(dict(name=name, kind=kind, split=split, slices=hi - lo, dice=[dice_of(*v) for v in st],
-                                  auto_dice=dice_of(*auto_st), no_click_agreement=dice_of(*agree)))
+                                  auto_dice=dice_of(*auto_st), no_click_agreement=dice_of(*agree), first_click=first))
                 # all the split's voxels at once, as the report's Dice is
                 sum_st = pooled.setdefault(split, dict(st=[[0, 0, 0] for _ in counts], agree=[0, 0, 0], auto=[0, 0, 0], slices=0))
                 for acc, v in zip(sum_st["st"] + [sum_st["agree"], sum_st["auto"]], st + [agree, auto_st]):
                     for q in range(3):
                         acc[q] += v[q]
                 sum_st["slices"] += hi - lo
+                fc = sum_st.setdefault("first", {k: dict(clicks=0, region=0, fixed=0, outside=0) for k in first})
+                for k, v in first.items():
+                    for q in v:
+                        fc[k][q] += v[q]
         model.cpu()
         splits = {k: dict(slices=v["slices"], dice=[dice_of(*q) for q in v["st"]], no_click_agreement=dice_of(*v["agree"]),
-                          auto_dice=dice_of(*v["auto"])) for k, v in pooled.items()}
+                          auto_dice=dice_of(*v["auto"]), first_click=v["first"]) for k, v in pooled.items()}
         return dict(counts=counts, cases=cases, splits=splits, seconds=round(time.time() - t0, 1),
                     click_encoding=self.clicker.encoding, click_radius_mm=self.clicker.radius)
+
+    def first_click(self, net, a, y, spacing, acc):
+        """One click on each slice of a batch with label a (the automatic masks, [B,1,H,W]) and
+        truth y ([B,H,W]), applied as the AI click tool applies it (inference: stampClicks, then
+        keepClickedRegions); adds to acc[sign] the clicks, their regions' pixels, the pixels
+        corrected and those changed outside the region."""
+        torch = self.torch
+        lab = a[:, 0] > 0.5
+        rows, cols, positive, valid = self.clicker.next_clicks(lab, y)
+        if not bool(valid.any()):
+            return
+        region = self.clicker.region
+        pos = torch.zeros_like(a[:, 0])
+        neg = torch.zeros_like(pos)
+        self.clicker.draw(pos, rows, cols, spacing, valid & positive)
+        self.clicker.draw(neg, rows, cols, spacing, valid & ~positive)
+        out = net(torch.arange(a.shape[0], device=a.device), torch.stack([a[:, 0], pos, neg], 1))[:, 0] > 0
+        sgn = positive.view(-1, 1, 1)
+        # the change on the click's side: liver added for a positive click, removed for a negative
+        change = torch.where(sgn, (out | (pos > 0)) & ~lab, (~out | (neg > 0)) & lab)
+        comp = self.clicker.components(change)
+        for b in torch.nonzero(valid).flatten().tolist():
+            r, c = int(rows[b]), int(cols[b])
+            kept = (comp[b] == comp[b, r, c]) & change[b] if bool(change[b, r, c]) else torch.zeros_like(change[b])
+            v = acc["positive" if bool(positive[b]) else "negative"]
+            v[0] += 1
+            v[1] += int(region[b].sum())
+            v[2] += int((kept & region[b]).sum())
+            v[3] += int((kept & ~region[b]).sum())
 
     def save_weights(self, model, done):
         torch = self.torch

@@ -131,6 +131,33 @@ class ClickerTest(unittest.TestCase):
             clicker("disk", 0.0)
 
 
+class FirstClickTest(unittest.TestCase):
+    """Worker.first_click: one click applied as the AI click tool applies it."""
+
+    def test_only_the_connected_change_counts(self):
+        import types
+        truth = torch.zeros(1, 32, 48, dtype=torch.bool)
+        truth[0, 5:21, 5:31] = True
+        label = truth.clone()
+        label[0, 8:17, 8:17] = False  # a missed block of 81 pixels: the largest error
+        far = torch.zeros_like(truth)
+        far[0, 25:29, 40:45] = True  # what the model adds far away, not connected to the click
+
+        def net(which, guidance):
+            return (truth | far)[which].unsqueeze(1).float() * 20 - 10
+        w = types.SimpleNamespace(torch=torch, clicker=clicker())
+        acc = {"positive": [0, 0, 0, 0], "negative": [0, 0, 0, 0]}
+        worker.Worker.first_click(w, net, label.unsqueeze(1).float(), truth, torch.tensor([[1.0, 1.0]]), acc)
+        self.assertEqual(acc["positive"], [1, 81, 81, 0])
+        self.assertEqual(acc["negative"], [0, 0, 0, 0])
+
+        # a model that changes nothing: the click's own disk (5 mm at 1 mm pixels), inside the region
+        acc = {"positive": [0, 0, 0, 0], "negative": [0, 0, 0, 0]}
+        worker.Worker.first_click(w, lambda which, g: g[:, :1] * 20 - 10, label.unsqueeze(1).float(), truth, torch.tensor([[1.0, 1.0]]), acc)
+        self.assertEqual(acc["positive"][:2], [1, 81])
+        self.assertTrue(0 < acc["positive"][2] < 81 and acc["positive"][3] == 0, acc)
+
+
 class ClickNetTest(unittest.TestCase):
     """build_click_unet: the parent's logits without clicks, exactly, for both networks."""
 
