@@ -235,7 +235,6 @@ func Segment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return ExitOK
 }
 
-
 // defaultModelFile is the built-in model as a file in the cache folder (ONNX Runtime reads the
 // model from a file).
 func defaultModelFile() (string, error) {
