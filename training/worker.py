@@ -166,6 +166,12 @@ def build_click_unet(nn, channels, base, depth, dropout, width, copy=False):
             self.channels = channels
             # (a small U-Net as the head learnt no faster a second of CPU: 3 s a step of 8
             # against 1.9, and about the same loss after 100 steps)
+            self.pool_near = nn.MaxPool2d(17, 1, 8)
+            # one of the two learns the correction: the click head, or the copy
+            self.click = self.copy = None
+            if copy:
+                self.copy = build_unet(nn, channels + 5, base, depth, dropout)
+                return
             layers, i = [], base + 8
             for d in (1, 2, 4, 8, 16, 1):
                 layers += [nn.Conv2d(i, width, 3, padding=d, dilation=d), nn.ReLU(inplace=True)]
@@ -174,8 +180,6 @@ def build_click_unet(nn, channels, base, depth, dropout, width, copy=False):
             nn.init.zeros_(out.weight)
             nn.init.zeros_(out.bias)
             self.click = nn.Sequential(*layers, out)
-            self.pool_near = nn.MaxPool2d(17, 1, 8)
-            self.copy = build_unet(nn, channels + 5, base, depth, dropout) if copy else None
 
         def start_copy(self):
             """Gives the copy the trunk's weights (the parent's), with zeros for the weights of
@@ -213,9 +217,15 @@ def build_click_unet(nn, channels, base, depth, dropout, width, copy=False):
             that a step of the head's weights moves the logits as far as a decision needs."""
             pos, neg = guidance[:, 1:2], guidance[:, 2:3]
             f, img = f[:, :-self.channels], f[:, -self.channels:]
+            # A slice without clicks keeps the parent's logits exactly: the runtime redraws only
+            # slices with clicks (a change propagates as clicks too), and the automatic mask must
+            # come back as it is without them.
             clicked = ((pos.amax((2, 3), keepdim=True) + neg.amax((2, 3), keepdim=True)) > 0).float()
+
+            def near(m):
+                return self.pool_near(self.pool_near(m))
             if self.copy is not None:
-                z2 = self.copy(torch_cat([img, guidance, self.pool_near(self.pool_near(pos)), self.pool_near(self.pool_near(neg))]))
+                z2 = self.copy(torch_cat([img, guidance, near(pos), near(neg)]))
                 return z + clicked * (z2 - z)
             fn = f / (f.pow(2).sum(1, keepdim=True).sqrt() + 1e-6)
 
@@ -223,13 +233,7 @@ def build_click_unet(nn, channels, base, depth, dropout, width, copy=False):
                 proto = (fn * m).sum((2, 3), keepdim=True) / (m.sum((2, 3), keepdim=True) + 1e-6)
                 proto = proto / (proto.pow(2).sum(1, keepdim=True).sqrt() + 1e-6)
                 return (fn * proto).sum(1, keepdim=True)
-
-            def near(m):
-                return self.pool_near(self.pool_near(m))
             extra = [alike(pos), alike(neg), near(pos), near(neg)]
-            # A slice without clicks keeps the parent's logits exactly: the runtime redraws only
-            # slices with clicks (a change propagates as clicks too), and the automatic mask must
-            # come back as it is without them.
             return z + GAIN * clicked * self.click(torch_cat([f, z / GAIN, guidance] + extra))
 
         def forward(self, x):
